@@ -1,0 +1,67 @@
+/* Carbon and water: grid zones with their yearly carbon intensity and water intensity, cloud
+ * regions with their provider's PUE and WUE, and the footprint of an amount of energy. The data
+ * is bundled (data/*.csv, compiled in) and every figure carries its source and year. */
+#ifndef JOULESTREAM_CARBON_H
+#define JOULESTREAM_CARBON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "joulestream/common.h"
+
+/* Defaults when the user gives none (docs/methodology.md says where they come from). */
+#define JST_DEFAULT_PUE 1.56        /* Uptime Institute Global Data Center Survey 2024 */
+#define JST_DEFAULT_WUE_L_PER_KWH 1.8 /* industry average, on-site water per IT kWh */
+
+struct jst_grid_zone {
+	const char *code;        /* "DE", "US-CAL-CISO", "WORLD" */
+	const char *name;        /* "Germany" */
+	double ci_g_per_kwh;     /* yearly average carbon intensity */
+	int year;                /* year of that figure */
+	const char *ci_source;   /* "Ember 2024 yearly average" */
+	double ewif_l_per_kwh;   /* water consumed per kWh of electricity generated, <0 unknown */
+	const char *ewif_source; /* "derived from Ember 2024 generation mix, Macknick et al. 2012" */
+};
+
+struct jst_cloud_region {
+	const char *provider; /* "aws", "gcp", "azure" */
+	const char *region;   /* "eu-central-1" */
+	const char *zone;     /* grid zone code */
+	const char *location; /* "Frankfurt" */
+	double pue;
+	double wue_l_per_kwh; /* <0 unknown */
+	const char *source;   /* where PUE and WUE come from, with year */
+};
+
+/* Looks a grid zone up by code: ISO 3166-1 alpha-2 or alpha-3 ("DE", "DEU"), or a
+ * sub-national code of the bundled data ("US-CAL-CISO"); case-insensitive. NULL if unknown. */
+JST_API const struct jst_grid_zone *jst_grid_zone_find(const char *code);
+/* The world average; only for runs whose zone is unknown, and reports say so. */
+JST_API const struct jst_grid_zone *jst_grid_world(void);
+JST_API size_t jst_grid_zone_count(void);
+JST_API const struct jst_grid_zone *jst_grid_zone_at(size_t i);
+
+/* "aws:eu-central-1" style lookup (provider aws|gcp|azure, case-insensitive). NULL if unknown. */
+JST_API const struct jst_cloud_region *jst_cloud_find(const char *provider, const char *region);
+JST_API size_t jst_cloud_count(void);
+JST_API const struct jst_cloud_region *jst_cloud_at(size_t i);
+
+struct jst_footprint_in {
+	double it_energy_j;                /* measured (or estimated) IT energy */
+	double pue;                        /* >= 1 */
+	double wue_l_per_kwh;              /* on-site water per IT kWh, >= 0 */
+	const struct jst_grid_zone *zone;  /* never NULL: the world average when unknown */
+};
+
+struct jst_footprint {
+	double it_kwh;
+	double facility_kwh; /* it_kwh × PUE */
+	double co2e_g;       /* facility_kwh × CI */
+	double water_site_l; /* it_kwh × WUE */
+	double water_grid_l; /* facility_kwh × EWIF (0 when EWIF unknown) */
+	double water_l;      /* site + grid */
+};
+
+JST_API void jst_footprint(const struct jst_footprint_in *in, struct jst_footprint *out);
+
+#endif

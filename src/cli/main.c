@@ -1,0 +1,46 @@
+/* joulestream: the command-line program. main() picks the subcommand and hands over to its
+ * file in src/cli/; everything that measures, stores or computes lives in libjoulestream. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "joulestream/common.h"
+
+static const struct cli_command commands[] = {
+	{"run", "measure a command: joulestream run [OPTIONS] -- CMD [ARGS...]", cli_run},
+	{"sensors", "list the energy sensors, what each found and why any is unavailable", cli_sensors},
+	{"runs", "list the stored runs", cli_runs},
+	{"show", "print a stored run's report: joulestream show RUN [--format text|json|csv]", cli_show},
+	{"zones", "search grid zones and their carbon and water figures", cli_zones},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: joulestream COMMAND [OPTIONS]\n\ncommands:\n");
+	for (const struct cli_command *c = commands; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->help);
+	fprintf(f, "\n'joulestream COMMAND --help' for a command's options; --version for the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("joulestream %s\n", jst_version());
+		return 0;
+	}
+	for (const struct cli_command *c = commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "joulestream: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,11 @@
+/* placeholder: the rapl backend is being written */
+#include <errno.h>
+#include <stdio.h>
+#include "sensor/sensor.h"
+static int probe(const struct jst_sensor_ctx *ctx, char *why, size_t n)
+{
+	(void)ctx;
+	snprintf(why, n, "not implemented yet");
+	return -ENOENT;
+}
+const struct jst_sensor_ops jst__sensor_rapl = {.name = "rapl", .description = "rapl", .probe = probe};
