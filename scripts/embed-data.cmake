@@ -1,6 +1,8 @@
 # Turns each data/*.csv into `const char jst_data_<name>[]` (NUL-terminated) and its length
-# `jst_data_<name>_len`, in one generated C file. Run by the build: cmake -DOUT=… -DFILES=… -P this.
+# `jst_data_<name>_len`, in one generated C file. Run by the build:
+# cmake -DOUT=file.c -DFILES="a.csv|b.csv" -P this (paths separated by |).
 set(body "/* generated from the data CSV files by scripts/embed-data.cmake; do not edit */\n#include <stddef.h>\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)
   string(MAKE_C_IDENTIFIER ${name} id)

@@ -1,6 +1,6 @@
 /* Carbon and water: grid zones with their yearly carbon intensity and water intensity, cloud
  * regions with their provider's PUE and WUE, and the footprint of an amount of energy. The data
- * is bundled (data/*.csv, compiled in) and every figure carries its source and year. */
+ * is bundled (the CSV files in data/, compiled in) and every figure carries its source and year. */
 #ifndef JOULESTREAM_CARBON_H
 #define JOULESTREAM_CARBON_H
 

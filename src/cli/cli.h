@@ -15,4 +15,21 @@ int cli_runs(int argc, char **argv);
 int cli_show(int argc, char **argv);
 int cli_zones(int argc, char **argv);
 
+/* Shared by the subcommands (common.c). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jst_store;
+
+/* Parses "10ms", "1s", "0.5", "2m", "1h", "250us" into nanoseconds. 0 or -EINVAL. */
+int cli_parse_duration(const char *s, uint64_t *ns);
+/* Parses a plain decimal number in [lo, hi]. */
+int cli_parse_number(const char *s, double lo, double hi, double *out);
+/* Opens --db PATH or the default database; prints the error and returns NULL on failure.
+ * path_out (may be NULL) receives the path used. */
+struct jst_store *cli_open_store(const char *db, bool create, char *path_out, size_t n);
+/* Replaces a leading $HOME with ~ for printing. */
+const char *cli_tilde(const char *path, char *buf, size_t n);
+
 #endif

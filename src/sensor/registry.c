@@ -301,3 +301,11 @@ const char *jst_backend_state_name(enum jst_backend_state st)
 	static const char *const names[] = {"active", "absent", "forbidden", "unneeded", "disabled", "failed"};
 	return (unsigned)st < JST_ARRAY_LEN(names) ? names[st] : "?";
 }
+
+const char *jst__source_name(const char *name)
+{
+	for (size_t i = 0; backends[i]; i++)
+		if (name && strcmp(name, backends[i]->name) == 0)
+			return backends[i]->name;
+	return "unknown";
+}

@@ -38,6 +38,9 @@ struct jst_sensor_ops {
 	void (*close)(void *state);
 };
 
+/* The static name of a backend ("rapl") for a string read back from a store, or "unknown". */
+const char *jst__source_name(const char *name);
+
 extern const struct jst_sensor_ops jst__sensor_rapl;
 extern const struct jst_sensor_ops jst__sensor_nvml;
 extern const struct jst_sensor_ops jst__sensor_hwmon;

@@ -1,0 +1,33 @@
+/* Reports of a run: the text summary printed at exit, the whole record as JSON, and a row with
+ * exactly the columns of CodeCarbon's emissions.csv. Every estimated figure says `estimate`,
+ * and every carbon and water figure names its source and year. */
+#ifndef JOULESTREAM_REPORT_H
+#define JOULESTREAM_REPORT_H
+
+#include <stdio.h>
+
+#include "joulestream/common.h"
+#include "joulestream/run.h"
+
+/* The human summary. stored: where the run was stored ("" or NULL when it was not). */
+JST_API int jst_report_text(FILE *f, const struct jst_run *run, const char *stored);
+
+/* The whole record: metadata, site, per-zone totals and shares, notes, and the timeline (may
+ * be NULL). One JSON object followed by a newline. */
+JST_API int jst_report_json(FILE *f, const struct jst_run *run, const struct jst_timeline *tl);
+
+/* CodeCarbon emissions.csv: the header line, and one row for a run. */
+JST_API int jst_report_csv_header(FILE *f);
+JST_API int jst_report_csv_row(FILE *f, const struct jst_run *run);
+/* Appends a row to path, writing the header first when the file is new or empty. */
+JST_API int jst_report_csv_append(const char *path, const struct jst_run *run);
+
+/* Human units: "41.2 kJ", "0.113 kWh", "61 gCO2e", "0.54 L". */
+JST_API void jst_format_joules(double j, char *out, size_t n);
+JST_API void jst_format_kwh(double kwh, char *out, size_t n);
+JST_API void jst_format_grams(double g, char *out, size_t n);
+JST_API void jst_format_litres(double l, char *out, size_t n);
+/* ISO 8601 UTC with seconds: "2026-11-21T05:39:53Z". */
+JST_API void jst_format_utc(uint64_t ns, char *out, size_t n);
+
+#endif

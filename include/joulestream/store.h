@@ -1,0 +1,49 @@
+/* The store: where runs, their samples and their reports are kept. SQLite by default (a file,
+ * WAL mode); other databases plug in behind the same calls (src/store/store.h). A run is begun
+ * when its command starts (status "running"), samples are appended in batches while it runs,
+ * and it is ended with its totals; a monitor that dies leaves a run marked running. */
+#ifndef JOULESTREAM_STORE_H
+#define JOULESTREAM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "joulestream/common.h"
+#include "joulestream/run.h"
+
+struct jst_store;
+
+/* The default database: $XDG_DATA_HOME/joulestream/joulestream.db, or
+ * ~/.local/share/joulestream/joulestream.db. Creates the directory when mkdir is true. */
+JST_API int jst_store_default_path(char *out, size_t n, bool mkdir);
+
+/* Opens (creating and migrating when needed) the store at target: a file path, or
+ * "sqlite:PATH". On error returns a negative errno and writes a message into err. */
+JST_API int jst_store_open(struct jst_store **out, const char *target, char *err, size_t errlen);
+JST_API void jst_store_close(struct jst_store *s);
+/* The last error's message. */
+JST_API const char *jst_store_errmsg(const struct jst_store *s);
+
+JST_API int jst_store_run_begin(struct jst_store *s, const struct jst_run *run);
+JST_API int jst_store_add_samples(struct jst_store *s, const char *run_id,
+                                  const struct jst_sample *samples, size_t n);
+JST_API int jst_store_run_end(struct jst_store *s, const struct jst_run *run);
+
+/* Loads a run by its id or a unique prefix of it (at least 4 characters), or "last" for the
+ * newest. -ENOENT when none, -EEXIST when the prefix is ambiguous. */
+JST_API int jst_store_load(struct jst_store *s, const char *id, struct jst_run *run);
+
+/* Calls fn for each stored run, newest first, at most limit (0 = all); fn returns non-zero to
+ * stop. The run passed is valid only during the call. */
+JST_API int jst_store_list(struct jst_store *s, size_t limit,
+                           int (*fn)(const struct jst_run *run, void *ud), void *ud);
+
+/* Calls fn for each sample of a run in time order. */
+JST_API int jst_store_samples(struct jst_store *s, const char *run_id,
+                              int (*fn)(const struct jst_sample *sample, void *ud), void *ud);
+
+/* Rebuilds the bounded timeline of a stored run from its samples. tl must be initialised
+ * with the run's zone count. */
+JST_API int jst_store_timeline(struct jst_store *s, const struct jst_run *run, struct jst_timeline *tl);
+
+#endif

@@ -1,0 +1,85 @@
+/* Helpers the subcommands share: durations and numbers from the command line, opening the
+ * store chosen with --db (or the default one), printing paths with ~. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+#include "joulestream/store.h"
+
+int cli_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = {{"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}};
+	size_t len = strlen(s), numlen = len;
+	double scale = 1e9;
+	for (size_t i = 0; i < JST_ARRAY_LEN(units); i++) {
+		size_t sl = strlen(units[i].suffix);
+		if (len > sl && strcmp(s + len - sl, units[i].suffix) == 0 &&
+		    ((s[len - sl - 1] >= '0' && s[len - sl - 1] <= '9') || s[len - sl - 1] == '.')) {
+			numlen = len - sl;
+			scale = units[i].scale;
+		}
+	}
+	double v;
+	if (jst__parse_double(s, numlen, &v) < 0 || v <= 0 || v * scale > 1e18)
+		return -EINVAL;
+	*ns = (uint64_t)(v * scale + 0.5);
+	return 0;
+}
+
+int cli_parse_number(const char *s, double lo, double hi, double *out)
+{
+	double v;
+	if (jst__parse_double(s, strlen(s), &v) < 0 || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+struct jst_store *cli_open_store(const char *db, bool create, char *path_out, size_t n)
+{
+	char path[1024], err[600];
+	if (db && *db) {
+		jst__strlcpy(path, db, sizeof(path));
+	} else {
+		int r = jst_store_default_path(path, sizeof(path), create);
+		if (r < 0) {
+			fprintf(stderr, "joulestream: cannot find or create the data directory (%s); "
+			        "set XDG_DATA_HOME or HOME, or pass --db PATH\n", jst_strerror(r));
+			return NULL;
+		}
+	}
+	if (!create && strchr(path, ':') == NULL) {
+		FILE *f = fopen(path, "r");
+		if (!f) {
+			fprintf(stderr, "joulestream: no runs yet: %s does not exist (%s)\n", path,
+			        strerror(errno));
+			return NULL;
+		}
+		fclose(f);
+	}
+	struct jst_store *s;
+	if (jst_store_open(&s, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "joulestream: %s\n", err);
+		return NULL;
+	}
+	if (path_out)
+		jst__strlcpy(path_out, path, n);
+	return s;
+}
+
+const char *cli_tilde(const char *path, char *buf, size_t n)
+{
+	const char *home = getenv("HOME");
+	size_t hl = home ? strlen(home) : 0;
+	if (hl > 1 && strncmp(path, home, hl) == 0 && path[hl] == '/') {
+		snprintf(buf, n, "~%s", path + hl);
+		return buf;
+	}
+	return path;
+}

@@ -1,0 +1,468 @@
+/* `joulestream run [OPTIONS] -- CMD [ARGS...]`: measures one command from start to exit.
+ * The command is sacred: its stdin, stdout and stderr are untouched, INT, TERM and HUP sent to
+ * joulestream are forwarded to it, and its exit status is passed through (128+N when it dies of
+ * signal N). Nothing that fails here (a sensor, the store, an output file) stops or slows it;
+ * the report says what went wrong. The loop waits on a timerfd and a signalfd, so a tick costs
+ * no allocation and the command's exit is seen at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+#include "joulestream/report.h"
+#include "joulestream/run.h"
+#include "joulestream/store.h"
+
+#define DRAIN_NS 250000000u /* samples go to the store every 250 ms */
+
+struct run_opts {
+	const char *zone, *cloud, *db, *json, *csv, *sensors, *project;
+	struct jst_roots roots;
+	double pue, wue;
+	uint64_t interval_ns;
+	enum jst_scope scope;
+	bool quiet, no_store, no_estimate;
+};
+
+struct run_state {
+	struct run_opts o;
+	struct jst_run *run;
+	struct jst_monitor *mon;
+	struct jst_store *store;
+	char store_path[1024];
+	bool store_failed;
+	FILE *json;
+	pid_t child;
+	int status;
+	bool exited;
+	sigset_t oldmask;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: joulestream run [OPTIONS] [--] CMD [ARGS...]\n"
+	        "Runs CMD, measures its energy with the machine's sensors, prints its energy, carbon and\n"
+	        "water footprint on stderr at exit and stores the run. CMD's exit status is passed through.\n\n"
+	        "  --zone CODE          grid zone: ISO 3166 country (DE, FR, US) or a region code (US-CAL-CISO)\n"
+	        "  --cloud P:REGION     cloud region (aws:eu-central-1, gcp:europe-west4, azure:westeurope):\n"
+	        "                       its grid zone, PUE and WUE\n"
+	        "  --pue X              power usage effectiveness, >= 1 (default %.2f, or the cloud's)\n"
+	        "  --wue L              on-site water, L per IT kWh (default %.1f, or the cloud's)\n"
+	        "  --interval DUR       sampling interval, 1ms..1h (default 1s): 10ms, 0.5s, 2m\n"
+	        "  --scope process|host charge the command's share (default) or the whole machine\n"
+	        "  --db PATH            SQLite store (default $XDG_DATA_HOME/joulestream/joulestream.db)\n"
+	        "  --no-store           do not store the run\n"
+	        "  --json FILE          write the whole run record as JSON\n"
+	        "  --csv FILE           append a CodeCarbon-compatible emissions.csv row\n"
+	        "  --project NAME       a label for the run (CodeCarbon's project_name)\n"
+	        "  --sensors LIST       only these backends (rapl,nvml,hwmon,estimate)\n"
+	        "  --no-estimate        never estimate; unmeasured zones are left out\n"
+	        "  --sysfs-root DIR     where /sys is (containers, tests); default /\n"
+	        "  --procfs-root DIR    where /proc is; default /\n"
+	        "  --quiet              no summary on stderr\n",
+	        JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH);
+}
+
+static int bad(const char *what, const char *val)
+{
+	fprintf(stderr, "joulestream run: bad %s '%s' (see joulestream run --help)\n", what, val);
+	return 2;
+}
+
+/* Returns -1 when the options are good (argv[*cmd] starts the command), else an exit status. */
+static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
+{
+	enum { O_ZONE = 256, O_CLOUD, O_PUE, O_WUE, O_INTERVAL, O_SCOPE, O_DB, O_NOSTORE, O_JSON,
+	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET };
+	static const struct option lo[] = {
+		{"zone", required_argument, 0, O_ZONE}, {"cloud", required_argument, 0, O_CLOUD},
+		{"pue", required_argument, 0, O_PUE}, {"wue", required_argument, 0, O_WUE},
+		{"interval", required_argument, 0, O_INTERVAL}, {"scope", required_argument, 0, O_SCOPE},
+		{"db", required_argument, 0, O_DB}, {"no-store", no_argument, 0, O_NOSTORE},
+		{"json", required_argument, 0, O_JSON}, {"csv", required_argument, 0, O_CSV},
+		{"project", required_argument, 0, O_PROJECT}, {"sensors", required_argument, 0, O_SENSORS},
+		{"no-estimate", no_argument, 0, O_NOEST}, {"sysfs-root", required_argument, 0, O_SYSFS},
+		{"procfs-root", required_argument, 0, O_PROCFS}, {"quiet", no_argument, 0, O_QUIET},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	*o = (struct run_opts){.pue = -1, .wue = -1, .interval_ns = 1000000000u};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+hq", lo, NULL)) != -1) {
+		switch (c) {
+		case O_ZONE: o->zone = optarg; break;
+		case O_CLOUD: o->cloud = optarg; break;
+		case O_PUE:
+			if (cli_parse_number(optarg, 1.0, 5.0, &o->pue) < 0)
+				return bad("--pue (a number from 1 to 5)", optarg);
+			break;
+		case O_WUE:
+			if (cli_parse_number(optarg, 0.0, 100.0, &o->wue) < 0)
+				return bad("--wue (litres per kWh, 0 to 100)", optarg);
+			break;
+		case O_INTERVAL:
+			if (cli_parse_duration(optarg, &o->interval_ns) < 0 || o->interval_ns < 1000000u ||
+			    o->interval_ns > 3600000000000u)
+				return bad("--interval (from 1ms to 1h)", optarg);
+			break;
+		case O_SCOPE:
+			if (strcmp(optarg, "process") == 0)
+				o->scope = JST_SCOPE_PROCESS;
+			else if (strcmp(optarg, "host") == 0)
+				o->scope = JST_SCOPE_HOST;
+			else
+				return bad("--scope (process or host)", optarg);
+			break;
+		case O_DB: o->db = optarg; break;
+		case O_NOSTORE: o->no_store = true; break;
+		case O_JSON: o->json = optarg; break;
+		case O_CSV: o->csv = optarg; break;
+		case O_PROJECT: o->project = optarg; break;
+		case O_SENSORS: o->sensors = optarg; break;
+		case O_NOEST: o->no_estimate = true; break;
+		case O_SYSFS: o->roots.sysfs = optarg; break;
+		case O_PROCFS: o->roots.procfs = optarg; break;
+		case 'q':
+		case O_QUIET: o->quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "joulestream run: no command given: joulestream run [OPTIONS] -- CMD [ARGS...]\n");
+		return 2;
+	}
+	*cmd = optind;
+	return -1;
+}
+
+/* Output files are opened before the command starts, so a typo fails now, not after hours. */
+static int open_outputs(struct run_state *st)
+{
+	if (st->o.json && !(st->json = fopen(st->o.json, "w"))) {
+		fprintf(stderr, "joulestream run: cannot write --json %s: %s\n", st->o.json, strerror(errno));
+		return 2;
+	}
+	if (st->o.csv) {
+		FILE *f = fopen(st->o.csv, "a");
+		if (!f) {
+			fprintf(stderr, "joulestream run: cannot write --csv %s: %s\n", st->o.csv, strerror(errno));
+			return 2;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+static void open_store(struct run_state *st)
+{
+	if (st->o.no_store)
+		return;
+	char err[600];
+	if (st->o.db) {
+		jst__strlcpy(st->store_path, st->o.db, sizeof(st->store_path));
+	} else {
+		int r = jst_store_default_path(st->store_path, sizeof(st->store_path), true);
+		if (r < 0) {
+			jst_run_note(st->run, "not stored: no data directory (%s); pass --db PATH", jst_strerror(r));
+			st->store_failed = true;
+			return;
+		}
+	}
+	if (jst_store_open(&st->store, st->store_path, err, sizeof(err)) < 0) {
+		jst_run_note(st->run, "not stored: %s", err);
+		st->store = NULL;
+		st->store_failed = true;
+	}
+}
+
+static void store_call(struct run_state *st, int r, const char *what)
+{
+	if (r >= 0 || st->store_failed)
+		return;
+	st->store_failed = true;
+	jst_run_note(st->run, "store failed while %s: %s; the stored timeline is incomplete",
+	             what, jst_store_errmsg(st->store));
+}
+
+static void drain(struct run_state *st)
+{
+	size_t n;
+	const struct jst_sample *v = jst_monitor_pending(st->mon, &n);
+	if (st->store && !st->store_failed && n)
+		store_call(st, jst_store_add_samples(st->store, st->run->id, v, n), "writing samples");
+	jst_monitor_drained(st->mon);
+}
+
+/* Starts the command. Returns 0, or the exit status to give (126/127) when it cannot run. */
+static int spawn(struct run_state *st, char **cmd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		perror("joulestream run: pipe");
+		return 127;
+	}
+	char id_env[64];
+	snprintf(id_env, sizeof(id_env), "JOULESTREAM_RUN_ID=%s", st->run->id);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("joulestream run: fork");
+		return 127;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
+		putenv(id_env);
+		execvp(cmd[0], cmd);
+		int e = errno;
+		if (write(p[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(p[1]);
+	int e = 0;
+	ssize_t r;
+	while ((r = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	st->child = pid;
+	if (r == (ssize_t)sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "joulestream run: cannot run '%s': %s\n", cmd[0], strerror(e));
+		return e == ENOENT ? 127 : 126;
+	}
+	return 0;
+}
+
+static double reaped_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void reap(struct run_state *st)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == st->child) {
+			st->status = status;
+			st->exited = true;
+		} else {
+			jst_meta_child_exited(pid, status);
+		}
+	}
+}
+
+static void on_signal(struct run_state *st, int sfd)
+{
+	struct signalfd_siginfo si;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(st);
+			continue;
+		}
+		/* A terminal's ^C already reached the command (same process group); a signal sent
+		 * to joulestream alone is passed on. */
+		if (si.ssi_code != SI_KERNEL && !st->exited)
+			kill(st->child, (int)si.ssi_signo);
+	}
+}
+
+/* Ticks until the command exits. */
+static void loop(struct run_state *st)
+{
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct itimerspec its = {
+		{(time_t)(st->o.interval_ns / 1000000000u), (long)(st->o.interval_ns % 1000000000u)},
+		{(time_t)(st->o.interval_ns / 1000000000u), (long)(st->o.interval_ns % 1000000000u)},
+	};
+	if (tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		jst_run_note(st->run, "timer setup failed (%s): only start and end were measured", strerror(errno));
+		while (!st->exited) { /* still wait for the command, signals forwarded */
+			int sig;
+			sigwait(&set, &sig);
+			if (sig == SIGCHLD)
+				reap(st);
+			else
+				kill(st->child, sig);
+		}
+	}
+	uint64_t last_drain = jst__mono_ns();
+	reap(st); /* a command that exited before the signalfd existed */
+	while (!st->exited && tfd >= 0 && sfd >= 0) {
+		struct pollfd pfd[2] = {{tfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN)
+			on_signal(st, sfd);
+		if (pfd[0].revents & POLLIN) {
+			uint64_t expirations;
+			if (read(tfd, &expirations, sizeof(expirations)) < 0)
+				continue;
+			uint64_t now = jst__mono_ns();
+			jst_monitor_tick(st->mon, now, reaped_cpu_s());
+			if (now - last_drain >= DRAIN_NS) {
+				drain(st);
+				last_drain = now;
+			}
+		}
+	}
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
+static int exit_status(struct run_state *st)
+{
+	if (WIFSIGNALED(st->status)) {
+		st->run->exit_signal = WTERMSIG(st->status);
+		return 128 + WTERMSIG(st->status);
+	}
+	return WIFEXITED(st->status) ? WEXITSTATUS(st->status) : 1;
+}
+
+static void outputs(struct run_state *st)
+{
+	struct jst_run *run = st->run;
+	if (st->store && !st->store_failed)
+		store_call(st, jst_store_run_end(st->store, run), "saving the run");
+	if (st->o.csv) {
+		int r = jst_report_csv_append(st->o.csv, run);
+		if (r < 0)
+			jst_run_note(run, "--csv %s not written: %s", st->o.csv, jst_strerror(r));
+	}
+	if (st->json) {
+		jst_report_json(st->json, run, jst_monitor_timeline(st->mon));
+		if (fclose(st->json) != 0)
+			jst_run_note(run, "--json %s not written: %s", st->o.json, strerror(errno));
+		st->json = NULL;
+	}
+	if (!st->o.quiet) {
+		char tilde[1100], where[1200] = "";
+		if (st->store && !st->store_failed)
+			snprintf(where, sizeof(where), "%s", cli_tilde(st->store_path, tilde, sizeof(tilde)));
+		jst_report_text(stderr, run, where);
+	}
+}
+
+static void fill_gpu_meta(struct jst_run *run)
+{
+	unsigned n = 0;
+	const char *label = "";
+	for (size_t i = 0; i < run->nzones; i++)
+		if (run->zones[i].zone.kind == JST_KIND_GPU) {
+			n++;
+			label = run->zones[i].zone.label;
+		}
+	if (n)
+		snprintf(run->meta.gpus, sizeof(run->meta.gpus), "%u x %s", n, label);
+}
+
+int cli_run(int argc, char **argv)
+{
+	struct run_state st = {0};
+	int cmd = 0;
+	int rc = parse(argc, argv, &st.o, &cmd);
+	if (rc >= 0)
+		return rc;
+	st.run = calloc(1, sizeof(*st.run));
+	if (!st.run) {
+		fprintf(stderr, "joulestream run: out of memory\n");
+		return 127;
+	}
+	struct jst_run *run = st.run;
+	char msg[256];
+	if (jst_run_set_site(run, st.o.zone, st.o.cloud, st.o.pue, st.o.wue, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "joulestream run: %s\n", msg);
+		free(run);
+		return 2;
+	}
+	if ((rc = open_outputs(&st)) != 0) {
+		free(run);
+		return rc;
+	}
+	jst_run_id_new(run->id);
+	jst_meta_collect(&run->meta, st.o.roots.procfs, argc - cmd, argv + cmd);
+	if (st.o.project)
+		jst__strlcpy(run->meta.project, st.o.project, sizeof(run->meta.project));
+	struct jst_monitor_opts mo = {st.o.roots, st.o.sensors, st.o.no_estimate, st.o.scope,
+	                              st.o.interval_ns, 0};
+	if (jst_monitor_new(&st.mon, &mo, run) < 0) {
+		fprintf(stderr, "joulestream run: cannot set up the sensors; running the command unmeasured\n");
+		st.mon = NULL;
+	}
+	fill_gpu_meta(run);
+	open_store(&st);
+
+	/* Signals are read from a signalfd: block them here, the child restores the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &st.oldmask);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	if ((rc = spawn(&st, argv + cmd)) != 0)
+		goto out;
+	uint64_t t0 = jst__mono_ns();
+	if (st.mon) {
+		jst_monitor_start(st.mon, st.child, getpid(), t0);
+		if (st.store)
+			store_call(&st, jst_store_run_begin(st.store, run), "recording the run");
+		loop(&st);
+		uint64_t t1 = jst__mono_ns();
+		jst_monitor_tick(st.mon, t1, reaped_cpu_s());
+		jst_monitor_finish(st.mon, t1);
+	} else {
+		while (!st.exited) {
+			int sig;
+			sigwait(&set, &sig);
+			if (sig == SIGCHLD)
+				reap(&st);
+			else
+				kill(st.child, sig);
+		}
+	}
+	rc = exit_status(&st);
+	run->exit_code = rc;
+	jst_meta_collect_finish(&run->meta);
+	if (st.mon) {
+		drain(&st);
+		outputs(&st);
+	}
+out:
+	if (st.json)
+		fclose(st.json);
+	jst_monitor_free(st.mon);
+	jst_store_close(st.store);
+	free(run);
+	return rc;
+}

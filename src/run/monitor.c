@@ -1,0 +1,262 @@
+/* The monitor: the sampling loop's body, one tick at a time. Each tick reads every sensor zone,
+ * refreshes the run's shares (CPU time from the process tree, GPU use from the driver), adds
+ * the interval's energy to the per-zone totals, the bounded timeline and the pending samples
+ * that the caller stores. Nothing here allocates after jst_monitor_new(); the fork, signals and
+ * timers of `joulestream run` are in src/cli/run.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "joulestream/run.h"
+
+#define GPU_PROCS_MAX 64
+#define SHARE_REFRESH_NS 100000000u /* GPU process lists are re-read at most every 100 ms */
+
+struct jst_monitor {
+	struct jst_monitor_opts opts;
+	struct jst_run *run;
+	struct jst_sensors *sensors;
+	struct jst_proctree *tree;
+	struct jst_reading *readings; /* [nzones] */
+	struct jst_share *shares;     /* [nzones] current run share per zone */
+	double *tick_host, *tick_run; /* [nzones] scratch for the timeline */
+	struct jst_share cpu_share;
+	struct jst_gpu_proc gpu_procs[GPU_PROCS_MAX];
+	struct jst_timeline timeline;
+	struct jst_sample *pending;
+	size_t npending, pending_max;
+	unsigned long dropped;
+	uint64_t start_ns, last_ns, last_gpu_ns;
+	unsigned long ticks;
+};
+
+int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opts, struct jst_run *run)
+{
+	struct jst_monitor *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->opts = *opts;
+	m->run = run;
+	struct jst_sensor_opts so = {opts->roots, opts->sensors, opts->no_estimate};
+	int r = jst_sensors_open(&m->sensors, &so);
+	if (r < 0)
+		goto fail;
+	size_t nz = jst_sensors_count(m->sensors);
+	size_t n1 = nz ? nz : 1;
+	/* room for twice the samples of one drain period (the caller drains every 250 ms) */
+	uint64_t ticks = 500000000u / (opts->interval_ns ? opts->interval_ns : 1000000000u) + 1;
+	m->pending_max = opts->pending_max ? opts->pending_max : 256 + (size_t)ticks * n1;
+	m->readings = calloc(n1, sizeof(*m->readings));
+	m->shares = calloc(n1, sizeof(*m->shares));
+	m->tick_host = calloc(n1, sizeof(double));
+	m->tick_run = calloc(n1, sizeof(double));
+	m->pending = calloc(m->pending_max, sizeof(*m->pending));
+	r = -ENOMEM;
+	if (!m->readings || !m->shares || !m->tick_host || !m->tick_run || !m->pending)
+		goto fail;
+	r = jst_timeline_init(&m->timeline, nz);
+	if (r < 0)
+		goto fail;
+
+	run->nzones = nz;
+	run->scope = opts->scope;
+	run->interval_s = (double)opts->interval_ns / 1e9;
+	size_t off = 0;
+	run->meta.sensors[0] = '\0';
+	for (size_t i = 0; i < nz; i++) {
+		memset(&run->zones[i], 0, sizeof(run->zones[i]));
+		run->zones[i].zone = *jst_sensors_zone(m->sensors, i);
+	}
+	for (size_t b = 0; b < jst_sensors_backend_count(m->sensors); b++) {
+		const struct jst_backend_status *st = jst_sensors_backend(m->sensors, b);
+		if (st->state != JST_BACKEND_ACTIVE)
+			continue;
+		int w = snprintf(run->meta.sensors + off, sizeof(run->meta.sensors) - off, "%s%s",
+		                 off ? "," : "", st->name);
+		if (w > 0 && (size_t)w < sizeof(run->meta.sensors) - off)
+			off += (size_t)w;
+	}
+	if (nz == 0)
+		jst_run_note(run, "no energy sensor and no estimate available: energy is unknown");
+	*out = m;
+	return 0;
+fail:
+	jst_monitor_free(m);
+	return r;
+}
+
+void jst_monitor_free(struct jst_monitor *m)
+{
+	if (!m)
+		return;
+	jst_sensors_close(m->sensors);
+	jst_proctree_free(m->tree);
+	jst_timeline_release(&m->timeline);
+	free(m->readings);
+	free(m->shares);
+	free(m->tick_host);
+	free(m->tick_run);
+	free(m->pending);
+	free(m);
+}
+
+struct jst_sensors *jst_monitor_sensors(struct jst_monitor *m)
+{
+	return m->sensors;
+}
+
+const struct jst_timeline *jst_monitor_timeline(const struct jst_monitor *m)
+{
+	return &m->timeline;
+}
+
+int jst_monitor_start(struct jst_monitor *m, pid_t root, pid_t reaper, uint64_t now_ns)
+{
+	m->start_ns = m->last_ns = now_ns;
+	/* Restart every zone's baseline now: what the sensors counted while the run was being
+	 * set up is not the run's. */
+	jst_sensors_read(m->sensors, now_ns, m->readings);
+	m->last_gpu_ns = 0;
+	m->cpu_share = (struct jst_share){0, 0, 1};
+	m->run->start_ns = jst__wall_ns();
+	if (m->opts.scope == JST_SCOPE_HOST || root <= 0)
+		return 0;
+	int r = jst_proctree_new(&m->tree, m->opts.roots.procfs, root, reaper);
+	if (r < 0)
+		jst_run_note(m->run, "cannot follow the command's processes (%s): CPU shares unknown",
+		             jst_strerror(r));
+	return r;
+}
+
+/* The run's share of zone i for this interval. */
+static void zone_share(struct jst_monitor *m, size_t i, uint64_t now_ns, bool gpu_due)
+{
+	const struct jst_zone *z = &m->run->zones[i].zone;
+	struct jst_share *sh = &m->shares[i];
+	if (m->opts.scope == JST_SCOPE_HOST) {
+		*sh = (struct jst_share){1, 0, 0};
+		return;
+	}
+	if (z->flags & JST_ZONE_BY_CPU) {
+		*sh = m->cpu_share;
+		return;
+	}
+	if (z->flags & JST_ZONE_BY_GPU) {
+		if (!gpu_due && m->ticks > 1)
+			return; /* keep the last GPU share between refreshes */
+		int n = jst_sensors_gpu_procs(m->sensors, i, m->gpu_procs, GPU_PROCS_MAX);
+		if (n >= 0) {
+			jst_share_gpu(m->gpu_procs, (size_t)n, m->tree, sh);
+		} else {
+			/* the driver cannot tell who uses it: the GPU is the run's only when
+			 * the run owns the machine; say so once */
+			*sh = (struct jst_share){0, 1, 0};
+			if (m->ticks == 1)
+				jst_run_note(m->run, "%s: no per-process information, not charged to the run "
+				             "(use --scope host on a dedicated node)", z->name);
+		}
+		(void)now_ns;
+		return;
+	}
+	*sh = (struct jst_share){0, 1, 0}; /* other devices: host only */
+}
+
+static void add_pending(struct jst_monitor *m, const struct jst_sample *s)
+{
+	if (m->npending == m->pending_max) {
+		if (m->dropped++ == 0)
+			jst_run_note(m->run, "sample buffer full: some samples were not stored "
+			             "(totals are complete)");
+		return;
+	}
+	m->pending[m->npending++] = *s;
+}
+
+void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
+{
+	struct jst_run *run = m->run;
+	size_t nz = run->nzones;
+	double t_s = (double)(m->last_ns - m->start_ns) / 1e9;
+	double dt = (double)(now_ns - m->last_ns) / 1e9;
+	m->ticks++;
+	run->samples++;
+	jst_sensors_read(m->sensors, now_ns, m->readings);
+	if (m->tree) {
+		struct jst_cpu_times ct;
+		if (jst_proctree_sample(m->tree, reaped_s, &ct) == 0) {
+			struct jst_share prev = m->cpu_share;
+			jst_share_cpu(&ct, &prev, &m->cpu_share);
+		}
+	}
+	bool gpu_due = now_ns - m->last_gpu_ns >= SHARE_REFRESH_NS;
+	if (gpu_due)
+		m->last_gpu_ns = now_ns;
+	for (size_t i = 0; i < nz; i++) {
+		const struct jst_reading *rd = &m->readings[i];
+		struct jst_zone_total *zt = &run->zones[i];
+		zone_share(m, i, now_ns, gpu_due);
+		m->tick_host[i] = m->tick_run[i] = 0;
+		if (rd->flags & JST_READ_WRAP)
+			zt->wraps++;
+		if (rd->flags & JST_READ_BACKWARDS)
+			zt->backwards++;
+		if ((rd->flags & JST_READ_GONE) && !zt->gone) {
+			zt->gone = true;
+			jst_run_note(run, "%s (%s) disappeared %.1f s into the run", zt->zone.name,
+			             zt->zone.source, t_s + dt);
+		}
+		if (!(rd->flags & JST_READ_ENERGY)) {
+			zt->failed++;
+			continue;
+		}
+		double run_j = rd->energy_j * m->shares[i].run;
+		zt->samples++;
+		zt->host_j += rd->energy_j;
+		zt->run_j += run_j;
+		zt->idle_j += rd->energy_j * m->shares[i].idle;
+		if (rd->power_w > zt->peak_w)
+			zt->peak_w = rd->power_w;
+		m->tick_host[i] = rd->energy_j;
+		m->tick_run[i] = run_j;
+		struct jst_sample s = {t_s, dt, (uint32_t)i, rd->flags, rd->energy_j, run_j, rd->power_w};
+		add_pending(m, &s);
+	}
+	jst_timeline_add(&m->timeline, t_s, dt, m->tick_host, m->tick_run);
+	m->last_ns = now_ns;
+}
+
+const struct jst_sample *jst_monitor_pending(const struct jst_monitor *m, size_t *n)
+{
+	*n = m->npending;
+	return m->pending;
+}
+
+void jst_monitor_drained(struct jst_monitor *m)
+{
+	m->npending = 0;
+}
+
+void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
+{
+	struct jst_run *run = m->run;
+	run->end_ns = jst__wall_ns();
+	run->duration_s = (double)(now_ns - m->start_ns) / 1e9;
+	run->finished = true;
+	for (size_t b = 0; b < jst_sensors_backend_count(m->sensors); b++) {
+		const struct jst_backend_status *st = jst_sensors_backend(m->sensors, b);
+		if (st->failures > 0)
+			jst_run_note(run, "%s: %lu failed reads%s%s", st->name, st->failures,
+			             st->why[0] ? ": " : "", st->why);
+	}
+	for (size_t i = 0; i < run->nzones; i++) {
+		const struct jst_zone_total *zt = &run->zones[i];
+		if (zt->backwards)
+			jst_run_note(run, "%s: counter went backwards %lu times with no known range; "
+			             "those intervals are missing from the total", zt->zone.name, zt->backwards);
+	}
+	if (m->dropped)
+		jst_run_note(run, "%lu samples not stored (buffer full)", m->dropped);
+	jst_run_finish_totals(run);
+}

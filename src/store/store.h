@@ -1,0 +1,29 @@
+/* The store backend interface: one const vtable per database, picked by the target's scheme in
+ * store.c. Each backend keeps its connection in its own struct that starts with struct
+ * jst_store (so store.c can reach ops and the error message). */
+#ifndef JST_STORE_STORE_H
+#define JST_STORE_STORE_H
+
+#include "joulestream/store.h"
+
+struct jst_store_ops {
+	const char *scheme; /* "sqlite" */
+	int (*open)(struct jst_store **out, const char *target, char *err, size_t errlen);
+	void (*close)(struct jst_store *s);
+	int (*run_begin)(struct jst_store *s, const struct jst_run *run);
+	int (*add_samples)(struct jst_store *s, const char *run_id, const struct jst_sample *v, size_t n);
+	int (*run_end)(struct jst_store *s, const struct jst_run *run);
+	int (*load)(struct jst_store *s, const char *id, struct jst_run *run);
+	int (*list)(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud);
+	int (*samples)(struct jst_store *s, const char *run_id,
+	               int (*fn)(const struct jst_sample *, void *), void *ud);
+};
+
+struct jst_store {
+	const struct jst_store_ops *ops;
+	char errmsg[512];
+};
+
+extern const struct jst_store_ops jst__store_sqlite;
+
+#endif
