@@ -93,6 +93,7 @@ struct jst_run {
 	double host_j;                  /* IT energy of the host (counted zones) */
 	double run_j;                   /* IT energy of the run (counted zones) */
 	double idle_j;
+	double cpu_s;                   /* CPU time of the run's processes (process scope) */
 	bool estimated;                 /* some counted zone is an estimate */
 
 	struct jst_zone_total zones[JST_ZONES_MAX];

@@ -103,6 +103,7 @@ static void totals_json(FILE *f, const struct jst_run *run)
 	kv_num(f, "host_energy_j", run->host_j);
 	kv_num(f, "energy_j", run->run_j);
 	kv_num(f, "idle_energy_j", run->idle_j);
+	kv_num(f, "cpu_time_s", run->cpu_s);
 	kv_num(f, "it_kwh", fp->it_kwh);
 	kv_num(f, "facility_kwh", fp->facility_kwh);
 	kv_num(f, "co2e_g", fp->co2e_g);

@@ -186,6 +186,7 @@ void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
 	if (m->tree) {
 		struct jst_cpu_times ct;
 		if (jst_proctree_sample(m->tree, reaped_s, &ct) == 0) {
+			run->cpu_s += ct.run_s;
 			struct jst_share prev = m->cpu_share;
 			jst_share_cpu(&ct, &prev, &m->cpu_share);
 		}
@@ -258,5 +259,9 @@ void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 	}
 	if (m->dropped)
 		jst_run_note(run, "%lu samples not stored (buffer full)", m->dropped);
+	size_t left = m->tree ? jst_proctree_count(m->tree) : 0;
+	if (left)
+		jst_run_note(run, "%zu process%s started by the command still ran when it exited; "
+		             "measured until then", left, left == 1 ? "" : "es");
 	jst_run_finish_totals(run);
 }

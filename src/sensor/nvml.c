@@ -1,11 +1,509 @@
-/* placeholder: the nvml backend is being written */
+/* The NVIDIA backend: one zone per GPU, read through NVML loaded at run time with dlopen
+ * (libnvidia-ml.so.1, or the path in JOULESTREAM_NVML_LIB), so the same binary runs with and
+ * without a driver. No NVIDIA header is used: the few types and codes needed are declared here.
+ * Each GPU is read with one NVML call per tick: its energy counter (mJ) where supported, else
+ * its power (mW), which the registry integrates. It also lists the processes on each GPU. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
 #include "sensor/sensor.h"
-static int probe(const struct jst_sensor_ctx *ctx, char *why, size_t n)
+
+/* ---- The subset of the NVML API used here (values from the NVML API reference). ---- */
+
+typedef int nvml_ret;                     /* nvmlReturn_t */
+typedef struct nvml_device *nvml_device;  /* nvmlDevice_t: opaque handle */
+
+#define NVML_SUCCESS 0
+#define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NO_PERMISSION 4
+#define NVML_ERROR_INSUFFICIENT_SIZE 7
+#define NVML_ERROR_GPU_IS_LOST 15
+#define NVML_ERROR_RESET_REQUIRED 16
+#define NVML_ERROR_GPU_NOT_FOUND 28
+#define NVML_NAME_BUFFER_SIZE 96                 /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
+#define NVML_UUID_BUFFER_SIZE 96                 /* NVML_DEVICE_UUID_V2_BUFFER_SIZE */
+#define NVML_VALUE_NOT_AVAILABLE (~0ULL)
+
+/* nvmlProcessInfo_v2_t, what nvmlDeviceGetComputeRunningProcesses_v3 fills: pid at 0,
+ * usedGpuMemory at 8, gpuInstanceId at 16, computeInstanceId at 20; 24 bytes. Some R535
+ * drivers wrote a 32-byte entry instead (usedGpuCcProtectedMemory appended): see
+ * proc_stride(). Entries are decoded by offset from a byte buffer for that reason. */
+#define PROC_V2_SIZE 24
+#define PROC_V3_SIZE 32
+#define PROC_OFF_PID 0
+#define PROC_OFF_MEM 8
+
+struct nvml_util_sample { /* nvmlProcessUtilizationSample_t */
+	unsigned int pid;
+	unsigned long long timeStamp; /* CPU time, microseconds */
+	unsigned int smUtil;
+	unsigned int memUtil;
+	unsigned int encUtil;
+	unsigned int decUtil;
+};
+
+struct nvml_fns {
+	/* required */
+	nvml_ret (*init)(void);
+	nvml_ret (*shutdown)(void);
+	nvml_ret (*count)(unsigned int *n);
+	nvml_ret (*handle)(unsigned int i, nvml_device *dev);
+	const char *(*error_string)(nvml_ret r);
+	/* optional (NULL when the library lacks them) */
+	nvml_ret (*name)(nvml_device dev, char *buf, unsigned int len);
+	nvml_ret (*uuid)(nvml_device dev, char *buf, unsigned int len);
+	nvml_ret (*energy)(nvml_device dev, unsigned long long *mj);
+	nvml_ret (*power)(nvml_device dev, unsigned int *mw);
+	nvml_ret (*enforced_limit)(nvml_device dev, unsigned int *mw);
+	nvml_ret (*mgmt_limit)(nvml_device dev, unsigned int *mw);
+	nvml_ret (*procs)(nvml_device dev, unsigned int *n, void *infos);
+	nvml_ret (*util)(nvml_device dev, struct nvml_util_sample *s, unsigned int *n,
+	                 unsigned long long last_seen);
+};
+
+struct nvml_lib {
+	void *handle;
+	struct nvml_fns fn;
+};
+
+/* ---- Backend state. ---- */
+
+#define GPUS_MAX 32
+#define PROCS_MAX 64
+#define SAMPLES_MAX 256
+#define ZONE_FAILS_GONE 30 /* failed reads in a row before a GPU is taken for gone */
+
+enum gpu_method { BY_ENERGY, BY_POWER };
+
+struct gpu {
+	nvml_device dev;
+	unsigned index;
+	enum gpu_method method;
+	unsigned long long last_mj;    /* energy counter at the previous good read */
+	unsigned long long util_seen;  /* lastSeenTimeStamp for process utilisation */
+	unsigned fails;                /* failed reads in a row */
+	bool gone;
+};
+
+struct nvml {
+	struct nvml_lib lib;
+	bool initialized;
+	struct gpu gpus[GPUS_MAX];
+	size_t ngpus;
+	/* Scratch for gpu_procs(), kept here so that no call allocates. */
+	unsigned long long procbuf[PROCS_MAX * PROC_V3_SIZE / sizeof(unsigned long long)];
+	struct nvml_util_sample samples[SAMPLES_MAX];
+	unsigned long long util_sum[PROCS_MAX];
+	unsigned util_n[PROCS_MAX];
+};
+
+/* ---- Loading the library. ---- */
+
+static const char *lib_path(bool *from_env)
+{
+	const char *p = getenv("JOULESTREAM_NVML_LIB");
+	*from_env = p && *p;
+	return *from_env ? p : "libnvidia-ml.so.1";
+}
+
+struct sym {
+	const char *name;
+	void **slot;
+	bool required;
+};
+
+static int load_syms(struct nvml_lib *lib, const char *path, char *why, size_t whylen)
+{
+	struct nvml_fns *f = &lib->fn;
+	/* Writing a dlsym() result through a void ** is the POSIX idiom for function pointers. */
+	const struct sym syms[] = {
+		{"nvmlInit_v2", (void **)&f->init, true},
+		{"nvmlShutdown", (void **)&f->shutdown, true},
+		{"nvmlDeviceGetCount_v2", (void **)&f->count, true},
+		{"nvmlDeviceGetHandleByIndex_v2", (void **)&f->handle, true},
+		{"nvmlErrorString", (void **)&f->error_string, true},
+		{"nvmlDeviceGetName", (void **)&f->name, false},
+		{"nvmlDeviceGetUUID", (void **)&f->uuid, false},
+		{"nvmlDeviceGetTotalEnergyConsumption", (void **)&f->energy, false},
+		{"nvmlDeviceGetPowerUsage", (void **)&f->power, false},
+		{"nvmlDeviceGetEnforcedPowerLimit", (void **)&f->enforced_limit, false},
+		{"nvmlDeviceGetPowerManagementLimit", (void **)&f->mgmt_limit, false},
+		{"nvmlDeviceGetComputeRunningProcesses_v3", (void **)&f->procs, false},
+		{"nvmlDeviceGetProcessUtilization", (void **)&f->util, false},
+	};
+	for (size_t i = 0; i < JST_ARRAY_LEN(syms); i++) {
+		*syms[i].slot = dlsym(lib->handle, syms[i].name);
+		if (!*syms[i].slot && syms[i].required) {
+			snprintf(why, whylen, "%s lacks %s (NVIDIA driver too old?)", path,
+			         syms[i].name);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* dlopen()s NVML and resolves its symbols; on failure why says what to do. */
+static int load_lib(struct nvml_lib *lib, char *why, size_t whylen)
+{
+	bool from_env;
+	const char *path = lib_path(&from_env);
+	memset(lib, 0, sizeof(*lib));
+	lib->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!lib->handle) {
+		const char *err = dlerror();
+		if (!from_env) {
+			snprintf(why, whylen, "%s not found (no NVIDIA driver); set "
+			         "JOULESTREAM_NVML_LIB to its path", path);
+			return -ENOENT;
+		}
+		bool exists = access(path, F_OK) == 0;
+		snprintf(why, whylen, "cannot load JOULESTREAM_NVML_LIB=%s: %s", path,
+		         err ? err : "unknown error");
+		return exists ? -ENODEV : -ENOENT;
+	}
+	int r = load_syms(lib, path, why, whylen);
+	if (r < 0) {
+		dlclose(lib->handle);
+		lib->handle = NULL;
+	}
+	return r;
+}
+
+static const char *nvml_error(const struct nvml_lib *lib, nvml_ret r)
+{
+	const char *s = lib->fn.error_string ? lib->fn.error_string(r) : NULL;
+	return s ? s : "unknown NVML error";
+}
+
+/* Cheap: only checks that the library loads and has what we need. Initialising NVML can take
+ * seconds on a GPU without persistence mode, so that is left to open(), which reports its own
+ * failures the same way. */
+static int probe(const struct jst_sensor_ctx *ctx, char *why, size_t whylen)
 {
 	(void)ctx;
-	snprintf(why, n, "not implemented yet");
-	return -ENOENT;
+	struct nvml_lib lib;
+	int r = load_lib(&lib, why, whylen);
+	if (r < 0)
+		return r;
+	dlclose(lib.handle);
+	return 0;
 }
-const struct jst_sensor_ops jst__sensor_nvml = {.name = "nvml", .description = "nvml", .probe = probe};
+
+static void close_state(void *state)
+{
+	struct nvml *st = state;
+	if (!st)
+		return;
+	if (st->initialized)
+		st->lib.fn.shutdown();
+	if (st->lib.handle)
+		dlclose(st->lib.handle);
+	free(st);
+}
+
+/* ---- Opening: one zone per GPU, and the read method decided once. ---- */
+
+static double power_limit_w(const struct nvml *st, nvml_device dev)
+{
+	unsigned int mw = 0;
+	if (st->lib.fn.enforced_limit && st->lib.fn.enforced_limit(dev, &mw) == NVML_SUCCESS)
+		return mw / 1000.0;
+	if (st->lib.fn.mgmt_limit && st->lib.fn.mgmt_limit(dev, &mw) == NVML_SUCCESS)
+		return mw / 1000.0;
+	return 0;
+}
+
+/* Picks how GPU g is read: its energy counter (taking the baseline now) or its power. Returns
+ * false when it reports neither. */
+static bool choose_method(const struct nvml *st, struct gpu *g)
+{
+	unsigned long long mj;
+	unsigned int mw;
+	if (st->lib.fn.energy && st->lib.fn.energy(g->dev, &mj) == NVML_SUCCESS) {
+		g->method = BY_ENERGY;
+		g->last_mj = mj;
+		return true;
+	}
+	if (st->lib.fn.power && st->lib.fn.power(g->dev, &mw) == NVML_SUCCESS) {
+		g->method = BY_POWER;
+		return true;
+	}
+	return false;
+}
+
+static void describe(const struct nvml *st, const struct gpu *g, struct jst_zone *z)
+{
+	char buf[NVML_NAME_BUFFER_SIZE > NVML_UUID_BUFFER_SIZE ? NVML_NAME_BUFFER_SIZE
+	                                                       : NVML_UUID_BUFFER_SIZE];
+	memset(z, 0, sizeof(*z));
+	snprintf(z->name, sizeof(z->name), "gpu%u", g->index);
+	buf[0] = '\0';
+	if (!st->lib.fn.name || st->lib.fn.name(g->dev, buf, sizeof(buf)) != NVML_SUCCESS)
+		snprintf(buf, sizeof(buf), "NVIDIA GPU");
+	buf[sizeof(buf) - 1] = '\0';
+	jst__strlcpy(z->label, buf, sizeof(z->label));
+	buf[0] = '\0';
+	if (!st->lib.fn.uuid || st->lib.fn.uuid(g->dev, buf, sizeof(buf)) != NVML_SUCCESS)
+		snprintf(buf, sizeof(buf), "nvml:gpu%u", g->index);
+	buf[sizeof(buf) - 1] = '\0';
+	jst__strlcpy(z->uid, buf, sizeof(z->uid));
+	z->kind = JST_KIND_GPU;
+	z->source = "nvml";
+	z->flags = JST_ZONE_COUNTED | JST_ZONE_BY_GPU;
+	if (g->method == BY_POWER)
+		z->flags |= JST_ZONE_POWER_ONLY;
+	z->device = (int)g->index;
+	z->max_power_w = power_limit_w(st, g->dev);
+}
+
+/* Opens every GPU that reports energy or power; skips the others. Returns the zone count. */
+static size_t open_gpus(struct nvml *st, unsigned count, struct jst_zone *zones, size_t max)
+{
+	for (unsigned i = 0; i < count && st->ngpus < max && st->ngpus < GPUS_MAX; i++) {
+		struct gpu *g = &st->gpus[st->ngpus];
+		memset(g, 0, sizeof(*g));
+		g->index = i;
+		if (st->lib.fn.handle(i, &g->dev) != NVML_SUCCESS || !choose_method(st, g))
+			continue;
+		describe(st, g, &zones[st->ngpus]);
+		st->ngpus++;
+	}
+	return st->ngpus;
+}
+
+static int open_(const struct jst_sensor_ctx *ctx, void **state, struct jst_zone *zones,
+                 size_t max, char *why, size_t whylen)
+{
+	(void)ctx;
+	struct nvml *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	int r = load_lib(&st->lib, why, whylen);
+	if (r < 0)
+		goto fail;
+	nvml_ret nr = st->lib.fn.init();
+	if (nr != NVML_SUCCESS) {
+		snprintf(why, whylen, "nvmlInit failed: %s", nvml_error(&st->lib, nr));
+		r = nr == NVML_ERROR_NO_PERMISSION ? -EACCES : -ENODEV;
+		goto fail;
+	}
+	st->initialized = true;
+	unsigned int count = 0;
+	nr = st->lib.fn.count(&count);
+	if (nr != NVML_SUCCESS) {
+		snprintf(why, whylen, "nvmlDeviceGetCount failed: %s", nvml_error(&st->lib, nr));
+		r = -ENODEV;
+		goto fail;
+	}
+	if (count == 0) {
+		snprintf(why, whylen, "NVML found no GPU");
+		r = -ENOENT;
+		goto fail;
+	}
+	if (open_gpus(st, count, zones, max) == 0) {
+		snprintf(why, whylen, "NVML found %u GPU%s but none reports energy or power", count,
+		         count == 1 ? "" : "s");
+		r = -ENOTSUP;
+		goto fail;
+	}
+	*state = st;
+	return (int)st->ngpus;
+fail:
+	close_state(st);
+	return r;
+}
+
+/* ---- Reading. ---- */
+
+static bool is_gone_code(nvml_ret r)
+{
+	return r == NVML_ERROR_GPU_IS_LOST || r == NVML_ERROR_GPU_NOT_FOUND ||
+	       r == NVML_ERROR_RESET_REQUIRED;
+}
+
+/* One NVML call for GPU g. Returns 1 for a value, 0 for a failure, -1 when newly gone. */
+static int read_gpu(const struct nvml *st, struct gpu *g, struct jst_reading *o)
+{
+	*o = (struct jst_reading){0, 0, 0};
+	nvml_ret r;
+	if (g->method == BY_ENERGY) {
+		unsigned long long mj = 0;
+		r = st->lib.fn.energy(g->dev, &mj);
+		if (r == NVML_SUCCESS) {
+			if (mj < g->last_mj) {
+				o->flags = JST_READ_BACKWARDS; /* driver reloaded: counter restarted */
+			} else {
+				o->energy_j = (double)(mj - g->last_mj) / 1000.0;
+				o->flags = JST_READ_ENERGY;
+			}
+			g->last_mj = mj;
+		}
+	} else {
+		unsigned int mw = 0;
+		r = st->lib.fn.power(g->dev, &mw);
+		if (r == NVML_SUCCESS) {
+			o->power_w = mw / 1000.0;
+			o->flags = JST_READ_POWER;
+		}
+	}
+	if (r == NVML_SUCCESS) {
+		g->fails = 0;
+		return 1;
+	}
+	/* The counter baseline stays: energy missed now arrives with the next good read. */
+	if (is_gone_code(r) || ++g->fails >= ZONE_FAILS_GONE) {
+		g->gone = true;
+		o->flags = JST_READ_GONE;
+		return -1;
+	}
+	o->flags = JST_READ_FAILED;
+	return 0;
+}
+
+static int read_(void *state, struct jst_reading *out)
+{
+	struct nvml *st = state;
+	size_t good = 0, failed = 0, newly_gone = 0;
+	for (size_t i = 0; i < st->ngpus; i++) {
+		struct gpu *g = &st->gpus[i];
+		if (g->gone) {
+			out[i] = (struct jst_reading){0, 0, JST_READ_GONE};
+			continue;
+		}
+		int r = read_gpu(st, g, &out[i]);
+		if (r > 0)
+			good++;
+		else if (r == 0)
+			failed++;
+		else
+			newly_gone++;
+	}
+	/* Every live GPU failed at once: more likely the driver than the GPUs. Let the registry
+	 * back off; a per-GPU failure is reported on that zone only. */
+	if (good == 0 && failed > 0 && newly_gone == 0)
+		return -EIO;
+	return 0;
+}
+
+/* ---- Processes. ---- */
+
+/* The entry size the library used: 24 bytes (nvmlProcessInfo_v2_t) unless the entries read
+ * that way show pid 0 where a 32-byte stride gives real pids (the R535 layout). */
+static size_t proc_stride(const unsigned char *buf, unsigned n)
+{
+	if (n < 2)
+		return PROC_V2_SIZE;
+	bool v2_ok = true, v3_ok = true;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned int a, b;
+		memcpy(&a, buf + (size_t)i * PROC_V2_SIZE + PROC_OFF_PID, sizeof(a));
+		memcpy(&b, buf + (size_t)i * PROC_V3_SIZE + PROC_OFF_PID, sizeof(b));
+		v2_ok = v2_ok && a != 0;
+		v3_ok = v3_ok && b != 0;
+	}
+	return !v2_ok && v3_ok ? PROC_V3_SIZE : PROC_V2_SIZE;
+}
+
+/* Adds the SM utilisation of the samples since the last call. NVML returns one sample per
+ * process that was busy in a sample period: when it returns samples, a listed process without
+ * one was idle (0 %, known); when it returns none (NVML_ERROR_NOT_FOUND: no new period since
+ * the last call), utilisation stays unknown. */
+static void add_util(struct nvml *st, struct gpu *g, struct jst_gpu_proc *out, size_t n)
+{
+	unsigned int cnt = SAMPLES_MAX;
+	if (!st->lib.fn.util ||
+	    st->lib.fn.util(g->dev, st->samples, &cnt, g->util_seen) != NVML_SUCCESS)
+		return;
+	if (cnt > SAMPLES_MAX)
+		cnt = SAMPLES_MAX;
+	memset(st->util_sum, 0, sizeof(st->util_sum));
+	memset(st->util_n, 0, sizeof(st->util_n));
+	for (unsigned s = 0; s < cnt; s++) {
+		const struct nvml_util_sample *smp = &st->samples[s];
+		if (smp->timeStamp > g->util_seen)
+			g->util_seen = smp->timeStamp;
+		for (size_t k = 0; k < n; k++) {
+			if ((unsigned)out[k].pid == smp->pid) {
+				st->util_sum[k] += smp->smUtil;
+				st->util_n[k]++;
+				break;
+			}
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		unsigned long long u = st->util_n[k] ? st->util_sum[k] / st->util_n[k] : 0;
+		out[k].sm_util = u > 100 ? 100 : (unsigned)u;
+		out[k].util_known = true;
+	}
+}
+
+static int procs_errno(nvml_ret r)
+{
+	switch (r) {
+	case NVML_ERROR_NOT_SUPPORTED:
+		return -ENOTSUP;
+	case NVML_ERROR_NO_PERMISSION:
+		return -EACCES;
+	case NVML_ERROR_INSUFFICIENT_SIZE:
+		return -ENOBUFS; /* more than PROCS_MAX processes on one GPU */
+	default:
+		return is_gone_code(r) ? -ENODEV : -EIO;
+	}
+}
+
+static int gpu_procs(void *state, size_t zone, struct jst_gpu_proc *out, size_t max)
+{
+	struct nvml *st = state;
+	if (zone >= st->ngpus)
+		return -EINVAL;
+	struct gpu *g = &st->gpus[zone];
+	if (g->gone)
+		return -ENODEV;
+	if (!st->lib.fn.procs)
+		return -ENOTSUP;
+	unsigned int n = PROCS_MAX;
+	nvml_ret r = st->lib.fn.procs(g->dev, &n, st->procbuf);
+	if (r != NVML_SUCCESS)
+		return procs_errno(r);
+	if (n > PROCS_MAX)
+		n = PROCS_MAX;
+	const unsigned char *buf = (const unsigned char *)st->procbuf;
+	size_t stride = proc_stride(buf, n), k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned int pid;
+		unsigned long long mem;
+		memcpy(&pid, buf + i * stride + PROC_OFF_PID, sizeof(pid));
+		memcpy(&mem, buf + i * stride + PROC_OFF_MEM, sizeof(mem));
+		if (mem == NVML_VALUE_NOT_AVAILABLE)
+			mem = 0;
+		size_t j = 0;
+		while (j < k && (unsigned)out[j].pid != pid)
+			j++;
+		if (j < k) { /* the same process in several MIG instances */
+			out[j].mem_bytes += mem;
+			continue;
+		}
+		if (k == max)
+			break;
+		out[k++] = (struct jst_gpu_proc){(pid_t)pid, 0, false, mem};
+	}
+	if (k > 0)
+		add_util(st, g, out, k);
+	return (int)k;
+}
+
+const struct jst_sensor_ops jst__sensor_nvml = {
+	.name = "nvml",
+	.description = "NVIDIA GPUs through NVML",
+	.probe = probe,
+	.open = open_,
+	.read = read_,
+	.gpu_procs = gpu_procs,
+	.close = close_state,
+};

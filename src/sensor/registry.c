@@ -211,12 +211,16 @@ static int settle(struct jst_sensors *s, size_t z, uint64_t now_ns, struct jst_r
 	o->power_w = 0;
 	if (r->flags & JST_READ_GONE)
 		zs->gone = true;
-	if (r->flags & (JST_READ_FAILED | JST_READ_GONE | JST_READ_BACKWARDS)) {
-		/* Nothing valid: the interval's energy is unknown, never invented. The next power
-		 * reading restarts the trapezoid from itself. */
-		if (!(r->flags & JST_READ_BACKWARDS))
-			o->flags |= JST_READ_FAILED;
-		zs->have_power = false;
+	if (r->flags & (JST_READ_FAILED | JST_READ_GONE)) {
+		/* Nothing valid now. Leave the zone's last good time and power alone: a counter's
+		 * next delta covers the gap, and the next power reading is integrated across it
+		 * from the last good one. */
+		o->flags |= JST_READ_FAILED;
+		return 1;
+	}
+	if (r->flags & JST_READ_BACKWARDS) {
+		/* The counter restarted with no known range: this interval's energy is unknown,
+		 * never invented; the backend has taken a new baseline. */
 		zs->last_ns = now_ns;
 		return 1;
 	}

@@ -74,6 +74,7 @@ static const struct column columns[] = {
 	COL("host_j", C_DOUBLE, host_j),
 	COL("run_j", C_DOUBLE, run_j),
 	COL("idle_j", C_DOUBLE, idle_j),
+	COL("cpu_s", C_DOUBLE, cpu_s),
 	COL("estimated", C_BOOL, estimated),
 	COL("it_kwh", C_DOUBLE, footprint.it_kwh),
 	COL("facility_kwh", C_DOUBLE, footprint.facility_kwh),
