@@ -80,7 +80,7 @@ struct jst_backend_status {
 	enum jst_backend_state state;
 	size_t nzones;
 	unsigned long failures; /* failed reads so far */
-	char why[JST_WHY_MAX];  /* why it is not active, or the last failure */
+	char why[JST_WHY_MAX];  /* why it is not active, what it left out, or the last failure */
 };
 
 struct jst_gpu_proc {

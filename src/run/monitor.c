@@ -73,6 +73,8 @@ int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opt
 		const struct jst_backend_status *st = jst_sensors_backend(m->sensors, b);
 		if (st->state != JST_BACKEND_ACTIVE)
 			continue;
+		if (st->why[0])
+			jst_run_note(run, "%s: %s", st->name, st->why);
 		int w = snprintf(run->meta.sensors + off, sizeof(run->meta.sensors) - off, "%s%s",
 		                 off ? "," : "", st->name);
 		if (w > 0 && (size_t)w < sizeof(run->meta.sensors) - off)

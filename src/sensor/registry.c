@@ -110,6 +110,7 @@ int jst_sensors_open(struct jst_sensors **out, const struct jst_sensor_opts *opt
 			b->st.state = state_of(r);
 			continue;
 		}
+		b->st.why[0] = '\0';
 		r = ops->open(&ctx, &b->state, s->zones + s->nzones, JST_ZONES_MAX - s->nzones,
 		              b->st.why, sizeof(b->st.why));
 		if (r < 0) {
@@ -119,8 +120,7 @@ int jst_sensors_open(struct jst_sensors **out, const struct jst_sensor_opts *opt
 		}
 		b->n = (size_t)r;
 		b->st.nzones = b->n;
-		b->st.state = JST_BACKEND_ACTIVE;
-		b->st.why[0] = '\0';
+		b->st.state = JST_BACKEND_ACTIVE; /* why may keep a note: zones left out */
 		s->nzones += b->n;
 	}
 	uint64_t now = jst__mono_ns();
