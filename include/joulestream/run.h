@@ -88,7 +88,8 @@ struct jst_run {
 	double ewif_l_per_kwh; /* <0 unknown */
 	char ewif_source[160];
 	double pue, wue_l_per_kwh;
-	char pue_source[96];
+	char pue_source[96]; /* "given", "default", or the cloud provider's source */
+	char wue_source[96];
 	struct jst_footprint footprint; /* of the run's IT energy */
 	double host_j;                  /* IT energy of the host (counted zones) */
 	double run_j;                   /* IT energy of the run (counted zones) */

@@ -65,6 +65,7 @@ static void site_json(FILE *f, const struct jst_run *run)
 	kv_num(f, "pue", run->pue);
 	kv_str(f, "pue_source", run->pue_source, 1);
 	kv_num(f, "wue_l_per_kwh", run->wue_l_per_kwh);
+	kv_str(f, "wue_source", run->wue_source, 1);
 	fputc('}', f);
 }
 

@@ -69,12 +69,14 @@ static void footprint_lines(FILE *f, const struct jst_run *run)
 		fprintf(f, "  !! no zone given: the WORLD AVERAGE was used; pass --zone CODE or --cloud "
 		           "PROVIDER:REGION for real figures\n");
 	jst_format_litres(fp->water_l, v, sizeof(v));
+	const char *wsrc = strcmp(run->wue_source, "default") == 0
+	                   ? " (default: industry average; pass --wue)" : "";
 	if (run->ewif_l_per_kwh >= 0)
-		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site + grid %.2g L/kWh%s\n", "water", v,
-		        run->wue_l_per_kwh, run->ewif_l_per_kwh, est);
+		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site%s + grid %.2g L/kWh%s\n", "water", v,
+		        run->wue_l_per_kwh, wsrc, run->ewif_l_per_kwh, est);
 	else
-		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site; grid water unknown for %s%s\n", "water",
-		        v, run->wue_l_per_kwh, run->zone_code, est);
+		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site%s; grid water unknown for %s%s\n",
+		        "water", v, run->wue_l_per_kwh, wsrc, run->zone_code, est);
 }
 
 int jst_report_text(FILE *f, const struct jst_run *run, const char *stored)

@@ -146,7 +146,7 @@ static void zone_share(struct jst_monitor *m, size_t i, uint64_t now_ns, bool gp
 		return;
 	}
 	if (z->flags & JST_ZONE_BY_GPU) {
-		if (!gpu_due && m->ticks > 1)
+		if (!gpu_due)
 			return; /* keep the last GPU share between refreshes */
 		int n = jst_sensors_gpu_procs(m->sensors, i, m->gpu_procs, GPU_PROCS_MAX);
 		if (n >= 0) {
@@ -193,7 +193,10 @@ void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
 			jst_share_cpu(&ct, &prev, &m->cpu_share);
 		}
 	}
-	bool gpu_due = now_ns - m->last_gpu_ns >= SHARE_REFRESH_NS;
+	/* refresh at most every SHARE_REFRESH_NS, or every tick when ticks are slower; half a
+	 * tick of slack so timer jitter does not skip a refresh */
+	uint64_t period = m->opts.interval_ns > SHARE_REFRESH_NS ? m->opts.interval_ns : SHARE_REFRESH_NS;
+	bool gpu_due = m->last_gpu_ns == 0 || now_ns + m->opts.interval_ns / 2 >= m->last_gpu_ns + period;
 	if (gpu_due)
 		m->last_gpu_ns = now_ns;
 	for (size_t i = 0; i < nz; i++) {

@@ -112,12 +112,16 @@ int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, d
 		run->pue = JST_DEFAULT_PUE;
 		snprintf(run->pue_source, sizeof(run->pue_source), "default");
 	}
-	if (wue >= 0)
+	if (wue >= 0) {
 		run->wue_l_per_kwh = wue;
-	else if (cr && cr->wue_l_per_kwh >= 0)
+		snprintf(run->wue_source, sizeof(run->wue_source), "given");
+	} else if (cr && cr->wue_l_per_kwh >= 0) {
 		run->wue_l_per_kwh = cr->wue_l_per_kwh;
-	else
+		snprintf(run->wue_source, sizeof(run->wue_source), "%s", cr->source);
+	} else {
 		run->wue_l_per_kwh = JST_DEFAULT_WUE_L_PER_KWH;
+		snprintf(run->wue_source, sizeof(run->wue_source), "default");
+	}
 	return 0;
 }
 

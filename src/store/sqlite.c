@@ -71,6 +71,7 @@ static const struct column columns[] = {
 	COL("pue", C_DOUBLE, pue),
 	COL("pue_source", C_TEXT, pue_source),
 	COL("wue_l_per_kwh", C_DOUBLE, wue_l_per_kwh),
+	COL("wue_source", C_TEXT, wue_source),
 	COL("host_j", C_DOUBLE, host_j),
 	COL("run_j", C_DOUBLE, run_j),
 	COL("idle_j", C_DOUBLE, idle_j),

@@ -27,13 +27,16 @@ assert g['run_energy_j']==0 and abs(g['peak_power_w']-300)<1e-9
 assert r['meta']['gpus']=='1 x NVIDIA H100 80GB HBM3', r['meta']['gpus']
 " ; expect_eq "constant 300 W integrates exactly, unused GPU not charged" $? 0
 
-# the command puts itself on the GPU: the GPU is all the run's
+# the command puts itself on the GPU and only then does the GPU draw power: all the run's
+sed -i 's/power_mw=300000/power_mw=0/' "$FAKE_NVML_CONFIG"
 "$J" run --sensors nvml --zone FR --interval 100ms --json "$T/b.json" -- \
-	sh -c 'echo "proc 0 pid=$$ mem=1000 sm=90" >>"$FAKE_NVML_CONFIG"; sleep 0.5' 2>"$T/err"
+	sh -c 'sed "s/power_mw=0/power_mw=300000/" "$FAKE_NVML_CONFIG" >"$FAKE_NVML_CONFIG.new"
+	       echo "proc 0 pid=$$ mem=1000 sm=90" >>"$FAKE_NVML_CONFIG.new"
+	       mv "$FAKE_NVML_CONFIG.new" "$FAKE_NVML_CONFIG"; sleep 0.5' 2>"$T/err"
 expect_eq "exit" $? 0
 check "$T/b.json" "
 assert abs(g['run_energy_j']-g['energy_j'])<1e-9*g['energy_j'], g
-assert abs(r['totals']['energy_j']-g['energy_j'])<1e-9*g['energy_j']
+assert abs(r['totals']['energy_j']-g['energy_j'])<1e-9*g['energy_j'] and g['energy_j']>0
 " ; expect_eq "GPU used only by the run is the run's" $? 0
 sed -i '/^proc/d' "$FAKE_NVML_CONFIG"
 
