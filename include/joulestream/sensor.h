@@ -125,6 +125,10 @@ JST_API int jst_sensors_read(struct jst_sensors *s, uint64_t now_ns, struct jst_
  * 0 when none, -ENOTSUP when the backend cannot tell. */
 JST_API int jst_sensors_gpu_procs(struct jst_sensors *s, size_t i, struct jst_gpu_proc *out, size_t max);
 
+/* The drivers of the active backends that report one, comma-separated ("NVIDIA 550.54.15"),
+ * into buf; "" when none does. */
+JST_API void jst_sensors_drivers(const struct jst_sensors *s, char *buf, size_t n);
+
 /* Names for printing. */
 JST_API const char *jst_zone_kind_name(enum jst_zone_kind k);
 JST_API const char *jst_backend_state_name(enum jst_backend_state st);

@@ -80,6 +80,7 @@ int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opt
 		if (w > 0 && (size_t)w < sizeof(run->meta.sensors) - off)
 			off += (size_t)w;
 	}
+	jst_sensors_drivers(m->sensors, run->meta.gpu_driver, sizeof(run->meta.gpu_driver));
 	if (nz == 0)
 		jst_run_note(run, "no energy sensor and no estimate available: energy is unknown");
 	*out = m;

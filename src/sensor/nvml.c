@@ -65,6 +65,7 @@ struct nvml_fns {
 	nvml_ret (*procs)(nvml_device dev, unsigned int *n, void *infos);
 	nvml_ret (*util)(nvml_device dev, struct nvml_util_sample *s, unsigned int *n,
 	                 unsigned long long last_seen);
+	nvml_ret (*driver_version)(char *buf, unsigned int len);
 };
 
 struct nvml_lib {
@@ -136,6 +137,7 @@ static int load_syms(struct nvml_lib *lib, const char *path, char *why, size_t w
 		{"nvmlDeviceGetPowerManagementLimit", (void **)&f->mgmt_limit, false},
 		{"nvmlDeviceGetComputeRunningProcesses_v3", (void **)&f->procs, false},
 		{"nvmlDeviceGetProcessUtilization", (void **)&f->util, false},
+		{"nvmlSystemGetDriverVersion", (void **)&f->driver_version, false},
 	};
 	for (size_t i = 0; i < JST_ARRAY_LEN(syms); i++) {
 		*syms[i].slot = dlsym(lib->handle, syms[i].name);
@@ -498,6 +500,17 @@ static int gpu_procs(void *state, size_t zone, struct jst_gpu_proc *out, size_t 
 	return (int)k;
 }
 
+static int driver(void *state, char *buf, size_t n)
+{
+	struct nvml *st = state;
+	char v[96];
+	if (!st->lib.fn.driver_version || st->lib.fn.driver_version(v, sizeof(v)) != NVML_SUCCESS)
+		return -ENOTSUP;
+	v[sizeof(v) - 1] = '\0';
+	snprintf(buf, n, "NVIDIA %s", v);
+	return 0;
+}
+
 const struct jst_sensor_ops jst__sensor_nvml = {
 	.name = "nvml",
 	.description = "NVIDIA GPUs through NVML",
@@ -505,5 +518,6 @@ const struct jst_sensor_ops jst__sensor_nvml = {
 	.open = open_,
 	.read = read_,
 	.gpu_procs = gpu_procs,
+	.driver = driver,
 	.close = close_state,
 };

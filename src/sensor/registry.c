@@ -294,6 +294,23 @@ int jst_sensors_gpu_procs(struct jst_sensors *s, size_t i, struct jst_gpu_proc *
 	return -EINVAL;
 }
 
+void jst_sensors_drivers(const struct jst_sensors *s, char *buf, size_t n)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->nslots; i++) {
+		const struct backend_slot *b = &s->slots[i];
+		char one[128];
+		if (b->st.state != JST_BACKEND_ACTIVE || !b->ops->driver ||
+		    b->ops->driver(b->state, one, sizeof(one)) < 0)
+			continue;
+		int w = snprintf(buf + off, n - off, "%s%s", off ? ", " : "", one);
+		if (w < 0 || (size_t)w >= n - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
 const char *jst_zone_kind_name(enum jst_zone_kind k)
 {
 	static const char *const names[] = {"package", "core", "uncore", "dram", "psys", "gpu", "other"};

@@ -13,6 +13,7 @@
  *    backends return JST_READ_POWER. Returns 0, or a negative errno when the whole backend
  *    failed this time.
  *  - gpu_procs: optional (NULL): processes using the GPU of zone i.
+ *  - driver: optional (NULL): the driver's name and version ("NVIDIA 550.54.15"), for metadata.
  *  - close: frees the state. */
 #ifndef JST_SENSOR_SENSOR_H
 #define JST_SENSOR_SENSOR_H
@@ -35,6 +36,7 @@ struct jst_sensor_ops {
 	            char *why, size_t whylen);
 	int (*read)(void *state, struct jst_reading *out);
 	int (*gpu_procs)(void *state, size_t zone, struct jst_gpu_proc *out, size_t max);
+	int (*driver)(void *state, char *buf, size_t n);
 	void (*close)(void *state);
 };
 

@@ -25,6 +25,7 @@ assert g['source']=='nvml' and g['uid']=='GPU-0aaa' and g['kind']=='gpu', g
 assert abs(g['energy_j']-300*r['duration_s'])<1e-6*g['energy_j'], (g['energy_j'],r['duration_s'])
 assert g['run_energy_j']==0 and abs(g['peak_power_w']-300)<1e-9
 assert r['meta']['gpus']=='1 x NVIDIA H100 80GB HBM3', r['meta']['gpus']
+assert r['meta']['gpu_driver']=='NVIDIA 550.54.15', r['meta']['gpu_driver']
 " ; expect_eq "constant 300 W integrates exactly, unused GPU not charged" $? 0
 
 # the command puts itself on the GPU and only then does the GPU draw power: all the run's
