@@ -193,8 +193,8 @@ static int list_devices(const char *root, struct hwdev *devs, size_t *n)
 		struct hwdev *d = &devs[*n];
 		memset(d, 0, sizeof(*d));
 		d->num = (unsigned)num;
-		snprintf(d->rel, sizeof(d->rel), "/sys/class/hwmon/%s", e->d_name);
-		if (!read_name(root, d))
+		int w = snprintf(d->rel, sizeof(d->rel), "/sys/class/hwmon/%s", e->d_name);
+		if (w < 0 || (size_t)w >= sizeof(d->rel) || !read_name(root, d))
 			continue;
 		d->drv = driver_of(d->name);
 		scan_channels(root, d);
@@ -309,7 +309,8 @@ static void fill_zone(const char *root, const struct hwdev *d, const struct spec
 	memset(zone, 0, sizeof(*zone));
 	snprintf(zone->name, sizeof(zone->name), "hwmon-%s-%u", d->name, k);
 	channel_file(d, s, 0, file, sizeof(file));
-	snprintf(zone->uid, sizeof(zone->uid), "%s/%s", d->rel, file);
+	if (snprintf(zone->uid, sizeof(zone->uid), "%s/%s", d->rel, file) >= (int)sizeof(zone->uid))
+		zone->uid[sizeof(zone->uid) - 1] = '\0'; /* a uid is for display; truncation is harmless */
 	zone->kind = d->drv->kind;
 	zone->source = "hwmon";
 	zone->flags = d->drv->flags | (s->energy ? 0 : JST_ZONE_POWER_ONLY);

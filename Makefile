@@ -1,0 +1,58 @@
+# Entry points over CMake; the build targets first install missing Debian packages.
+#   make, make build   release build with debug info and warnings as errors, in build/
+#   make test          the suite in build/, then again under ASan+UBSan in build-asan/
+#   make demo          measures examples/train_mlp.py with the program just built
+#   make install       cmake --install to $(PREFIX) (default /usr/local); honours DESTDIR
+#   make bench         bench/run          make format   clang-format          make clean
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BUILD = build
+ASAN = build-asan
+PREFIX = /usr/local
+JOBS = $(shell nproc)
+# CMake's generated makefiles run as their own build, not as sub-makes of this one.
+CMAKE_BUILD = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build
+CTEST = ctest --output-on-failure --no-tests=error -j2 --test-dir
+
+.PHONY: all build deps test demo install bench format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJST_WERROR=ON >/dev/null
+	@$(CMAKE_BUILD) $(BUILD) -j$(JOBS)
+
+# Both suites run even if the first fails; the summary line says which failed.
+test: build
+	@rel=passed; asan=passed; echo "== tests in $(BUILD)/"; \
+	$(CTEST) $(BUILD) || rel="FAILED (ctest exit $$?)"; \
+	echo "== ASan+UBSan build in $(ASAN)/"; \
+	if cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DJST_SANITIZE=ON -DJST_WERROR=ON >/dev/null \
+	   && $(CMAKE_BUILD) $(ASAN) -j$(JOBS); then \
+		$(CTEST) $(ASAN) || asan="FAILED (ctest exit $$?)"; \
+	else asan="FAILED (build)"; fi; \
+	echo; echo "== make test: release $$rel; asan+ubsan $$asan"; \
+	[ "$$rel$$asan" = passedpassed ]
+
+demo: build
+	./$(BUILD)/joulestream run --zone DE -- python3 examples/train_mlp.py
+	./$(BUILD)/joulestream runs
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+bench: build
+	@[ -f bench/run ] || { echo "make bench: bench/run is missing" >&2; exit 1; }
+	bash bench/run
+
+format:
+	@bash scripts/install-deps --dev
+	find src include tests -path tests/fixtures -prune -o -name '*.[ch]' -print \
+		| xargs -r clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN)
