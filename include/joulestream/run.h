@@ -169,9 +169,14 @@ JST_API int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_o
 JST_API void jst_monitor_free(struct jst_monitor *m);
 JST_API struct jst_sensors *jst_monitor_sensors(struct jst_monitor *m);
 
-/* Starts attribution for the process tree rooted at root (reaper: see jst_proctree_new).
- * now_ns: CLOCK_MONOTONIC at the start. With scope host, root may be 0. */
-JST_API int jst_monitor_start(struct jst_monitor *m, pid_t root, pid_t reaper, uint64_t now_ns);
+/* Starts the run's clock and every zone's baseline at now_ns (CLOCK_MONOTONIC). Call it just
+ * before the command starts, so the run's duration covers all of the command. */
+JST_API void jst_monitor_start(struct jst_monitor *m, uint64_t now_ns);
+
+/* Attributes to the process tree rooted at root (reaper: see jst_proctree_new). Processes are
+ * counted from their start, so attaching right after fork loses nothing. Not needed with scope
+ * host. */
+JST_API int jst_monitor_attach(struct jst_monitor *m, pid_t root, pid_t reaper);
 
 /* One tick: reads the sensors, updates shares, adds to the totals, the timeline and the pending
  * samples. reaped_s: see jst_proctree_sample. No allocation. */

@@ -430,11 +430,12 @@ int cli_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+	if (st.mon)
+		jst_monitor_start(st.mon, jst__mono_ns());
 	if ((rc = spawn(&st, argv + cmd)) != 0)
 		goto out;
-	uint64_t t0 = jst__mono_ns();
 	if (st.mon) {
-		jst_monitor_start(st.mon, st.child, getpid(), t0);
+		jst_monitor_attach(st.mon, st.child, getpid());
 		if (st.store)
 			store_call(&st, jst_store_run_begin(st.store, run), "recording the run");
 		loop(&st);

@@ -115,15 +115,19 @@ const struct jst_timeline *jst_monitor_timeline(const struct jst_monitor *m)
 	return &m->timeline;
 }
 
-int jst_monitor_start(struct jst_monitor *m, pid_t root, pid_t reaper, uint64_t now_ns)
+void jst_monitor_start(struct jst_monitor *m, uint64_t now_ns)
 {
 	m->start_ns = m->last_ns = now_ns;
-	/* Restart every zone's baseline now: what the sensors counted while the run was being
-	 * set up is not the run's. */
-	jst_sensors_read(m->sensors, now_ns, m->readings);
 	m->last_gpu_ns = 0;
 	m->cpu_share = (struct jst_share){0, 0, 1};
 	m->run->start_ns = jst__wall_ns();
+	/* Restart every zone's baseline now: what the sensors counted while the run was being
+	 * set up is not the run's. */
+	jst_sensors_read(m->sensors, now_ns, m->readings);
+}
+
+int jst_monitor_attach(struct jst_monitor *m, pid_t root, pid_t reaper)
+{
 	if (m->opts.scope == JST_SCOPE_HOST || root <= 0)
 		return 0;
 	int r = jst_proctree_new(&m->tree, m->opts.roots.procfs, root, reaper);
