@@ -13,6 +13,7 @@
 
 #define GPU_PROCS_MAX 64
 #define SHARE_REFRESH_NS 100000000u /* GPU process lists are re-read at most every 100 ms */
+#define TREE_REFRESH_NS 10000000u   /* process CPU times at most every 10 ms (a clock tick) */
 
 struct jst_monitor {
 	struct jst_monitor_opts opts;
@@ -28,8 +29,9 @@ struct jst_monitor {
 	struct jst_sample *pending;
 	size_t npending, pending_max;
 	unsigned long dropped;
-	uint64_t start_ns, last_ns, last_gpu_ns;
+	uint64_t start_ns, last_ns, last_gpu_ns, last_tree_ns;
 	unsigned long ticks;
+	double last_reaped_s;
 };
 
 int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opts, struct jst_run *run)
@@ -119,6 +121,7 @@ void jst_monitor_start(struct jst_monitor *m, uint64_t now_ns)
 {
 	m->start_ns = m->last_ns = now_ns;
 	m->last_gpu_ns = 0;
+	m->last_tree_ns = 0;
 	m->cpu_share = (struct jst_share){0, 0, 1};
 	m->run->start_ns = jst__wall_ns();
 	/* Restart every zone's baseline now: what the sensors counted while the run was being
@@ -189,9 +192,13 @@ void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
 	double dt = (double)(now_ns - m->last_ns) / 1e9;
 	m->ticks++;
 	run->samples++;
+	m->last_reaped_s = reaped_s;
 	jst_sensors_read(m->sensors, now_ns, m->readings);
-	if (m->tree) {
+	/* CPU times in /proc move in clock ticks (10 ms): reading them faster only costs */
+	if (m->tree && (m->last_tree_ns == 0 ||
+	                now_ns + m->opts.interval_ns / 2 >= m->last_tree_ns + TREE_REFRESH_NS)) {
 		struct jst_cpu_times ct;
+		m->last_tree_ns = now_ns;
 		if (jst_proctree_sample(m->tree, reaped_s, &ct) == 0) {
 			run->cpu_s += ct.run_s;
 			struct jst_share prev = m->cpu_share;
@@ -255,6 +262,9 @@ void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 	run->end_ns = jst__wall_ns();
 	run->duration_s = (double)(now_ns - m->start_ns) / 1e9;
 	run->finished = true;
+	struct jst_cpu_times ct; /* the CPU time since the last refresh, for cpu_s */
+	if (m->tree && jst_proctree_sample(m->tree, m->last_reaped_s, &ct) == 0)
+		run->cpu_s += ct.run_s;
 	for (size_t b = 0; b < jst_sensors_backend_count(m->sensors); b++) {
 		const struct jst_backend_status *st = jst_sensors_backend(m->sensors, b);
 		if (st->failures > 0)
