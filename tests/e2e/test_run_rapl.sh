@@ -34,18 +34,19 @@ expect_in "summary lists package-0 from rapl" "package-0        rapl" "$T/err"
 expect_not_in "no estimate with RAPL" "[estimate]" "$T/err"
 
 # unreadable energy_uj (root-only since Linux 5.10): explained, and the estimate stands in
-if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ] && nobody "$J" --version >/dev/null 2>&1; then
 	chmod 755 "$T"
 	chmod -R a+rX "$R"
 	chmod 000 "$pkg0"
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$J" sensors --sysfs-root "$R" >"$T/s" 2>&1
+	nobody "$J" sensors --sysfs-root "$R" >"$T/s" 2>&1
 	expect_in "forbidden backend" "rapl      forbidden" "$T/s"
 	expect_in "the reason names the CVE" "CVE-2020-8694" "$T/s"
 	expect_in "the estimate stands in" "estimate  active" "$T/s"
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$J" run --no-store --sysfs-root "$R" -- true 2>"$T/err"
+	nobody "$J" run --no-store --sysfs-root "$R" -- true 2>"$T/err"
 	expect_eq "run without permission still runs the command" $? 0
 	expect_in "run falls back to the estimate" "[estimate]" "$T/err"
 else
-	echo "skipped the unreadable-counter case: needs root and setpriv to drop privileges"
+	echo "skipped the unreadable-counter case: needs root, setpriv, and a build that uid 65534 can run"
 fi
 finish
