@@ -47,7 +47,8 @@ struct run_state {
 	pid_t child;
 	int status;
 	bool exited;
-	sigset_t oldmask;
+	sigset_t sigs;    /* blocked, read from a signalfd: CHLD, INT, TERM, HUP */
+	sigset_t oldmask; /* the mask the command gets back */
 };
 
 static void usage(FILE *f)
@@ -285,31 +286,32 @@ static void on_signal(struct run_state *st, int sfd)
 	}
 }
 
+/* Waits for the command without measuring (no sensors, or no timer), forwarding signals the
+ * same way as the loop does. */
+static void wait_unmeasured(struct run_state *st)
+{
+	while (!st->exited) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&st->sigs, &si);
+		if (sig == SIGCHLD)
+			reap(st);
+		else if (sig > 0 && si.si_code != SI_KERNEL)
+			kill(st->child, sig);
+	}
+}
+
 /* Ticks until the command exits. */
 static void loop(struct run_state *st)
 {
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int sfd = signalfd(-1, &st->sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct itimerspec its = {
 		{(time_t)(st->o.interval_ns / 1000000000u), (long)(st->o.interval_ns % 1000000000u)},
 		{(time_t)(st->o.interval_ns / 1000000000u), (long)(st->o.interval_ns % 1000000000u)},
 	};
 	if (tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
 		jst_run_note(st->run, "timer setup failed (%s): only start and end were measured", strerror(errno));
-		while (!st->exited) { /* still wait for the command, signals forwarded */
-			int sig;
-			sigwait(&set, &sig);
-			if (sig == SIGCHLD)
-				reap(st);
-			else
-				kill(st->child, sig);
-		}
+		wait_unmeasured(st);
 	}
 	uint64_t last_drain = jst__mono_ns();
 	reap(st); /* a command that exited before the signalfd existed */
@@ -420,13 +422,12 @@ int cli_run(int argc, char **argv)
 	open_store(&st);
 
 	/* Signals are read from a signalfd: block them here, the child restores the mask. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &st.oldmask);
+	sigemptyset(&st.sigs);
+	sigaddset(&st.sigs, SIGCHLD);
+	sigaddset(&st.sigs, SIGINT);
+	sigaddset(&st.sigs, SIGTERM);
+	sigaddset(&st.sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &st.sigs, &st.oldmask);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -443,14 +444,7 @@ int cli_run(int argc, char **argv)
 		jst_monitor_tick(st.mon, t1, reaped_cpu_s());
 		jst_monitor_finish(st.mon, t1);
 	} else {
-		while (!st.exited) {
-			int sig;
-			sigwait(&set, &sig);
-			if (sig == SIGCHLD)
-				reap(&st);
-			else
-				kill(st.child, sig);
-		}
+		wait_unmeasured(&st);
 	}
 	rc = exit_status(&st);
 	run->exit_code = rc;
