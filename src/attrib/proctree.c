@@ -1,6 +1,7 @@
 /* The run's process tree and its CPU time, from procfs under a configurable root. A rescan of
- * /proc finds new members (at the first sample, then at most every JST__RESCAN_NS); between
- * rescans only the tracked processes are re-read, through their open /proc/PID/stat with pread.
+ * /proc finds new members (at the first sample, then at most every JST__RESCAN_NS, skipped while
+ * /proc/loadavg says no process was created since the last one); between rescans only the
+ * tracked processes are re-read, through their open /proc/PID/stat with pread.
  * Membership is sticky: a process seen in the run stays in it until it exits, even if it is
  * later reparented outside. Not here: cgroups, threads, per-process energy (see share.c). */
 #include "attrib/proctree.h"
@@ -22,6 +23,7 @@
 #define FDS_MAX 256u        /* stat files kept open; the others are opened at each read */
 #define DENTS_SIZE 32768u   /* getdents64 buffer */
 #define STAT_BUF 1024u      /* a /proc/PID/stat line; fields past 22 may be cut, unused */
+#define FULL_SCAN_NS 2000000000u /* a rescan at least this often, whatever loadavg says */
 
 /* A tracked process. */
 struct proc {
@@ -50,6 +52,8 @@ struct seen {
 struct jst_proctree {
 	int dirfd;  /* <root>/proc */
 	int statfd; /* <root>/proc/stat */
+	int loadfd; /* /proc/loadavg when root is "/", else -1 (its last pid is the reader's namespace) */
+	uint64_t last_pid; /* the newest pid at the last rescan */
 	pid_t reaper;
 	double hz;
 	struct proc *procs; /* sorted by pid */
@@ -60,7 +64,7 @@ struct jst_proctree {
 	size_t nprev, prev_cap;
 	char *dents;
 	unsigned nfds, fd_max;
-	uint64_t rescan_ns, last_scan_ns;
+	uint64_t rescan_ns, last_scan_ns, last_full_ns;
 	bool scanned;
 	struct jst__cpu_stat host_prev;
 	uint64_t gone_ticks; /* CPU time of members that exited and reached no tracked parent */
@@ -437,6 +441,23 @@ static void add_members(struct jst_proctree *t)
 	}
 }
 
+/* Whether a process was created since the last call, from the newest pid in /proc/loadavg
+ * ("0.00 0.01 0.05 1/123 4567"). True when it cannot tell. */
+static bool pids_created(struct jst_proctree *t)
+{
+	char buf[128];
+	if (t->loadfd < 0)
+		return true;
+	ssize_t n = jst__pread_all(t->loadfd, buf, sizeof buf);
+	const char *sp = n > 0 ? memrchr(buf, ' ', (size_t)n) : NULL;
+	uint64_t pid;
+	if (!sp || jst__parse_u64(sp + 1, (size_t)(buf + n - sp - 1), &pid) < 0)
+		return true;
+	bool created = pid != t->last_pid;
+	t->last_pid = pid;
+	return created;
+}
+
 static int read_host(const struct jst_proctree *t, struct jst__cpu_stat *out)
 {
 	char buf[512];
@@ -471,11 +492,16 @@ int jst_proctree_sample(struct jst_proctree *t, double reaped_s, struct jst_cpu_
 	refresh(t);
 	uint64_t now = jst__mono_ns();
 	bool due = !t->scanned || now - t->last_scan_ns >= t->rescan_ns;
+	if (due && t->scanned && now - t->last_full_ns < FULL_SCAN_NS && !pids_created(t)) {
+		due = false; /* nothing was created since the last rescan: nothing new to find */
+		t->last_scan_ns = now;
+	}
 	if (due) {
 		/* a failed or partial rescan is tried again next time; d stays valid */
+		(void)pids_created(t); /* remember the newest pid as of this rescan */
 		(void)rescan(t);
 		t->scanned = true;
-		t->last_scan_ns = now;
+		t->last_scan_ns = t->last_full_ns = now;
 	}
 	settle(t);
 	if (due)
@@ -505,7 +531,7 @@ int jst_proctree_new(struct jst_proctree **out, const char *procfs_root, pid_t r
 	struct jst_proctree *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
-	t->dirfd = t->statfd = -1;
+	t->dirfd = t->statfd = t->loadfd = -1;
 	t->reaper = reaper;
 	t->fd_max = FDS_MAX;
 	t->rescan_ns = JST__RESCAN_NS;
@@ -525,6 +551,10 @@ int jst_proctree_new(struct jst_proctree **out, const char *procfs_root, pid_t r
 		r = -errno;
 		goto fail;
 	}
+	/* /proc/loadavg's last field is the newest pid of the reader's own pid namespace, so it
+	 * tells about a procfs root only when that root is ours */
+	if (!procfs_root || !*procfs_root || strcmp(procfs_root, "/") == 0)
+		t->loadfd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
 	t->dents = malloc(DENTS_SIZE);
 	if (!t->dents) {
 		r = -ENOMEM;
@@ -557,6 +587,8 @@ void jst_proctree_free(struct jst_proctree *t)
 			close(t->procs[i].fd);
 	if (t->dirfd >= 0)
 		close(t->dirfd);
+	if (t->loadfd >= 0)
+		close(t->loadfd);
 	if (t->statfd >= 0)
 		close(t->statfd);
 	free(t->procs);
