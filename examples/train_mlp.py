@@ -3,15 +3,30 @@
 two-spirals problem with minibatch SGD and momentum. Plain Python 3, standard library only, so it
 runs anywhere joulestream does. Backpropagation is written out by hand.
 
-The four phases of a training step -- data loading, forward, backward, optimizer -- are separate
-functions so that a profiler (or joulestream's phase markers, planned) can tell them apart.
+The four phases of training -- load_batches, forward, backward, optimizer_step -- are marked
+with the joulestream Python package when it can be imported (from python/ next to this file in a
+source checkout), together with epochs, steps and metrics: under `joulestream run` the marks go
+to that monitor, otherwise the job is measured in-process. Without the package it runs the same,
+unmeasured.
 
-    python3 examples/train_mlp.py [--epochs N] [--seed S] [--quiet]
+    python3 examples/train_mlp.py [--epochs N] [--seed S] [--quiet] [--no-track]
 """
 import argparse
+import contextlib
 import math
+import os
 import random
+import sys
 import time
+
+try:
+    import joulestream
+except ImportError:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    try:
+        import joulestream
+    except ImportError:
+        joulestream = None
 
 HIDDEN = 32  # units in each of the two hidden layers
 EPOCHS = 150  # about 10 s on one core of a small VM
@@ -111,6 +126,44 @@ def optimizer_step(p, g, vel, lr, momentum, n):
                 p[k][i] += vel[k][i]
 
 
+class NoTracker:
+    """Stands in for joulestream.Tracker when the package (or its library) is not there."""
+
+    result = None
+
+    def phase(self, name):
+        return contextlib.nullcontext()
+
+    def step(self, n=None):
+        pass
+
+    def epoch(self, n=None, total=None):
+        pass
+
+    def log(self, **values):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def tracker(args):
+    """A joulestream Tracker for this job, or NoTracker (saying why on stderr)."""
+    if joulestream is None or args.no_track:
+        return NoTracker()
+    t = joulestream.Tracker(project="two-spirals", model="mlp-2x32", epochs=args.epochs,
+                            quiet=args.quiet, tags={"dataset": "two spirals, 400+200 points",
+                                                    "lr": LR, "momentum": MOMENTUM, "batch": BATCH})
+    try:
+        return t.start()
+    except joulestream.LibraryNotFound as e:
+        print("train_mlp: not measured: %s" % e, file=sys.stderr)
+        return NoTracker()
+
+
 def evaluate(p, data):
     """Mean loss and accuracy on held-out data (forward only)."""
     loss = correct = 0
@@ -126,6 +179,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over the data ({EPOCHS})")
     ap.add_argument("--seed", type=int, default=1, help="seed for data and weights (1)")
     ap.add_argument("--quiet", action="store_true", help="print only the final epoch")
+    ap.add_argument("--no-track", action="store_true", help="do not use the joulestream package")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
@@ -134,21 +188,35 @@ def main():
     p = init_params(rng)
     vel = zero_grads(p)
     t0 = time.monotonic()
-    for epoch in range(1, args.epochs + 1):
-        loss = correct = 0
-        for batch in load_batches(train, BATCH, rng):
-            g = zero_grads(p)
-            for x, label in batch:
-                acts = forward(p, x)
-                loss += bce(acts[3], label)
-                correct += (acts[3] >= 0.5) == (label == 1)
-                backward(p, acts, label, g)
-            optimizer_step(p, g, vel, LR, MOMENTUM, len(batch))
-        if not args.quiet or epoch == args.epochs:
-            test_loss, test_acc = evaluate(p, test)
-            print(f"epoch {epoch:3d}/{args.epochs}  loss {loss / len(train):.4f}  "
-                  f"acc {correct / len(train):.3f}  test_loss {test_loss:.4f}  "
-                  f"test_acc {test_acc:.3f}  {time.monotonic() - t0:5.1f} s", flush=True)
+    with tracker(args) as t:
+        for epoch in range(1, args.epochs + 1):
+            t.epoch(epoch)
+            loss = correct = 0
+            with t.phase("load_batches"):
+                batches = load_batches(train, BATCH, rng)
+            for batch in batches:
+                t.step()
+                g = zero_grads(p)
+                # the whole batch forward, then backward: the same sums as sample by sample,
+                # since the parameters only change in the optimizer step
+                with t.phase("forward"):
+                    acts = [forward(p, x) for x, _ in batch]
+                for a, (_, label) in zip(acts, batch):
+                    loss += bce(a[3], label)
+                    correct += (a[3] >= 0.5) == (label == 1)
+                with t.phase("backward"):
+                    for a, (_, label) in zip(acts, batch):
+                        backward(p, a, label, g)
+                with t.phase("optimizer_step"):
+                    optimizer_step(p, g, vel, LR, MOMENTUM, len(batch))
+            t.log(loss=loss / len(train), accuracy=correct / len(train))
+            if not args.quiet or epoch == args.epochs:
+                with t.phase("evaluate"):
+                    test_loss, test_acc = evaluate(p, test)
+                t.log(test_loss=test_loss, test_accuracy=test_acc)
+                print(f"epoch {epoch:3d}/{args.epochs}  loss {loss / len(train):.4f}  "
+                      f"acc {correct / len(train):.3f}  test_loss {test_loss:.4f}  "
+                      f"test_acc {test_acc:.3f}  {time.monotonic() - t0:5.1f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ struct jst_grid_zone {
 	const char *ci_source;   /* "Ember 2024 yearly average" */
 	double ewif_l_per_kwh;   /* water consumed per kWh of electricity generated, <0 unknown */
 	const char *ewif_source; /* "derived from Ember 2024 generation mix, Macknick et al. 2012" */
+	const char *area;        /* a US state's balancing-area zone (US-TX: US-TEX-ERCO), else NULL */
 };
 
 struct jst_cloud_region {

@@ -22,6 +22,14 @@ JST_API int jst_report_csv_row(FILE *f, const struct jst_run *run);
 /* Appends a row to path, writing the header first when the file is new or empty. */
 JST_API int jst_report_csv_append(const char *path, const struct jst_run *run);
 
+/* The Hugging Face model-card `co2_eq_emissions:` YAML block (emissions in grams, source,
+ * training_type, geographical_location, hardware_used). training_type may be NULL. */
+JST_API int jst_report_model_card(FILE *f, const struct jst_run *run, const char *training_type);
+
+/* A BoAmps (Boavizta) energy report, format 1.1.0, as one JSON object. task_stage: "training",
+ * "finetuning", "inference"... (NULL: "training"). */
+JST_API int jst_report_boamps(FILE *f, const struct jst_run *run, const char *task_stage);
+
 /* Human units: "41.2 kJ", "0.113 kWh", "61 gCO2e", "0.54 L". */
 JST_API void jst_format_joules(double j, char *out, size_t n);
 JST_API void jst_format_kwh(double kwh, char *out, size_t n);

@@ -31,6 +31,26 @@ enum jst_zone_origin {
 	JST_ORIGIN_NONE,   /* unknown: the world average is used, loudly */
 	JST_ORIGIN_OPTION, /* --zone */
 	JST_ORIGIN_CLOUD,  /* --cloud PROVIDER:REGION */
+	JST_ORIGIN_SITE,   /* a site of the configuration file (--site, or its default site) */
+	JST_ORIGIN_GUESSED, /* guessed offline from the system's time zone; reports say so */
+	JST_ORIGIN_SERIES, /* the zone named by the --intensity series */
+};
+
+/* A run's carbon and water as computed with one version of the data: the run-time figure and
+ * every `joulestream reprocess` (run_results in the store; src/carbon/ and docs/methodology.md). */
+#define JST_RESULTS_MAX 8
+struct jst_run_result {
+	char data_version[160];  /* "bundled-2024.1", "file:ci.csv@sha256:0123456789ab" */
+	uint64_t computed_ns;    /* when, UTC */
+	char kind[16];           /* "run" (at run time) or "reprocess" */
+	char zone_code[32];
+	char ci_source[192];     /* the series or the yearly average used */
+	double ci_avg_g_per_kwh; /* co2e / facility kWh */
+	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the intensities used */
+	double outside_kwh;      /* IT energy outside the series, at the yearly average */
+	double it_kwh, facility_kwh, co2e_g, water_site_l, water_grid_l, water_l;
+	double embodied_g, sci_g, functional_units;
+	char functional_unit[48];
 };
 
 struct jst_zone_total {
@@ -97,11 +117,35 @@ struct jst_run {
 	double cpu_s;                   /* CPU time of the run's processes (process scope) */
 	bool estimated;                 /* some counted zone is an estimate */
 
+	/* provenance of the carbon and water figures, time-varying intensity, SCI */
+	char data_version[160];   /* the data that produced footprint: JST_DATA_VERSION or a series' */
+	char ci_series[192];      /* the intensity series used, "" for the yearly average */
+	double ci_avg_g_per_kwh;  /* effective intensity: co2e_g / facility kWh */
+	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the series values used */
+	double series_outside_kwh; /* IT energy the series did not cover: yearly average used */
+	char ci_fallback[256];    /* why a requested series or live source was not used, or "" */
+	char tz_guess[64];        /* the time zone a guessed zone came from */
+	char site[64];            /* the configuration site used, or "" */
+	double embodied_g;        /* M of SCI: the embodied emissions charged to the run */
+	char embodied_source[256];
+	double embodied_kg_opt;   /* --embodied KG for the machine, 0 = from data/embodied.csv */
+	double lifetime_years_opt; /* --lifetime YEARS, 0 = from the data */
+	double functional_units;  /* R of SCI: 0 means one run */
+	char functional_unit[48]; /* "samples" */
+	double sci_g;             /* (co2e_g + embodied_g) / R, gCO2e per unit */
+	struct jst_run_result results[JST_RESULTS_MAX]; /* loaded by the store, newest first */
+	size_t nresults;
+
 	struct jst_zone_total zones[JST_ZONES_MAX];
 	size_t nzones;
 
 	char notes[JST_NOTES_MAX][JST_NOTE_LEN]; /* problems met, for the report */
 	size_t nnotes;
+
+	/* Phases, epochs, steps, metrics and tags (train.h), NULL when the run had no training
+	 * marks. Borrowed: the monitor's record (valid until jst_monitor_free), or one the caller
+	 * filled with jst_store_load_train(). The store and the reports read it when set. */
+	struct jst_train *train;
 };
 
 /* A point of the bounded timeline: time since start, length, and per-zone energies. */
@@ -137,6 +181,9 @@ JST_API void jst_run_note(struct jst_run *run, const char *fmt, ...) __attribute
  * is used and the origin says so. Returns 0, or -ENOENT with msg set when a code is unknown. */
 JST_API int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, double pue,
                              double wue, char *msg, size_t msglen);
+
+/* "none", "option", "cloud", "site", "guessed", "series": the store's and reports' names. */
+JST_API const char *jst_zone_origin_name(enum jst_zone_origin o);
 
 /* Totals the zones into host_j / run_j / idle_j and computes the footprint. */
 JST_API void jst_run_finish_totals(struct jst_run *run);

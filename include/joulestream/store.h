@@ -10,6 +10,7 @@
 
 #include "joulestream/common.h"
 #include "joulestream/run.h"
+#include "joulestream/train.h"
 
 struct jst_store;
 
@@ -41,6 +42,28 @@ JST_API int jst_store_list(struct jst_store *s, size_t limit,
 /* Calls fn for each sample of a run in time order. */
 JST_API int jst_store_samples(struct jst_store *s, const char *run_id,
                               int (*fn)(const struct jst_sample *sample, void *ud), void *ud);
+
+/* Appends a run's metrics (jst_monitor_pending_metrics) in one transaction; names are the
+ * training record's metric_names that the metrics' name indexes refer to. The rest of the
+ * training record is written with the run (jst_store_run_end). */
+JST_API int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct jst_metric *metrics,
+                                  size_t n, const char (*names)[JST_MARK_NAME_MAX], size_t nnames);
+
+/* Fills t with a stored run's training record (phases, epochs, steps, tags, prediction, and its
+ * metrics thinned to JST_METRICS_KEPT); -ENOENT when the run had no training marks. Set
+ * run->train = t to have the reports show it. */
+JST_API int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct jst_train *t);
+
+/* Keeps a run's carbon and water as computed with one data version (run_results), replacing
+ * an earlier row of the same version and zone. jst_store_run_end() adds the run-time one. */
+JST_API int jst_store_add_result(struct jst_store *s, const char *run_id,
+                                 const struct jst_run_result *res);
+
+struct jst_carbon_acc;
+/* The Kappa replay: feeds the stored samples of the run's counted zones to a, in time order
+ * (jst_carbon_acc_add). Returns the number of samples used, or a negative errno. */
+JST_API int jst_store_replay(struct jst_store *s, const struct jst_run *run,
+                             struct jst_carbon_acc *a);
 
 /* Rebuilds the bounded timeline of a stored run from its samples. tl must be initialised
  * with the run's zone count. */

@@ -16,6 +16,10 @@ extern const char jst_data_water_factors[];
 extern const size_t jst_data_water_factors_len;
 extern const char jst_data_cloud_regions[];
 extern const size_t jst_data_cloud_regions_len;
+extern const char jst_data_us_states[];
+extern const size_t jst_data_us_states_len;
+extern const char jst_data_embodied[];
+extern const size_t jst_data_embodied_len;
 
 /* The fuels of data/generation_mix.csv and data/water_factors.csv, in column order. */
 enum jst__fuel {
@@ -46,6 +50,7 @@ double jst__fuel_water_l_per_kwh(enum jst__fuel f);
  * and leaves the tables empty: lookups return NULL and counts 0. */
 const char *jst__carbon_data_error(void);
 const char *jst__cloud_data_error(void);
+const char *jst__embodied_data_error(void);
 
 /* Copies a field of a record into storage that lives as long as the process. */
 struct jst__csv_field;

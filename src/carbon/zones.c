@@ -375,6 +375,58 @@ static int load_zones(void)
 	return r < 0 ? fail("grid_intensity", &c) : 0;
 }
 
+/* US states (data/us_states.csv): each a zone with the figures of the balancing area that
+ * serves most of its load, and a source that says so. */
+static int state_row(struct jst__csv *c, const struct jst__csv_field *f, const size_t *col)
+{
+	char area[32];
+	struct zone_row row = {0};
+	const struct jst_grid_zone *base = NULL;
+	jst__csv_copy(&f[col[2]], area, sizeof(area));
+	for (size_t i = 0; i < G.n && !base; i++)
+		if (strcmp(G.rows[i].z.code, area) == 0)
+			base = &G.rows[i].z;
+	row.z.code = jst__carbon_strdup(&f[col[0]]);
+	row.z.name = jst__carbon_strdup(&f[col[1]]);
+	if (!row.z.code || !row.z.name)
+		return -ENOMEM;
+	if (!base || !valid_code(row.z.code) || strncmp(row.z.code, "US-", 3) != 0 || duplicate(&row)) {
+		jst__csv_fail(c, "%s: a new US-XX code and a zone of data/grid_intensity.csv", row.z.code);
+		return -EINVAL;
+	}
+	row.z.ci_g_per_kwh = base->ci_g_per_kwh;
+	row.z.year = base->year;
+	row.z.area = base->code;
+	row.z.ci_source = jst__carbon_strfmt("Electricity Maps %d yearly average of %s, the state's "
+	                                     "main balancing area", base->year, base->code);
+	if (!row.z.ci_source)
+		return -ENOMEM;
+	assign_ewif(&row.z);
+	G.rows[G.n++] = row;
+	return 0;
+}
+
+static int load_states(void)
+{
+	static const char *const cols[] = {"code", "name", "zone"};
+	struct jst__csv c;
+	struct jst__csv_field f[JST_CSV_MAX_FIELDS];
+	size_t col[3], ncols, nf;
+	int r;
+	jst__csv_init(&c, jst_data_us_states, jst_data_us_states_len);
+	if (jst__csv_header(&c, cols, 3, col, &ncols) < 0)
+		return fail("us_states", &c);
+	while ((r = jst__csv_next(&c, f, JST_CSV_MAX_FIELDS, &nf)) == 1) {
+		if (nf != ncols || G.n == MAX_ZONES) {
+			jst__csv_fail(&c, "%zu fields (the header has %zu) or too many rows", nf, ncols);
+			return fail("us_states", &c);
+		}
+		if ((r = state_row(&c, f, col)) < 0)
+			return r == -EINVAL ? fail("us_states", &c) : r;
+	}
+	return r < 0 ? fail("us_states", &c) : 0;
+}
+
 /* Every mix must belong to a zone of the table (catches a mistyped code in the mix). */
 static int check_mix_codes(void)
 {
@@ -403,6 +455,8 @@ static void load(void)
 		r = load_mixes();
 	if (r == 0)
 		r = load_zones();
+	if (r == 0)
+		r = load_states();
 	if (r == 0)
 		r = check_mix_codes();
 	if (r < 0) {

@@ -14,6 +14,8 @@ int cli_sensors(int argc, char **argv);
 int cli_runs(int argc, char **argv);
 int cli_show(int argc, char **argv);
 int cli_zones(int argc, char **argv);
+int cli_reprocess(int argc, char **argv);
+int cli_intensity(int argc, char **argv);
 
 /* Shared by the subcommands (common.c). */
 #include <stdbool.h>

@@ -10,8 +10,10 @@ static const struct cli_command commands[] = {
 	{"run", "measure a command: joulestream run [OPTIONS] -- CMD [ARGS...]", cli_run},
 	{"sensors", "list the energy sensors, what each found and why any is unavailable", cli_sensors},
 	{"runs", "list the stored runs", cli_runs},
-	{"show", "print a stored run's report: joulestream show RUN [--format text|json|csv]", cli_show},
+	{"show", "a stored run's report: show RUN [--format text|json|csv|model-card|boamps]", cli_show},
 	{"zones", "search grid zones and their carbon and water figures", cli_zones},
+	{"intensity", "the carbon intensity of a zone at a time, and its source", cli_intensity},
+	{"reprocess", "recompute stored runs' carbon and water with other data (the replay)", cli_reprocess},
 	{NULL, NULL, NULL},
 };
 

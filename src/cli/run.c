@@ -19,11 +19,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/carbon_cli.h"
 #include "cli/cli.h"
+#include "cli/marksock.h"
 #include "core/util.h"
 #include "joulestream/report.h"
 #include "joulestream/run.h"
 #include "joulestream/store.h"
+#include "joulestream/train.h"
 
 #define DRAIN_NS 250000000u /* samples go to the store every 250 ms */
 
@@ -34,6 +37,7 @@ struct run_opts {
 	uint64_t interval_ns;
 	enum jst_scope scope;
 	bool quiet, no_store, no_estimate;
+	struct run_carbon_opts carbon; /* --intensity, --live, --site, --config, SCI (carbon_opts.c) */
 };
 
 struct run_state {
@@ -49,6 +53,8 @@ struct run_state {
 	bool exited;
 	sigset_t sigs;    /* blocked, read from a signalfd: CHLD, INT, TERM, HUP */
 	sigset_t oldmask; /* the mask the command gets back */
+	struct marksock sock; /* training marks from the command (JOULESTREAM_SOCKET) */
+	struct run_carbon carbon; /* configuration, intensity series, live source (run_carbon.c) */
 };
 
 static void usage(FILE *f)
@@ -75,6 +81,9 @@ static void usage(FILE *f)
 	        "  --procfs-root DIR    where /proc is; default /\n"
 	        "  --quiet              no summary on stderr\n",
 	        JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH);
+	cli_run_carbon_usage(f);
+	fprintf(f, "\nCMD gets JOULESTREAM_RUN_ID and JOULESTREAM_SOCKET: training phases, steps, epochs and\n"
+	           "metrics sent there (the Python package does it, docs/python.md) are split out in the report.\n");
 }
 
 static int bad(const char *what, const char *val)
@@ -97,6 +106,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		{"project", required_argument, 0, O_PROJECT}, {"sensors", required_argument, 0, O_SENSORS},
 		{"no-estimate", no_argument, 0, O_NOEST}, {"sysfs-root", required_argument, 0, O_SYSFS},
 		{"procfs-root", required_argument, 0, O_PROCFS}, {"quiet", no_argument, 0, O_QUIET},
+		CLI_RUN_CARBON_OPTIONS,
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	*o = (struct run_opts){.pue = -1, .wue = -1, .interval_ns = 1000000000u};
@@ -139,7 +149,14 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		case 'q':
 		case O_QUIET: o->quiet = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: {
+			int r = cli_run_carbon_option(c, optarg, argc, argv, &optind, &o->carbon);
+			if (r == 1)
+				break;
+			if (r == 0)
+				usage(stderr);
+			return 2;
+		}
 		}
 	}
 	if (optind >= argc) {
@@ -205,6 +222,10 @@ static void drain(struct run_state *st)
 	const struct jst_sample *v = jst_monitor_pending(st->mon, &n);
 	if (st->store && !st->store_failed && n)
 		store_call(st, jst_store_add_samples(st->store, st->run->id, v, n), "writing samples");
+	const struct jst_metric *mv = jst_monitor_pending_metrics(st->mon, &n);
+	if (st->store && !st->store_failed && n)
+		store_call(st, jst_store_add_metrics(st->store, st->run->id, mv, n, st->run->train->metric_names,
+		                                     st->run->train->nmetric_names), "writing metrics");
 	jst_monitor_drained(st->mon);
 }
 
@@ -227,6 +248,8 @@ static int spawn(struct run_state *st, char **cmd)
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
 		putenv(id_env);
+		if (st->sock.fd >= 0)
+			putenv(st->sock.env);
 		execvp(cmd[0], cmd);
 		int e = errno;
 		if (write(p[1], &e, sizeof(e)) < 0)
@@ -316,9 +339,11 @@ static void loop(struct run_state *st)
 	uint64_t last_drain = jst__mono_ns();
 	reap(st); /* a command that exited before the signalfd existed */
 	while (!st->exited && tfd >= 0 && sfd >= 0) {
-		struct pollfd pfd[2] = {{tfd, POLLIN, 0}, {sfd, POLLIN, 0}};
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		struct pollfd pfd[3] = {{tfd, POLLIN, 0}, {sfd, POLLIN, 0}, {st->sock.fd, POLLIN, 0}};
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			break;
+		if (pfd[2].revents & POLLIN)
+			marksock_read(&st->sock, st->mon);
 		if (pfd[1].revents & POLLIN)
 			on_signal(st, sfd);
 		if (pfd[0].revents & POLLIN) {
@@ -327,6 +352,7 @@ static void loop(struct run_state *st)
 				continue;
 			uint64_t now = jst__mono_ns();
 			jst_monitor_tick(st->mon, now, reaped_cpu_s());
+			marksock_say(&st->sock, st->mon, st->o.quiet);
 			if (now - last_drain >= DRAIN_NS) {
 				drain(st);
 				last_drain = now;
@@ -388,6 +414,7 @@ static void fill_gpu_meta(struct jst_run *run)
 int cli_run(int argc, char **argv)
 {
 	struct run_state st = {0};
+	st.sock.fd = -1; /* no socket until marksock_open */
 	int cmd = 0;
 	int rc = parse(argc, argv, &st.o, &cmd);
 	if (rc >= 0)
@@ -398,13 +425,11 @@ int cli_run(int argc, char **argv)
 		return 127;
 	}
 	struct jst_run *run = st.run;
-	char msg[256];
-	if (jst_run_set_site(run, st.o.zone, st.o.cloud, st.o.pue, st.o.wue, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "joulestream run: %s\n", msg);
-		free(run);
-		return 2;
-	}
-	if ((rc = open_outputs(&st)) != 0) {
+	/* zone, PUE, WUE (options, site, time-zone guess), intensity series: before the command */
+	if ((rc = run_carbon_prepare(&st.carbon, &st.o.carbon, st.o.zone, st.o.cloud, st.o.pue,
+	                             st.o.wue, run)) != 0 ||
+	    (rc = open_outputs(&st)) != 0) {
+		run_carbon_release(&st.carbon);
 		free(run);
 		return rc;
 	}
@@ -420,6 +445,7 @@ int cli_run(int argc, char **argv)
 	}
 	fill_gpu_meta(run);
 	open_store(&st);
+	run_carbon_start(&st.carbon, st.mon);
 
 	/* Signals are read from a signalfd: block them here, the child restores the mask. */
 	sigemptyset(&st.sigs);
@@ -431,8 +457,10 @@ int cli_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-	if (st.mon)
+	if (st.mon) {
+		marksock_open(&st.sock, run);
 		jst_monitor_start(st.mon, jst__mono_ns());
+	}
 	if ((rc = spawn(&st, argv + cmd)) != 0)
 		goto out;
 	if (st.mon) {
@@ -440,9 +468,11 @@ int cli_run(int argc, char **argv)
 		if (st.store)
 			store_call(&st, jst_store_run_begin(st.store, run), "recording the run");
 		loop(&st);
+		marksock_read(&st.sock, st.mon); /* marks the command sent just before it exited */
 		uint64_t t1 = jst__mono_ns();
 		jst_monitor_tick(st.mon, t1, reaped_cpu_s());
 		jst_monitor_finish(st.mon, t1);
+		marksock_say(&st.sock, st.mon, st.o.quiet);
 	} else {
 		wait_unmeasured(&st);
 	}
@@ -451,9 +481,14 @@ int cli_run(int argc, char **argv)
 	jst_meta_collect_finish(&run->meta);
 	if (st.mon) {
 		drain(&st);
+		/* a live source is asked only now that the command has ended */
+		run_carbon_finish(&st.carbon, run, st.store && !st.store_failed ? st.store : NULL,
+		                  jst_monitor_timeline(st.mon));
 		outputs(&st);
 	}
 out:
+	run_carbon_release(&st.carbon);
+	marksock_close(&st.sock);
 	if (st.json)
 		fclose(st.json);
 	jst_monitor_free(st.mon);

@@ -16,13 +16,15 @@ static int print_run(const struct jst_run *run, void *ud)
 	jst_format_utc(run->start_ns, t, sizeof(t));
 	jst_format_duration(run->duration_s, dur, sizeof(dur));
 	jst_format_kwh(run->footprint.it_kwh, e, sizeof(e));
-	jst_format_grams(run->footprint.co2e_g, g, sizeof(g));
+	/* the newest result kept (a reprocessing may have replaced the run-time figure) */
+	const struct jst_run_result *res = run->nresults ? &run->results[0] : NULL;
+	jst_format_grams(res ? res->co2e_g : run->footprint.co2e_g, g, sizeof(g));
 	if (!run->finished)
 		snprintf(status, sizeof(status), "running?");
 	else
 		snprintf(status, sizeof(status), "exit %d", run->exit_code);
 	printf("%-26s  %-20s  %9s  %-8s  %11s%s  %10s %-6s  %.60s\n", run->id, t, dur, status, e,
-	       run->estimated ? "*" : " ", g, run->zone_code, run->meta.command);
+	       run->estimated ? "*" : " ", g, res ? res->zone_code : run->zone_code, run->meta.command);
 	return 0;
 }
 

@@ -1,39 +1,52 @@
-/* `joulestream show RUN [--format text|json|csv]`: a stored run's report again. RUN is an id,
- * a unique prefix of one, or "last". The JSON timeline is rebuilt from the stored samples. */
+/* `joulestream show RUN [--format text|json|csv|model-card|boamps] [--data VERSION]`: a stored
+ * run's report again. RUN is an id, a unique prefix of one, or "last". The JSON timeline is
+ * rebuilt from the stored samples. Carbon and water are the newest result kept for the run
+ * (reprocessing adds results), or the one of --data VERSION; reports name the version. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "joulestream/report.h"
 #include "joulestream/store.h"
+#include "joulestream/train.h"
 
 int cli_show(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"db", required_argument, 0, 'd'}, {"format", required_argument, 0, 'f'},
+		{"data", required_argument, 0, 'D'}, {"training-type", required_argument, 0, 'T'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	const char *db = NULL, *format = "text";
+	const char *db = NULL, *format = "text", *data = NULL, *training = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hf:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
+		case 'D': data = optarg; break;
+		case 'T': training = optarg; break;
 		case 'h':
-			printf("usage: joulestream show RUN|last [--format text|json|csv] [--db PATH]\n");
+			cli_show_usage(stdout);
 			return 0;
 		default: return 2;
 		}
 	}
-	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv")) {
-		fprintf(stderr, "joulestream show: unknown --format '%s' (text, json or csv)\n", format);
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") &&
+	    strcmp(format, "model-card") && strcmp(format, "boamps")) {
+		fprintf(stderr, "joulestream show: unknown --format '%s' (text, json, csv, model-card or "
+		        "boamps)\n", format);
+		return 2;
+	}
+	if (training && strcmp(training, "pre-training") && strcmp(training, "fine-tuning")) {
+		fprintf(stderr, "joulestream show: --training-type is pre-training or fine-tuning\n");
 		return 2;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: joulestream show RUN|last [--format text|json|csv] [--db PATH]\n");
+		cli_show_usage(stderr);
 		return 2;
 	}
 	char path[1024];
@@ -41,6 +54,7 @@ int cli_show(int argc, char **argv)
 	if (!s)
 		return 1;
 	struct jst_run *run = malloc(sizeof(*run));
+	struct jst_train *train = NULL;
 	int rc = 1;
 	if (!run)
 		goto out;
@@ -49,10 +63,19 @@ int cli_show(int argc, char **argv)
 		fprintf(stderr, "joulestream show: %s\n", jst_store_errmsg(s));
 		goto out;
 	}
-	rc = 0;
+	if ((rc = cli_pick_result(run, data)) != 0)
+		goto out;
+	train = jst_train_new(); /* phases, epochs, metrics: when the run marked them */
+	if (train && jst_store_load_train(s, run, train) == 0)
+		run->train = train;
 	if (strcmp(format, "text") == 0) {
 		char tilde[1100];
 		jst_report_text(stdout, run, cli_tilde(path, tilde, sizeof(tilde)));
+	} else if (strcmp(format, "model-card") == 0) {
+		jst_report_model_card(stdout, run, training);
+	} else if (strcmp(format, "boamps") == 0) {
+		jst_report_boamps(stdout, run, training && strcmp(training, "fine-tuning") == 0
+		                                   ? "finetuning" : "training");
 	} else if (strcmp(format, "csv") == 0) {
 		jst_report_csv_header(stdout);
 		jst_report_csv_row(stdout, run);
@@ -66,6 +89,7 @@ int cli_show(int argc, char **argv)
 		jst_timeline_release(&tl);
 	}
 out:
+	free(train);
 	free(run);
 	jst_store_close(s);
 	return rc;

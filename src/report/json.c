@@ -5,6 +5,8 @@
 
 #include "core/jsonw.h"
 #include "joulestream/report.h"
+#include "report/carbon_report.h"
+#include "report/train_report.h"
 
 static void kv_str(FILE *f, const char *k, const char *v, int comma)
 {
@@ -48,11 +50,10 @@ static void meta_json(FILE *f, const struct jst_run *run)
 
 static void site_json(FILE *f, const struct jst_run *run)
 {
-	static const char *const origin[] = {"unknown: world average used", "option", "cloud region"};
 	fputs(",\"site\":{", f);
 	kv_str(f, "zone", run->zone_code, 0);
 	kv_str(f, "zone_name", run->zone_name, 1);
-	kv_str(f, "zone_origin", origin[run->zone_origin], 1);
+	kv_str(f, "zone_origin", jst__origin_words(run), 1);
 	kv_str(f, "cloud", run->cloud, 1);
 	kv_num(f, "ci_g_per_kwh", run->ci_g_per_kwh);
 	kv_num(f, "ci_year", run->ci_year);
@@ -154,6 +155,7 @@ int jst_report_json(FILE *f, const struct jst_run *run, const struct jst_timelin
 	site_json(f, run);
 	zones_json(f, run);
 	totals_json(f, run);
+	jst__report_carbon_json(f, run);
 	fputs(",\"notes\":[", f);
 	for (size_t i = 0; i < run->nnotes; i++) {
 		if (i)
@@ -161,6 +163,7 @@ int jst_report_json(FILE *f, const struct jst_run *run, const struct jst_timelin
 		jst__json_string(f, run->notes[i]);
 	}
 	fputc(']', f);
+	jst__report_train_json(f, run);
 	if (tl)
 		timeline_json(f, tl);
 	fputs("}\n", f);

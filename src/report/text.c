@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "joulestream/report.h"
+#include "report/carbon_report.h"
+#include "report/train_report.h"
 
 static const char *zone_part(const struct jst_zone_total *z)
 {
@@ -63,11 +65,7 @@ static void footprint_lines(FILE *f, const struct jst_run *run)
 	fprintf(f, "  %-18s %14s   PUE %.2f (%s)%s\n", "facility energy", v, run->pue,
 	        dflt ? "default: industry average, Uptime Institute 2024; pass --pue" : run->pue_source, est);
 	jst_format_grams(fp->co2e_g, v, sizeof(v));
-	fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s%s\n", "carbon", v, run->zone_code,
-	        run->ci_g_per_kwh, run->ci_source, est);
-	if (run->zone_origin == JST_ORIGIN_NONE)
-		fprintf(f, "  !! no zone given: the WORLD AVERAGE was used; pass --zone CODE or --cloud "
-		           "PROVIDER:REGION for real figures\n");
+	jst__report_carbon_text(f, run, v, est); /* the intensity used, guessed zones, fallbacks */
 	jst_format_litres(fp->water_l, v, sizeof(v));
 	const char *wsrc = strcmp(run->wue_source, "default") == 0
 	                   ? " (default: industry average; pass --wue)" : "";
@@ -77,6 +75,7 @@ static void footprint_lines(FILE *f, const struct jst_run *run)
 	else
 		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site%s; grid water unknown for %s%s\n",
 		        "water", v, run->wue_l_per_kwh, wsrc, run->zone_code, est);
+	jst__report_sci_text(f, run);
 }
 
 int jst_report_text(FILE *f, const struct jst_run *run, const char *stored)
@@ -102,6 +101,7 @@ int jst_report_text(FILE *f, const struct jst_run *run, const char *stored)
 		fprintf(f, "  estimate: no sensor measures some counted zones on this machine (sensors: %s); "
 		           "figures marked estimate are modelled, see 'joulestream sensors'\n",
 		        run->meta.sensors[0] ? run->meta.sensors : "none");
+	jst__report_train_text(f, run);
 	for (size_t i = 0; i < run->nnotes; i++)
 		fprintf(f, "  note: %s\n", run->notes[i]);
 	if (stored && *stored)

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "joulestream/intensity.h"
 #include "joulestream/run.h"
+#include "run/trainer.h"
 
 #define GPU_PROCS_MAX 64
 #define SHARE_REFRESH_NS 100000000u /* GPU process lists are re-read at most every 100 ms */
@@ -32,6 +34,10 @@ struct jst_monitor {
 	uint64_t start_ns, last_ns, last_gpu_ns, last_tree_ns;
 	unsigned long ticks;
 	double last_reaped_s;
+	struct jst__trainer *trainer; /* phases, epochs, metrics: from the first mark on */
+	pid_t root;                   /* the attached process: still alive at the end in-process */
+	const struct jst_series *series; /* intensity series for the live integration, or NULL */
+	struct jst_carbon_acc carbon;    /* carbon and water integrated tick by tick */
 };
 
 int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opts, struct jst_run *run)
@@ -99,6 +105,7 @@ void jst_monitor_free(struct jst_monitor *m)
 	jst_sensors_close(m->sensors);
 	jst_proctree_free(m->tree);
 	jst_timeline_release(&m->timeline);
+	jst__trainer_free(m->trainer);
 	free(m->readings);
 	free(m->shares);
 	free(m->tick_host);
@@ -124,6 +131,7 @@ void jst_monitor_start(struct jst_monitor *m, uint64_t now_ns)
 	m->last_tree_ns = 0;
 	m->cpu_share = (struct jst_share){0, 0, 1};
 	m->run->start_ns = jst__wall_ns();
+	jst_carbon_acc_for_run(&m->carbon, m->run, m->series);
 	/* Restart every zone's baseline now: what the sensors counted while the run was being
 	 * set up is not the run's. */
 	jst_sensors_read(m->sensors, now_ns, m->readings);
@@ -134,6 +142,7 @@ int jst_monitor_attach(struct jst_monitor *m, pid_t root, pid_t reaper)
 	if (m->opts.scope == JST_SCOPE_HOST || root <= 0)
 		return 0;
 	int r = jst_proctree_new(&m->tree, m->opts.roots.procfs, root, reaper);
+	m->root = root;
 	if (r < 0)
 		jst_run_note(m->run, "cannot follow the command's processes (%s): CPU shares unknown",
 		             jst_strerror(r));
@@ -240,7 +249,11 @@ void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
 		m->tick_run[i] = run_j;
 		struct jst_sample s = {t_s, dt, (uint32_t)i, rd->flags, rd->energy_j, run_j, rd->power_w};
 		add_pending(m, &s);
+		if (m->carbon.series && (zt->zone.flags & JST_ZONE_COUNTED))
+			jst_carbon_acc_add(&m->carbon, run->start_ns, t_s, dt, run_j);
 	}
+	if (m->trainer)
+		jst__trainer_tick(m->trainer, run, now_ns, m->tick_run);
 	jst_timeline_add(&m->timeline, t_s, dt, m->tick_host, m->tick_run);
 	m->last_ns = now_ns;
 }
@@ -254,6 +267,8 @@ const struct jst_sample *jst_monitor_pending(const struct jst_monitor *m, size_t
 void jst_monitor_drained(struct jst_monitor *m)
 {
 	m->npending = 0;
+	if (m->trainer)
+		jst__trainer_drained(m->trainer);
 }
 
 void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
@@ -280,8 +295,35 @@ void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 	if (m->dropped)
 		jst_run_note(run, "%lu samples not stored (buffer full)", m->dropped);
 	size_t left = m->tree ? jst_proctree_count(m->tree) : 0;
+	if (left && jst_proctree_has(m->tree, m->root))
+		left--; /* the tracker's own process (tracker.h) is still running, as it should */
 	if (left)
 		jst_run_note(run, "%zu process%s started by the command still ran when it exited; "
 		             "measured until then", left, left == 1 ? "" : "es");
-	jst_run_finish_totals(run);
+	if (m->trainer)
+		jst__trainer_finish(m->trainer, run, now_ns);
+	jst_run_yearly_footprint(run); /* totals, and the footprint at the yearly average */
+	if (m->carbon.series)
+		jst_carbon_acc_apply(&m->carbon, run);
+	jst_run_sci(run);
+}
+
+void jst_monitor_set_series(struct jst_monitor *m, const struct jst_series *series)
+{
+	m->series = series;
+	jst_carbon_acc_for_run(&m->carbon, m->run, series);
+}
+
+struct jst__trainer **jst__monitor_training(struct jst_monitor *m, struct jst_run **run,
+                                            uint64_t *start_ns, uint64_t *last_ns)
+{
+	*run = m->run;
+	*start_ns = m->start_ns;
+	*last_ns = m->last_ns;
+	return &m->trainer;
+}
+
+struct jst__trainer *jst__monitor_trainer(const struct jst_monitor *m)
+{
+	return m->trainer;
 }

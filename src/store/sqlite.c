@@ -12,6 +12,8 @@
 
 #include "core/util.h"
 #include "sensor/sensor.h"
+#include "store/sqlite_results.h"
+#include "store/sqlite_train.h"
 #include "store/store.h"
 
 struct sqlite_store {
@@ -83,6 +85,23 @@ static const struct column columns[] = {
 	COL("water_site_l", C_DOUBLE, footprint.water_site_l),
 	COL("water_grid_l", C_DOUBLE, footprint.water_grid_l),
 	COL("water_l", C_DOUBLE, footprint.water_l),
+	/* provenance, time-varying intensity, SCI (issue 3) */
+	COL("data_version", C_TEXT, data_version),
+	COL("ci_series", C_TEXT, ci_series),
+	COL("ci_avg_g_per_kwh", C_DOUBLE, ci_avg_g_per_kwh),
+	COL("ci_min_g_per_kwh", C_DOUBLE, ci_min_g_per_kwh),
+	COL("ci_max_g_per_kwh", C_DOUBLE, ci_max_g_per_kwh),
+	COL("series_outside_kwh", C_DOUBLE, series_outside_kwh),
+	COL("ci_fallback", C_TEXT, ci_fallback),
+	COL("tz_guess", C_TEXT, tz_guess),
+	COL("site", C_TEXT, site),
+	COL("embodied_g", C_DOUBLE, embodied_g),
+	COL("embodied_source", C_TEXT, embodied_source),
+	COL("embodied_kg_opt", C_DOUBLE, embodied_kg_opt),
+	COL("lifetime_years_opt", C_DOUBLE, lifetime_years_opt),
+	COL("functional_units", C_DOUBLE, functional_units),
+	COL("functional_unit", C_TEXT, functional_unit),
+	COL("sci_g", C_DOUBLE, sci_g),
 };
 
 static const char *const migrations[] = {
@@ -97,6 +116,38 @@ static const char *const migrations[] = {
 	"CREATE TABLE samples(run INTEGER NOT NULL, t_s REAL NOT NULL, dt_s REAL, zone INTEGER,"
 	" flags INTEGER, host_j REAL, run_j REAL, power_w REAL);"
 	"CREATE INDEX samples_by_run ON samples(run, t_s);",
+	/* 2: training marks (sqlite_train.c) */
+	"CREATE TABLE run_training(run INTEGER PRIMARY KEY, marks INTEGER, bad_marks INTEGER,"
+	" lost_marks INTEGER, late_marks INTEGER, bad_example TEXT, epochs_planned INTEGER,"
+	" predict_after INTEGER, outside_epoch_s REAL, outside_epoch_j REAL, beyond_epochs INTEGER,"
+	" beyond_s REAL, beyond_j REAL, step_base INTEGER, step_width INTEGER, steps_total INTEGER,"
+	" outside_step_s REAL, outside_step_j REAL, metrics_logged INTEGER,"
+	" metric_values_dropped INTEGER, pred_after INTEGER, pred_planned INTEGER,"
+	" pred_duration_s REAL, pred_energy_j REAL, pred_co2e_g REAL, pred_water_l REAL,"
+	" pred_latest_after INTEGER, pred_latest_duration_s REAL, pred_latest_energy_j REAL,"
+	" pred_reached INTEGER, pred_actual_duration_s REAL, pred_actual_energy_j REAL);"
+	"CREATE TABLE run_phases(run INTEGER NOT NULL, idx INTEGER NOT NULL, path TEXT, depth INTEGER,"
+	" entries INTEGER, time_s REAL, energy_j REAL, PRIMARY KEY(run, idx)) WITHOUT ROWID;"
+	"CREATE TABLE run_phase_zones(run INTEGER NOT NULL, phase INTEGER NOT NULL, zone INTEGER NOT NULL,"
+	" energy_j REAL, PRIMARY KEY(run, phase, zone)) WITHOUT ROWID;"
+	"CREATE TABLE run_epochs(run INTEGER NOT NULL, idx INTEGER NOT NULL, epoch INTEGER, start_s REAL,"
+	" end_s REAL, time_s REAL, energy_j REAL, start_j REAL, end_j REAL, steps INTEGER,"
+	" complete INTEGER, last_values TEXT, PRIMARY KEY(run, idx)) WITHOUT ROWID;"
+	"CREATE TABLE run_steps(run INTEGER NOT NULL, idx INTEGER NOT NULL, first INTEGER, last INTEGER,"
+	" steps INTEGER, time_s REAL, energy_j REAL, PRIMARY KEY(run, idx)) WITHOUT ROWID;"
+	"CREATE TABLE run_metrics(run INTEGER NOT NULL, seq INTEGER NOT NULL, t_s REAL, step INTEGER,"
+	" epoch INTEGER, energy_j REAL, k INTEGER, name TEXT NOT NULL, value REAL,"
+	" PRIMARY KEY(run, seq, name)) WITHOUT ROWID;"
+	"CREATE TABLE run_tags(run INTEGER NOT NULL, key TEXT NOT NULL, value TEXT,"
+	" PRIMARY KEY(run, key)) WITHOUT ROWID;",
+	/* 3: carbon and water per data version (sqlite_results.c) */
+	"CREATE TABLE run_results(run INTEGER NOT NULL, data_version TEXT NOT NULL,"
+	" zone_code TEXT NOT NULL, computed_ns INTEGER, kind TEXT, ci_source TEXT,"
+	" ci_avg_g_per_kwh REAL, ci_min_g_per_kwh REAL, ci_max_g_per_kwh REAL, outside_kwh REAL,"
+	" it_kwh REAL, facility_kwh REAL, co2e_g REAL,"
+	" water_site_l REAL, water_grid_l REAL, water_l REAL, embodied_g REAL, sci_g REAL,"
+	" functional_units REAL, functional_unit TEXT,"
+	" PRIMARY KEY(run, data_version, zone_code)) WITHOUT ROWID;",
 };
 
 static int fail(struct sqlite_store *s, const char *what)
@@ -229,11 +280,9 @@ static void bind_column(sqlite3_stmt *st, int idx, const struct column *c, const
 	case C_SCOPE:
 		sqlite3_bind_text(st, idx, run->scope == JST_SCOPE_HOST ? "host" : "process", -1, SQLITE_STATIC);
 		break;
-	case C_ORIGIN: {
-		static const char *const o[] = {"none", "option", "cloud"};
-		sqlite3_bind_text(st, idx, o[run->zone_origin], -1, SQLITE_STATIC);
+	case C_ORIGIN:
+		sqlite3_bind_text(st, idx, jst_zone_origin_name(run->zone_origin), -1, SQLITE_STATIC);
 		break;
-	}
 	}
 }
 
@@ -268,8 +317,10 @@ static void load_column(sqlite3_stmt *st, int idx, const struct column *c, struc
 	}
 	case C_ORIGIN: {
 		const char *t = (const char *)sqlite3_column_text(st, idx);
-		run->zone_origin = !t ? JST_ORIGIN_NONE : strcmp(t, "option") == 0 ? JST_ORIGIN_OPTION :
-		                   strcmp(t, "cloud") == 0 ? JST_ORIGIN_CLOUD : JST_ORIGIN_NONE;
+		run->zone_origin = JST_ORIGIN_NONE;
+		for (int o = JST_ORIGIN_NONE; t && o <= JST_ORIGIN_SERIES; o++)
+			if (strcmp(t, jst_zone_origin_name((enum jst_zone_origin)o)) == 0)
+				run->zone_origin = (enum jst_zone_origin)o;
 		break;
 	}
 	}
@@ -301,7 +352,7 @@ static int run_rowid(struct sqlite_store *s, const char *id, sqlite3_int64 *rowi
 /* INSERT OR REPLACE of the runs row from the column table. */
 static int write_run_row(struct sqlite_store *s, const struct jst_run *run)
 {
-	char sql[4096];
+	char sql[16384]; /* three mentions of every column */
 	size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO runs(id,status");
 	for (size_t i = 0; i < JST_ARRAY_LEN(columns); i++)
 		off += (size_t)snprintf(sql + off, sizeof(sql) - off, ",%s", columns[i].name);
@@ -390,6 +441,9 @@ static int save_run(struct sqlite_store *s, const struct jst_run *run)
 		r = write_zones(s, rowid, run);
 	if (r == 0)
 		r = write_notes(s, rowid, run);
+	if (r == 0 && run->train && jst__sqlite_train_save(s->db, rowid, run, s->base.errmsg,
+	                                                   sizeof(s->base.errmsg)) < 0)
+		r = -EIO;
 	if (r == 0 && exec(s, "COMMIT") < 0)
 		r = fail(s, "committing the run");
 	if (r < 0)
@@ -489,6 +543,7 @@ static void load_children(struct sqlite_store *s, sqlite3_int64 rowid, struct js
 			jst__strlcpy(run->notes[run->nnotes++], (const char *)sqlite3_column_text(st, 0), JST_NOTE_LEN);
 		sqlite3_finalize(st);
 	}
+	jst__sqlite_results_load(s->db, rowid, run);
 }
 
 static void load_row(struct sqlite_store *s, sqlite3_stmt *st, struct jst_run *run)
@@ -504,7 +559,7 @@ static void load_row(struct sqlite_store *s, sqlite3_stmt *st, struct jst_run *r
 static int sq_load(struct jst_store *base, const char *id, struct jst_run *run)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
-	char sql[4096];
+	char sql[16384];
 	select_runs(sql, sizeof(sql));
 	bool last = strcmp(id, "last") == 0;
 	if (!last && strlen(id) < 4) {
@@ -545,7 +600,7 @@ static int sq_load(struct jst_store *base, const char *id, struct jst_run *run)
 static int sq_list(struct jst_store *base, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
-	char sql[4096];
+	char sql[16384];
 	select_runs(sql, sizeof(sql));
 	strcat(sql, "ORDER BY start_ns DESC, rowid DESC");
 	sqlite3_stmt *st;
@@ -566,6 +621,40 @@ static int sq_list(struct jst_store *base, size_t limit, int (*fn)(const struct 
 	free(run);
 	sqlite3_finalize(st);
 	return (int)n;
+}
+
+static int sq_add_metrics(struct jst_store *base, const char *run_id, const struct jst_metric *v,
+                          size_t n, const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	sqlite3_int64 rowid;
+	int r = run_rowid(s, run_id, &rowid);
+	if (r < 0)
+		return r;
+	return jst__sqlite_metrics_add(s->db, rowid, v, n, names, nnames, s->base.errmsg,
+	                               sizeof(s->base.errmsg));
+}
+
+static int sq_load_train(struct jst_store *base, const struct jst_run *run, struct jst_train *t)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	sqlite3_int64 rowid;
+	int r = run_rowid(s, run->id, &rowid);
+	if (r < 0)
+		return r;
+	return jst__sqlite_train_load(s->db, rowid, t, s->base.errmsg, sizeof(s->base.errmsg));
+}
+
+static int sq_add_result(struct jst_store *base, const char *run_id, const struct jst_run_result *res)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	sqlite3_int64 rowid;
+	int r = run_rowid(s, run_id, &rowid);
+	if (r < 0)
+		return r;
+	if (jst__sqlite_result_put(s->db, rowid, res, s->base.errmsg, sizeof(s->base.errmsg)) < 0)
+		return -EIO;
+	return 0;
 }
 
 static int sq_samples(struct jst_store *base, const char *run_id, int (*fn)(const struct jst_sample *, void *), void *ud)
@@ -605,4 +694,7 @@ const struct jst_store_ops jst__store_sqlite = {
 	.load = sq_load,
 	.list = sq_list,
 	.samples = sq_samples,
+	.add_metrics = sq_add_metrics,
+	.load_train = sq_load_train,
+	.add_result = sq_add_result,
 };

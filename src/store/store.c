@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "core/util.h"
+#include "joulestream/intensity.h"
 #include "store/store.h"
 
 static const struct jst_store_ops *const stores[] = {
@@ -100,7 +101,45 @@ int jst_store_add_samples(struct jst_store *s, const char *run_id, const struct 
 
 int jst_store_run_end(struct jst_store *s, const struct jst_run *run)
 {
-	return s->ops->run_end(s, run);
+	int r = s->ops->run_end(s, run);
+	if (r == 0 && run->finished && s->ops->add_result) { /* the run-time figure, by data version */
+		struct jst_run_result res;
+		jst_run_result_from_run(run, "run", &res);
+		r = s->ops->add_result(s, run->id, &res);
+	}
+	return r;
+}
+
+int jst_store_add_result(struct jst_store *s, const char *run_id, const struct jst_run_result *res)
+{
+	if (!s->ops->add_result) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "this store keeps no results by data version");
+		return -ENOTSUP;
+	}
+	return s->ops->add_result(s, run_id, res);
+}
+
+struct replay {
+	const struct jst_run *run;
+	struct jst_carbon_acc *acc;
+	int used;
+};
+
+static int replay_sample(const struct jst_sample *v, void *ud)
+{
+	struct replay *rp = ud;
+	if (v->zone < rp->run->nzones && (rp->run->zones[v->zone].zone.flags & JST_ZONE_COUNTED)) {
+		jst_carbon_acc_add(rp->acc, rp->run->start_ns, v->t_s, v->dt_s, v->run_j);
+		rp->used++;
+	}
+	return 0;
+}
+
+int jst_store_replay(struct jst_store *s, const struct jst_run *run, struct jst_carbon_acc *a)
+{
+	struct replay rp = {run, a, 0};
+	int r = jst_store_samples(s, run->id, replay_sample, &rp);
+	return r < 0 ? r : rp.used;
 }
 
 int jst_store_load(struct jst_store *s, const char *id, struct jst_run *run)
@@ -117,6 +156,17 @@ int jst_store_samples(struct jst_store *s, const char *run_id,
                       int (*fn)(const struct jst_sample *, void *), void *ud)
 {
 	return s->ops->samples(s, run_id, fn, ud);
+}
+
+int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct jst_metric *v, size_t n,
+                          const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
+{
+	return n ? s->ops->add_metrics(s, run_id, v, n, names, nnames) : 0;
+}
+
+int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct jst_train *t)
+{
+	return s->ops->load_train(s, run, t);
 }
 
 /* Samples come zone by zone within a tick; a tick ends when the time moves on. */

@@ -5,6 +5,7 @@
 #define JST_STORE_STORE_H
 
 #include "joulestream/store.h"
+#include "joulestream/train.h"
 
 struct jst_store_ops {
 	const char *scheme; /* "sqlite" */
@@ -17,6 +18,11 @@ struct jst_store_ops {
 	int (*list)(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud);
 	int (*samples)(struct jst_store *s, const char *run_id,
 	               int (*fn)(const struct jst_sample *, void *), void *ud);
+	int (*add_metrics)(struct jst_store *s, const char *run_id, const struct jst_metric *v, size_t n,
+	                   const char (*names)[JST_MARK_NAME_MAX], size_t nnames);
+	int (*load_train)(struct jst_store *s, const struct jst_run *run, struct jst_train *t);
+	/* a run's carbon and water with one data version (run_results) */
+	int (*add_result)(struct jst_store *s, const char *run_id, const struct jst_run_result *r);
 };
 
 struct jst_store {

@@ -6,6 +6,11 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export HOME="$T/home" XDG_DATA_HOME="$T/data"
 mkdir -p "$HOME"
+# Nothing from the developer's environment: no configuration, cache, tokens or time zone (UTC
+# gives no zone guess, so a run without --zone uses the world average unless a test says so).
+unset XDG_CONFIG_HOME XDG_CACHE_HOME JOULESTREAM_CONFIG ELECTRICITYMAPS_TOKEN WATTTIME_USER \
+	WATTTIME_PASSWORD JOULESTREAM_ELECTRICITYMAPS_URL JOULESTREAM_WATTTIME_URL TZDIR
+export TZ=UTC
 passed=0
 failed=0
 

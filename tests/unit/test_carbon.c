@@ -39,7 +39,7 @@ static void test_tables(void)
 	CHECK(jst__carbon_data_error() == NULL);
 	CHECK(jst__cloud_data_error() == NULL);
 	size_t n = jst_grid_zone_count(), countries = 0, sub = 0;
-	CHECK_INT(n, 356); /* 209 Ember countries + 147 Electricity Maps sub-national zones */
+	CHECK_INT(n, 405); /* 209 Ember countries + 147 Electricity Maps zones + 49 US states */
 	for (size_t i = 0; i < n; i++) {
 		const struct jst_grid_zone *z = jst_grid_zone_at(i);
 		CHECK(z && z->code && *z->code && z->name && *z->name);
@@ -59,7 +59,7 @@ static void test_tables(void)
 	}
 	CHECK(countries >= 200);
 	CHECK_INT(countries, 209);
-	CHECK_INT(sub, 147);
+	CHECK_INT(sub, 147 + 49);
 	CHECK(jst_grid_zone_at(n) == NULL);
 	for (int f = 0; f < JST_FUEL_COUNT; f++)
 		CHECK(jst__fuel_water_l_per_kwh((enum jst__fuel)f) >= 0);

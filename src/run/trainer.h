@@ -1,0 +1,48 @@
+/* The monitor's training state (src/run/train.c): it turns marks into time per phase, epoch and
+ * step range within the current sampling interval, and at each tick splits the interval's
+ * energy by those times into the record (struct jst_train). Internal to the library; the
+ * monitor (monitor.c) owns one once the first mark arrives. */
+#ifndef JST_RUN_TRAINER_H
+#define JST_RUN_TRAINER_H
+
+#include "joulestream/run.h"
+#include "joulestream/train.h"
+
+struct jst__trainer;
+
+/* Starts the training state of a run whose clock started at start_ns and was last sampled at
+ * last_ns: the energy counted so far goes to "(none)" and outside epochs and steps. */
+int jst__trainer_new(struct jst__trainer **out, const struct jst_run *run, uint64_t start_ns,
+                     uint64_t last_ns);
+void jst__trainer_free(struct jst__trainer *tr);
+struct jst_train *jst__trainer_record(struct jst__trainer *tr);
+
+/* Applies a mark at t (0: now_ns). Returns 0 or -EINVAL with *why set (the mark is counted as
+ * bad by the caller). */
+int jst__trainer_mark(struct jst__trainer *tr, struct jst_run *run, const struct jst_mark *mk,
+                      uint64_t now_ns, const char **why);
+
+/* One sampling interval [last_ns, now_ns] with the run's energy per zone (tick_run[nzones]). */
+void jst__trainer_tick(struct jst__trainer *tr, const struct jst_run *run, uint64_t now_ns,
+                       const double *tick_run);
+
+/* The run ended at now_ns (after its last tick): completes the current epoch, resolves what
+ * is left, and notes what did not fit. */
+void jst__trainer_finish(struct jst__trainer *tr, struct jst_run *run, uint64_t now_ns);
+
+const struct jst_metric *jst__trainer_pending(const struct jst__trainer *tr, size_t *n);
+void jst__trainer_drained(struct jst__trainer *tr);
+size_t jst__trainer_messages(const struct jst__trainer *tr, unsigned *seen, char *buf, size_t n);
+
+/* For marks.c: the monitor's run, its clock and its training state (NULL until the first
+ * mark). Defined in monitor.c. */
+struct jst__trainer **jst__monitor_training(struct jst_monitor *m, struct jst_run **run,
+                                            uint64_t *start_ns, uint64_t *last_ns);
+struct jst__trainer *jst__monitor_trainer(const struct jst_monitor *m);
+
+/* Short durations and energies as phases and epochs have them: "12 ms", "4.2 mJ"; longer ones
+ * as jst_format_duration and jst_format_joules write them. */
+void jst__format_span(double s, char *out, size_t n);
+void jst__format_energy(double j, char *out, size_t n);
+
+#endif
