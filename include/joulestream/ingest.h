@@ -1,0 +1,127 @@
+/* The server side of the event log (`joulestream serve`, `joulestream replay`): batches of
+ * events stored once per id with the real-time aggregates in the same transaction, the views
+ * the query API reads, the rebuild of every aggregate from the raw log, and API tokens. These
+ * calls go through the store's vtable (src/store/stream.h); SQLite implements them. */
+#ifndef JOULESTREAM_INGEST_H
+#define JOULESTREAM_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joulestream/common.h"
+#include "joulestream/event.h"
+#include "joulestream/store.h"
+
+struct jst_ingest_result {
+	size_t accepted;   /* new events stored */
+	size_t duplicates; /* ids already stored: skipped (idempotent retries and replays) */
+};
+
+/* Makes every commit durable before it returns (SQLite synchronous=FULL): what ingest
+ * acknowledged survives a crash of the process and of the machine. */
+JST_API int jst_store_durable(struct jst_store *s);
+
+/* Stores a whole batch and its aggregates in one transaction, or nothing (negative errno,
+ * jst_store_errmsg says why; -EBUSY when the database is locked: try again later). */
+JST_API int jst_store_ingest(struct jst_store *s, const struct jst_event_batch *b,
+                             struct jst_ingest_result *res);
+
+/* Deletes every aggregate and rebuilds them from the raw events, batch by batch in the order
+ * they were accepted (the same computation as at ingest, so the same figures). */
+JST_API int jst_store_rebuild(struct jst_store *s, uint64_t *events);
+
+struct jst_run_summary {
+	char run[JST_EVENT_ID_MAX + 1];
+	char host[256], user[64], model[128], project[128], zone[32];
+	char status[16];            /* "running", "finished" */
+	uint64_t start_ns, end_ns, last_ns;
+	double duration_s, interval_s, pue, ci_g_per_kwh;
+	int exit_code;
+	int64_t samples, gaps, failed;
+	double energy_j, host_energy_j, co2e_g, water_l;
+	bool has_start;
+};
+
+enum jst_run_sort { JST_SORT_START, JST_SORT_ENERGY, JST_SORT_CO2E, JST_SORT_DURATION, JST_SORT_WATER };
+
+struct jst_run_query {
+	const char *user, *model, *host, *zone; /* NULL: any */
+	const char *status;                     /* "running", "finished", "stalled" or NULL */
+	uint64_t from_ns, to_ns;                /* runs that started in [from, to); 0: open */
+	enum jst_run_sort sort;                 /* always descending */
+	size_t limit;                           /* 1..1000 */
+	const char *cursor;                     /* from the previous page, or NULL */
+	const char *only_user;                  /* a reader's restriction, or NULL */
+	uint64_t now_ns;                        /* for "stalled" */
+	double stall_intervals;                 /* a run is stalled after this many silent intervals */
+};
+
+/* Calls fn for each run of the page; next receives the cursor of the next page ("" at the
+ * end). -EINVAL for a bad cursor. */
+JST_API int jst_store_query_runs(struct jst_store *s, const struct jst_run_query *q,
+                                 int (*fn)(const struct jst_run_summary *r, void *ud), void *ud,
+                                 char *next, size_t nextlen);
+/* -ENOENT when unknown. */
+JST_API int jst_store_get_run(struct jst_store *s, const char *id, struct jst_run_summary *r);
+
+struct jst_zone_summary {
+	char zone[64], kind[8], source[32];
+	int64_t samples, gaps;
+	double energy_j, host_energy_j;
+};
+JST_API int jst_store_run_zones(struct jst_store *s, const char *id,
+                                int (*fn)(const struct jst_zone_summary *z, void *ud), void *ud);
+
+struct jst_window {
+	char zone[64];
+	uint64_t win_ns; /* window start */
+	int64_t samples;
+	double energy_j, host_energy_j, co2e_g, water_l, avg_w, max_w, p50_w, p90_w, p99_w;
+};
+/* A run's windows, in time order, zone by zone within a window. */
+JST_API int jst_store_run_windows(struct jst_store *s, const char *id,
+                                  int (*fn)(const struct jst_window *w, void *ud), void *ud);
+
+struct jst_aggregate {
+	char key[336];
+	int64_t samples;
+	double energy_j, co2e_g, water_l;
+};
+/* Totals by "user", "model", "host", "zone" or "phase" over windows in [from, to) (0: open),
+ * largest energy first; only_user restricts to one user's figures (readers). */
+JST_API int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, uint64_t to_ns,
+                                 const char *only_user,
+                                 int (*fn)(const struct jst_aggregate *a, void *ud), void *ud);
+
+/* A run's raw events of one type ("sample", "phase", "metric", "run_start"…; NULL: all) with a
+ * log sequence number above after, in log order, at most limit: fn gets each stored body as
+ * it was ingested (a JSON object) and its sequence number; a non-zero return stops. */
+JST_API int jst_store_run_events(struct jst_store *s, const char *run, const char *type, int64_t after,
+                                 size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),
+                                 void *ud);
+
+/* API tokens: only the BLAKE2b-256 hash of a token is kept (src/server/auth.c). */
+enum jst_role { JST_ROLE_READER, JST_ROLE_AGENT, JST_ROLE_ADMIN };
+struct jst_token_info {
+	int64_t id;
+	char prefix[16];   /* the token's first characters, to recognise it */
+	unsigned char hash[32];
+	enum jst_role role;
+	char user[64];
+	bool all_users;    /* a reader granted every user's runs */
+	char label[128];
+	uint64_t created_ns, revoked_ns;
+};
+JST_API int jst_store_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
+/* All tokens (revoked too), oldest first. */
+JST_API int jst_store_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *t, void *ud),
+                             void *ud);
+/* Revokes by id or by prefix; -ENOENT when none matched. */
+JST_API int jst_store_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
+
+JST_API const char *jst_role_name(enum jst_role r);
+/* -1 when unknown */
+JST_API int jst_role_parse(const char *name);
+
+#endif

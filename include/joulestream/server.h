@@ -1,0 +1,27 @@
+/* `joulestream serve` as a library: the ingest endpoint (POST /api/v1/events, NDJSON batches,
+ * token auth, limits, all-or-nothing batches committed before they are acknowledged) and the
+ * query API (GET /api/v1/runs, /runs/{id}, /runs/{id}/timeline, /aggregates), docs/api.md. */
+#ifndef JOULESTREAM_SERVER_H
+#define JOULESTREAM_SERVER_H
+
+#include <stddef.h>
+
+#include "joulestream/common.h"
+
+struct jst_server_opts {
+	const char *listen;      /* "127.0.0.1:8080"; port 0: a free port */
+	const char *db;          /* the store (a SQLite path) */
+	size_t body_max;         /* bytes per request body (0: 8 MiB) */
+	size_t batch_max;        /* events per batch (0: 10000) */
+	unsigned threads;        /* HTTP worker threads (0: 2) */
+	unsigned ingest_queue;   /* ingest requests waiting for the store before 429 (0: 16) */
+	double stall_intervals;  /* a running run is stalled after this many silent intervals (0: 5) */
+};
+
+struct jst_server;
+
+JST_API int jst_server_start(struct jst_server **out, const struct jst_server_opts *o, char *err, size_t errlen);
+JST_API unsigned jst_server_port(const struct jst_server *s);
+JST_API void jst_server_stop(struct jst_server *s);
+
+#endif

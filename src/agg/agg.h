@@ -1,0 +1,110 @@
+/* Real-time aggregation (DESIGN.md §1): a batch of new events turned into changes of the
+ * derived views — per-run totals, per-run-and-zone totals, 1-minute windows per run and zone
+ * (energy, CO2e, water, average, max and p50/p90/p99 power from a log-bucket sketch), and
+ * totals per user, model, host, grid zone and phase per window. Pure logic: the store loads
+ * the rows a batch touches through the callbacks and writes back the result, in the same
+ * transaction as the raw events. Replaying the log batch by batch through the same code gives
+ * the same figures bit for bit. */
+#ifndef JST_AGG_AGG_H
+#define JST_AGG_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joulestream/event.h"
+
+#define JST_AGG_WINDOW_NS 60000000000ull /* 1-minute windows */
+#define JST_SKETCH_MAX 128               /* buckets kept per sketch (lowest merged beyond) */
+
+/* Power distribution of one window: log buckets of ratio 1.02 (1 % relative error). */
+struct jst_sketch {
+	uint32_t n;         /* distinct buckets */
+	uint64_t count;     /* values added */
+	int32_t idx[JST_SKETCH_MAX];
+	uint32_t cnt[JST_SKETCH_MAX];
+};
+
+void jst__sketch_add(struct jst_sketch *s, double v);
+double jst__sketch_quantile(const struct jst_sketch *s, double q);
+/* (de)serialisation for the store: 8 bytes per bucket, little endian. */
+size_t jst__sketch_encode(const struct jst_sketch *s, unsigned char *out, size_t n);
+int jst__sketch_decode(struct jst_sketch *s, const unsigned char *p, size_t n);
+
+struct jst_agg_run {
+	char run[JST_EVENT_ID_MAX + 1];
+	char host[256], user[64], model[128], project[128], zone[32], phase[256];
+	double ci_g_per_kwh, pue, wue, ewif, interval_s;
+	bool has_start, scope_host, finished;
+	uint64_t start_ns, end_ns, last_ns;
+	int exit_code;
+	double duration_s;
+	int64_t samples;                   /* sample events received */
+	double energy_j, host_energy_j, co2e_g, water_l;
+	int64_t gaps, failed;
+	bool exists;                       /* loaded from the store (else new) */
+};
+
+struct jst_agg_zone {
+	size_t run;                        /* index into the batch's runs */
+	char zone[64], kind[8], source[32];
+	uint64_t last_ts_ns;
+	int64_t samples, gaps;
+	double energy_j, host_energy_j;
+	bool exists;
+};
+
+struct jst_agg_window {
+	size_t run;
+	char zone[64];
+	uint64_t win;                      /* window start, ns since the epoch */
+	int64_t samples;
+	double energy_j, host_energy_j, co2e_g, water_l, dt_s, max_w;
+	struct jst_sketch sketch;
+	bool exists;
+};
+
+enum jst_agg_dim { JST_DIM_USER, JST_DIM_MODEL, JST_DIM_HOST, JST_DIM_ZONE, JST_DIM_PHASE, JST_DIM_N };
+
+/* An additive change of a (dim, key, window) total. */
+struct jst_agg_total {
+	enum jst_agg_dim dim;
+	char key[336];
+	uint64_t win;
+	int64_t samples;
+	double energy_j, co2e_g, water_l;
+};
+
+/* Loads existing rows; each returns 1 when found (out filled), 0 when not, <0 on error. */
+struct jst_agg_loader {
+	void *ud;
+	int (*run)(void *ud, const char *run, struct jst_agg_run *out);
+	int (*zone)(void *ud, const char *run, const char *zone, struct jst_agg_zone *out);
+	int (*window)(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *out);
+};
+
+struct jst_agg {
+	struct jst_agg_run *runs;
+	struct jst_agg_zone *zones;
+	struct jst_agg_window *wins;
+	struct jst_agg_total *totals;
+	size_t nruns, nzones, nwins, ntotals;
+	size_t cruns, czones, cwins, ctotals;
+	int err;
+};
+
+const char *jst__agg_dim_name(enum jst_agg_dim d);
+/* -1 when unknown. */
+int jst__agg_dim_parse(const char *name);
+
+void jst__agg_init(struct jst_agg *a);
+void jst__agg_reset(struct jst_agg *a);
+void jst__agg_release(struct jst_agg *a);
+/* Adds one new event (already known not to be a duplicate). 0 or a negative errno. */
+int jst__agg_add(struct jst_agg *a, const struct jst_agg_loader *ld, const struct jst_event *ev);
+
+/* True for the zone kinds that add to IT energy (not core, uncore, psys: parts or supersets
+ * of others; sensor.h's JST_ZONE_COUNTED). */
+bool jst__agg_counted(enum jst_zone_kind k);
+
+#endif

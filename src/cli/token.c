@@ -1,0 +1,110 @@
+/* `joulestream token create|list|revoke`: API tokens of `serve`. create prints the new token
+ * once on stdout (only its hash is stored: it cannot be shown again); list shows ids,
+ * prefixes, roles and users; revoke takes an id or a prefix. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/isotime.h"
+#include "core/util.h"
+#include "joulestream/ingest.h"
+#include "server/auth.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: joulestream token create --role admin|agent|reader [--user U] [--all-users]\n"
+	           "                                [--label TEXT] [--db PATH]\n"
+	           "       joulestream token list [--db PATH]\n"
+	           "       joulestream token revoke ID|PREFIX [--db PATH]\n"
+	           "Roles: agent sends events; reader reads its --user's runs (every user's with --all-users);\n"
+	           "admin does everything. The token is printed once; only its hash is kept.\n");
+}
+
+static int print_token(const struct jst_token_info *t, void *ud)
+{
+	char when[40];
+	(void)ud;
+	jst__format_iso8601((int64_t)t->created_ns, when, sizeof(when));
+	printf("%-4lld %-13s %-7s %-16s %-9s %s%s%s\n", (long long)t->id, t->prefix, jst_role_name(t->role),
+	       t->user[0] ? t->user : "-", t->all_users ? "all-users" : "-", when, t->revoked_ns ? " revoked" : "",
+	       t->label[0] ? "" : "");
+	return 0;
+}
+
+int cli_token(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"role", required_argument, 0, 'r'}, {"user", required_argument, 0, 'u'},
+		{"all-users", no_argument, 0, 'a'}, {"label", required_argument, 0, 'l'},
+		{"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = argv[1], *role = NULL, *user = "", *label = "", *db = NULL;
+	bool all = false;
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': role = optarg; break;
+		case 'u': user = optarg; break;
+		case 'a': all = true; break;
+		case 'l': label = optarg; break;
+		case 'd': db = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	bool create = strcmp(sub, "create") == 0;
+	if (!create && strcmp(sub, "list") != 0 && strcmp(sub, "revoke") != 0) {
+		fprintf(stderr, "joulestream token: unknown action '%s': create, list or revoke\n", sub);
+		return 2;
+	}
+	int ro = role ? jst_role_parse(role) : -1;
+	if (create && ro < 0) {
+		fprintf(stderr, "joulestream token create: --role admin, agent or reader is required\n");
+		return 2;
+	}
+	if (create && ro == JST_ROLE_READER && !user[0] && !all) {
+		fprintf(stderr, "joulestream token create: a reader needs --user U (or --all-users)\n");
+		return 2;
+	}
+	if (strcmp(sub, "revoke") == 0 && optind >= argc) {
+		fprintf(stderr, "joulestream token revoke: give the token's id or prefix (joulestream token list)\n");
+		return 2;
+	}
+	struct jst_store *st = cli_open_store(db, create, NULL, 0);
+	if (!st)
+		return 1;
+	int r = 0;
+	if (create) {
+		struct jst_token_info t;
+		memset(&t, 0, sizeof(t));
+		char tok[JST_TOKEN_LEN + 1];
+		t.role = (enum jst_role)ro;
+		t.all_users = all;
+		t.created_ns = jst__wall_ns();
+		jst__strlcpy(t.user, user, sizeof(t.user));
+		jst__strlcpy(t.label, label, sizeof(t.label));
+		int64_t id = 0;
+		if ((r = jst__token_new(tok, &t)) == 0 && (r = jst_store_token_add(st, &t, &id)) == 0) {
+			printf("%s\n", tok);
+			fprintf(stderr, "joulestream token: created token %lld (%s, role %s); it is shown only now\n",
+			        (long long)id, t.prefix, jst_role_name(t.role));
+		}
+	} else if (strcmp(sub, "list") == 0) {
+		printf("%-4s %-13s %-7s %-16s %-9s %s\n", "id", "prefix", "role", "user", "grant", "created");
+		r = jst_store_tokens(st, print_token, NULL);
+	} else {
+		r = jst_store_token_revoke(st, argv[optind], jst__wall_ns());
+		if (r == 0)
+			fprintf(stderr, "joulestream token: revoked %s (servers stop accepting it within 1 s)\n", argv[optind]);
+	}
+	if (r < 0)
+		fprintf(stderr, "joulestream token: %s\n", jst_store_errmsg(st));
+	jst_store_close(st);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,94 @@
+/* Token creation, hashing and checking for the API (auth.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/util.h"
+#include "server/auth.h"
+
+void jst__token_hash(const char *token, size_t n, unsigned char hash[32])
+{
+	crypto_generichash(hash, 32, (const unsigned char *)token, n, NULL, 0);
+}
+
+int jst__token_new(char *out, struct jst_token_info *t)
+{
+	if (sodium_init() < 0)
+		return -EIO;
+	unsigned char raw[32];
+	randombytes_buf(raw, sizeof(raw));
+	memcpy(out, "jst_", 4);
+	sodium_bin2base64(out + 4, JST_TOKEN_LEN + 1 - 4, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	jst__token_hash(out, strlen(out), t->hash);
+	memcpy(t->prefix, out, 12);
+	t->prefix[12] = '\0';
+	return 0;
+}
+
+int jst__auth_init(struct jst_auth *a, struct jst_store *store)
+{
+	memset(a, 0, sizeof(*a));
+	if (sodium_init() < 0)
+		return -EIO;
+	pthread_mutex_init(&a->mu, NULL);
+	a->store = store;
+	return 0;
+}
+
+void jst__auth_release(struct jst_auth *a)
+{
+	free(a->tokens);
+	pthread_mutex_destroy(&a->mu);
+}
+
+static int keep(const struct jst_token_info *t, void *ud)
+{
+	struct jst_auth *a = ud;
+	if (t->revoked_ns)
+		return 0;
+	if (a->n == a->cap) {
+		size_t c = a->cap ? a->cap * 2 : 16;
+		struct jst_token_info *p = realloc(a->tokens, c * sizeof(*p));
+		if (!p)
+			return 1;
+		a->tokens = p;
+		a->cap = c;
+	}
+	a->tokens[a->n++] = *t;
+	return 0;
+}
+
+static void reload(struct jst_auth *a)
+{
+	uint64_t now = jst__mono_ns();
+	if (a->loaded_ns && now - a->loaded_ns < 1000000000u)
+		return;
+	a->n = 0;
+	if (jst_store_tokens(a->store, keep, a) >= 0)
+		a->loaded_ns = now;
+}
+
+int jst__auth_check(struct jst_auth *a, const char *header, struct jst_token_info *who)
+{
+	if (!header || strncmp(header, "Bearer ", 7) != 0)
+		return -EACCES;
+	const char *tok = header + 7;
+	size_t n = strlen(tok);
+	if (n == 0 || n > 256)
+		return -EACCES;
+	unsigned char h[32];
+	jst__token_hash(tok, n, h);
+	pthread_mutex_lock(&a->mu);
+	reload(a);
+	int found = -1;
+	for (size_t i = 0; i < a->n; i++)
+		if (sodium_memcmp(h, a->tokens[i].hash, 32) == 0)
+			found = (int)i;
+	if (found >= 0)
+		*who = a->tokens[found];
+	pthread_mutex_unlock(&a->mu);
+	return found >= 0 ? 0 : -EACCES;
+}

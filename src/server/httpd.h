@@ -1,0 +1,62 @@
+/* A small HTTP server over libmicrohttpd for `serve` and the agent's /metrics: it binds an
+ * IPv4 address (127.0.0.1 unless told otherwise; port 0 picks a free one), reads request
+ * bodies up to a ceiling, lets the caller reject a request from its headers alone (auth, size,
+ * overload) before any body is read, and sends the caller's answer. Handlers run on the
+ * daemon's thread pool. */
+#ifndef JST_SERVER_HTTPD_H
+#define JST_SERVER_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event/jbuf.h"
+
+struct MHD_Connection;
+
+struct jst_httpd_req {
+	const char *method, *path;
+	const char *auth; /* the Authorization header, or NULL */
+	const char *body;
+	size_t body_len;
+	size_t content_length; /* announced, 0 when unknown */
+	struct MHD_Connection *conn;
+	void *state;       /* the caller's, set by precheck, given back to handle and done */
+};
+
+struct jst_httpd_resp {
+	int status;
+	struct jst_jbuf body;
+	const char *content_type; /* NULL: application/json */
+	unsigned retry_after_s;   /* 429 and 503: Retry-After */
+};
+
+struct jst_httpd_opts {
+	const char *listen;   /* "ADDR:PORT" */
+	size_t body_max;      /* larger bodies are answered 413 */
+	unsigned threads;
+	void *ud;
+	/* Called once the headers are in; returns true with resp filled to answer now (the body
+	 * is not read). May set req->state. */
+	bool (*precheck)(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
+	void (*handle)(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
+	/* Called when a request that passed precheck is finished (answered or aborted). */
+	void (*done)(void *ud, struct jst_httpd_req *req);
+};
+
+struct jst_httpd;
+
+int jst__httpd_start(struct jst_httpd **out, const struct jst_httpd_opts *o, char *err, size_t errlen);
+unsigned jst__httpd_port(const struct jst_httpd *h);
+void jst__httpd_stop(struct jst_httpd *h);
+
+/* A query-string argument, or NULL. */
+const char *jst__httpd_arg(const struct jst_httpd_req *r, const char *key);
+
+/* resp = {"error": msg} (and "line" when line > 0). */
+void jst__httpd_error(struct jst_httpd_resp *resp, int status, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Parses "ADDR:PORT" (IPv4, port 0-65535). */
+int jst__parse_listen(const char *s, unsigned char addr[4], unsigned *port);
+
+#endif

@@ -1,0 +1,195 @@
+/* `joulestream serve`: the ingest endpoint and the server's life cycle. A POST is checked in
+ * order — token (401/403), announced size (413), overload (429: too many ingests already
+ * waiting for the store) — before its body is read; the body is then parsed whole (400 with
+ * the bad line's number, nothing stored) and stored with its aggregates in one transaction,
+ * committed durably before the 200 that acknowledges it. A locked or failing store is a 503
+ * with Retry-After, never a silent drop. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "joulestream/event.h"
+#include "joulestream/ingest.h"
+#include "server/server.h"
+
+static bool is_ingest(const struct jst_httpd_req *r)
+{
+	return strcmp(r->path, "/api/v1/events") == 0;
+}
+
+/* The dashboard's files: GET of anything outside /api/ and /healthz, no token (dashboard.c). */
+static bool is_static(const struct jst_httpd_req *r)
+{
+	return strcmp(r->method, "GET") == 0 && strncmp(r->path, "/api/", 5) != 0 && strcmp(r->path, "/healthz") != 0;
+}
+
+static bool precheck(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
+{
+	struct jst_server *s = ud;
+	if (strcmp(req->path, "/healthz") == 0 || is_static(req))
+		return false;
+	struct jst_req_state *st = calloc(1, sizeof(*st));
+	if (!st) {
+		jst__httpd_error(resp, 503, 0, "out of memory: try again later");
+		resp->retry_after_s = 1;
+		return true;
+	}
+	req->state = st;
+	if (jst__auth_check(&s->auth, req->auth, &st->who) < 0) {
+		jst__httpd_error(resp, 401, 0, "missing or unknown token: send Authorization: Bearer TOKEN "
+		                               "(joulestream token create)");
+		return true;
+	}
+	if (!is_ingest(req))
+		return false;
+	if (strcmp(req->method, "POST") != 0) {
+		jst__httpd_error(resp, 405, 0, "use POST for /api/v1/events");
+		return true;
+	}
+	if (st->who.role == JST_ROLE_READER) {
+		jst__httpd_error(resp, 403, 0, "a reader token cannot send events: use an agent token");
+		return true;
+	}
+	if (req->content_length > s->o.body_max) {
+		jst__httpd_error(resp, 413, 0, "body of %zu bytes is larger than %zu: send smaller batches",
+		                 req->content_length, s->o.body_max);
+		return true;
+	}
+	if (atomic_fetch_add(&s->ingest_waiting, 1) >= s->o.ingest_queue) {
+		atomic_fetch_sub(&s->ingest_waiting, 1);
+		jst__httpd_error(resp, 429, 0, "too many batches waiting for the store: retry later");
+		resp->retry_after_s = 1;
+		return true;
+	}
+	st->ingest = true;
+	return false;
+}
+
+static void done(void *ud, struct jst_httpd_req *req)
+{
+	struct jst_server *s = ud;
+	struct jst_req_state *st = req->state;
+	if (st && st->ingest)
+		atomic_fetch_sub(&s->ingest_waiting, 1);
+	free(st);
+	req->state = NULL;
+}
+
+static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
+{
+	struct jst_event_batch b = {0};
+	size_t line = 0;
+	char err[300] = "";
+	int r = jst_event_batch_parse(req->body, req->body_len, s->o.batch_max, &b, &line, err, sizeof(err));
+	if (r < 0) {
+		int code = r == -E2BIG ? 413 : r == -ENOMEM ? 503 : r == -EPROTONOSUPPORT ? 422 : 400;
+		jst__httpd_error(resp, code, line, "line %zu: %s; nothing of this batch was stored", line, err);
+		if (code == 503)
+			resp->retry_after_s = 1;
+		jst_event_batch_release(&b);
+		return;
+	}
+	struct jst_ingest_result res;
+	pthread_mutex_lock(&s->write_mu);
+	r = jst_store_ingest(s->writer, &b, &res);
+	if (r < 0)
+		jst__strlcpy(err, jst_store_errmsg(s->writer), sizeof(err));
+	pthread_mutex_unlock(&s->write_mu);
+	jst_event_batch_release(&b);
+	if (r < 0) {
+		jst__httpd_error(resp, 503, 0, "the store could not take the batch (%s): nothing stored, retry later", err);
+		resp->retry_after_s = 1;
+		return;
+	}
+	resp->status = 200;
+	jst__jbuf_printf(&resp->body, "{\"accepted\":%zu,\"duplicates\":%zu}\n", res.accepted, res.duplicates);
+}
+
+static void handle(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
+{
+	struct jst_server *s = ud;
+	if (strcmp(req->path, "/healthz") == 0) {
+		resp->status = 200;
+		jst__jbuf_str(&resp->body, "{\"ok\":true}\n");
+		return;
+	}
+	if (is_static(req)) {
+		if (!jst__dashboard_get(req->path, resp))
+			jst__httpd_error(resp, 404, 0, "no such page '%.100s': the dashboard is at /", req->path);
+		return;
+	}
+	if (is_ingest(req)) {
+		ingest(s, req, resp);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0) {
+		jst__httpd_error(resp, 405, 0, "only GET here; events go to POST /api/v1/events");
+		return;
+	}
+	jst__api_get(s, req, resp);
+}
+
+static int open_conn(struct jst_store **st, const char *db, char *err, size_t errlen)
+{
+	return jst_store_open(st, db, err, errlen);
+}
+
+int jst_server_start(struct jst_server **out, const struct jst_server_opts *o, char *err, size_t errlen)
+{
+	struct jst_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = *o;
+	if (!s->o.body_max)
+		s->o.body_max = 8u << 20;
+	if (!s->o.batch_max)
+		s->o.batch_max = 10000;
+	if (!s->o.ingest_queue)
+		s->o.ingest_queue = 16;
+	if (s->o.stall_intervals <= 0)
+		s->o.stall_intervals = 5;
+	pthread_mutex_init(&s->write_mu, NULL);
+	pthread_mutex_init(&s->read_mu, NULL);
+	int r;
+	if ((r = open_conn(&s->writer, o->db, err, errlen)) < 0 || (r = open_conn(&s->reader, o->db, err, errlen)) < 0 ||
+	    (r = open_conn(&s->tokens, o->db, err, errlen)) < 0)
+		goto fail;
+	if ((r = jst_store_durable(s->writer)) < 0) {
+		snprintf(err, errlen, "%s", jst_store_errmsg(s->writer));
+		goto fail;
+	}
+	if ((r = jst__auth_init(&s->auth, s->tokens)) < 0) {
+		snprintf(err, errlen, "cannot initialise libsodium");
+		goto fail;
+	}
+	struct jst_httpd_opts ho = {s->o.listen, s->o.body_max, s->o.threads, s, precheck, handle, done};
+	if ((r = jst__httpd_start(&s->http, &ho, err, errlen)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	jst_server_stop(s);
+	return r;
+}
+
+unsigned jst_server_port(const struct jst_server *s)
+{
+	return jst__httpd_port(s->http);
+}
+
+void jst_server_stop(struct jst_server *s)
+{
+	if (!s)
+		return;
+	jst__httpd_stop(s->http);
+	if (s->auth.store)
+		jst__auth_release(&s->auth);
+	jst_store_close(s->writer);
+	jst_store_close(s->reader);
+	jst_store_close(s->tokens);
+	pthread_mutex_destroy(&s->write_mu);
+	pthread_mutex_destroy(&s->read_mu);
+	free(s);
+}

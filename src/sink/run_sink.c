@@ -1,0 +1,74 @@
+/* The live event stream of `joulestream run --sink` (run_sink.h): encodes the monitor's run
+ * and samples as events of schema v1 and hands them to a sink, whose sender thread does the
+ * I/O. Ids are RUNID-b, RUNID-s-SEQ-ZONE and RUNID-e, so a resent event is stored once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink/run_sink.h"
+
+int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool)
+{
+	memset(rs->seq, 0, sizeof(rs->seq));
+	rs->sink = NULL;
+	rs->unencoded = 0;
+	rs->target = target;
+	if (!target)
+		return 0;
+	struct jst_sink_opts o = {.token = getenv("JOULESTREAM_TOKEN"), .spool_dir = spool};
+	char err[512];
+	if (jst_sink_open(&rs->sink, target, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: --sink: %s\n", who, err);
+		return 2;
+	}
+	return 0;
+}
+
+static void put(struct jst__run_sink *rs, int n)
+{
+	if (n < 0) {
+		rs->unencoded++;
+		return;
+	}
+	jst_sink_write(rs->sink, rs->line, (size_t)n);
+}
+
+void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, const char *model, int argc,
+                    char **argv)
+{
+	if (rs->sink)
+		put(rs, jst_event_encode_run_start(run, model, argc, argv, rs->line, sizeof(rs->line)));
+}
+
+void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_sample *v,
+                      size_t n)
+{
+	if (!rs->sink)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t z = v[i].zone < JST_ZONES_MAX ? v[i].zone : 0;
+		put(rs, jst_event_encode_sample(run, &v[i], rs->seq[z]++, rs->line, sizeof(rs->line)));
+	}
+}
+
+void jst__run_sink_finish(struct jst__run_sink *rs, struct jst_run *run, unsigned timeout_ms)
+{
+	if (!rs->sink)
+		return;
+	put(rs, jst_event_encode_run_end(run, rs->line, sizeof(rs->line)));
+	struct jst_sink_stats st;
+	jst_sink_close(rs->sink, timeout_ms, &st);
+	rs->sink = NULL;
+	if (rs->unencoded)
+		jst_run_note(run, "--sink: %lu events could not be encoded", rs->unencoded);
+	if (st.rejected)
+		jst_run_note(run, "--sink %s refused %llu events: %s", rs->target,
+		             (unsigned long long)st.rejected, st.last_error);
+	if (st.in_spool)
+		jst_run_note(run, "--sink %s: %llu events not delivered yet, kept in %s (the next "
+		             "`run --sink` to the same spool sends them): %s", rs->target,
+		             (unsigned long long)st.in_spool, st.spool_path, st.last_error);
+	if (st.dropped)
+		jst_run_note(run, "--sink %s: %llu events lost (queue or spool full): %s", rs->target,
+		             (unsigned long long)st.dropped, st.last_error);
+}

@@ -1,0 +1,226 @@
+/* The PostgreSQL store (postgres.h): the connection, the schema (created once under an
+ * advisory lock, so several servers opening at once do not race), the libpq helpers the other
+ * postgres_*.c files share, and the vtable. It keeps the event log of `serve` only: the
+ * per-job calls (run_begin, samples, …) answer -ENOTSUP with a message pointing at SQLite. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "store/postgres.h"
+
+#define PG_SCHEMA_VERSION 1
+/* the same tables and columns as JST_SQLITE_STREAM_SCHEMA; "user" is a reserved word here */
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS jst_schema(version INTEGER NOT NULL);"
+	"CREATE SEQUENCE IF NOT EXISTS ev_batch_seq;"
+	"CREATE TABLE IF NOT EXISTS ev_log(seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+	" batch BIGINT NOT NULL, type TEXT NOT NULL, run TEXT, ts_ns BIGINT, body TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS ev_log_batch ON ev_log(batch);"
+	"CREATE INDEX IF NOT EXISTS ev_log_run ON ev_log(run, ts_ns);"
+	"CREATE TABLE IF NOT EXISTS ev_runs(run TEXT PRIMARY KEY NOT NULL, host TEXT, \"user\" TEXT, model TEXT,"
+	" project TEXT, zone TEXT, phase TEXT, ci_g_per_kwh DOUBLE PRECISION, pue DOUBLE PRECISION,"
+	" wue DOUBLE PRECISION, ewif DOUBLE PRECISION, interval_s DOUBLE PRECISION, has_start INTEGER,"
+	" scope_host INTEGER, finished INTEGER, start_ns BIGINT, end_ns BIGINT, last_ns BIGINT,"
+	" exit_code INTEGER, duration_s DOUBLE PRECISION, samples BIGINT, energy_j DOUBLE PRECISION,"
+	" host_energy_j DOUBLE PRECISION, co2e_g DOUBLE PRECISION, water_l DOUBLE PRECISION, gaps BIGINT,"
+	" failed BIGINT);"
+	"CREATE INDEX IF NOT EXISTS ev_runs_start ON ev_runs(start_ns);"
+	"CREATE INDEX IF NOT EXISTS ev_runs_user ON ev_runs(\"user\", start_ns);"
+	"CREATE TABLE IF NOT EXISTS ev_run_zones(run TEXT NOT NULL, zone TEXT NOT NULL, kind TEXT,"
+	" source TEXT, last_ts_ns BIGINT, samples BIGINT, gaps BIGINT, energy_j DOUBLE PRECISION,"
+	" host_energy_j DOUBLE PRECISION, PRIMARY KEY(run, zone));"
+	"CREATE TABLE IF NOT EXISTS ev_windows(run TEXT NOT NULL, zone TEXT NOT NULL, win BIGINT NOT NULL,"
+	" samples BIGINT, energy_j DOUBLE PRECISION, host_energy_j DOUBLE PRECISION, co2e_g DOUBLE PRECISION,"
+	" water_l DOUBLE PRECISION, dt_s DOUBLE PRECISION, max_w DOUBLE PRECISION, p50_w DOUBLE PRECISION,"
+	" p90_w DOUBLE PRECISION, p99_w DOUBLE PRECISION, sketch BYTEA, PRIMARY KEY(run, win, zone));"
+	"CREATE TABLE IF NOT EXISTS ev_totals(dim TEXT NOT NULL, key TEXT NOT NULL, win BIGINT NOT NULL,"
+	" samples BIGINT, energy_j DOUBLE PRECISION, co2e_g DOUBLE PRECISION, water_l DOUBLE PRECISION,"
+	" PRIMARY KEY(dim, win, key));"
+	"CREATE TABLE IF NOT EXISTS api_tokens(id BIGSERIAL PRIMARY KEY, prefix TEXT, hash BYTEA NOT NULL UNIQUE,"
+	" role TEXT NOT NULL, \"user\" TEXT, all_users INTEGER, label TEXT, created_ns BIGINT,"
+	" revoked_ns BIGINT);";
+
+int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
+{
+	PGconn *c = jst__pg_conn(s);
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.*s", what, (int)(n > 400 ? 400 : n), msg);
+	PQclear(res);
+	if (PQstatus(c) != CONNECTION_OK)
+		return -ENOTCONN;
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
+		return -EBUSY;
+	if (state && strcmp(state, "53100") == 0) /* disk_full */
+		return -ENOSPC;
+	return -EIO;
+}
+
+int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(jst__pg_conn(s), sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) /* a SELECT of a lock function returns a row */
+		return jst__pg_fail(s, res, what);
+	PQclear(res);
+	return 0;
+}
+
+PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char *const *params, ExecStatusType want,
+                        int *rc, const char *what)
+{
+	PGresult *res = PQexecParams(jst__pg_conn(s), sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != want) {
+		*rc = jst__pg_fail(s, res, what);
+		return NULL;
+	}
+	*rc = 0;
+	return res;
+}
+
+void jst__pg_text(const PGresult *res, int row, int col, char *dst, size_t n)
+{
+	jst__strlcpy(dst, PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col), n);
+}
+
+int64_t jst__pg_i64(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+double jst__pg_f64(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
+}
+
+static int migrate(struct jst_store *s)
+{
+	int r = jst__pg_exec(s, "BEGIN", "starting the schema transaction");
+	if (r == 0) /* one opener at a time creates the tables */
+		r = jst__pg_exec(s, "SELECT pg_advisory_xact_lock(7418152)", "locking the schema");
+	if (r == 0)
+		r = jst__pg_exec(s, schema, "creating the schema");
+	PGresult *res = NULL;
+	if (r == 0)
+		res = jst__pg_query(s, "SELECT coalesce(max(version),0) FROM jst_schema", 0, NULL, PGRES_TUPLES_OK, &r,
+		                    "reading the schema version");
+	if (res) {
+		int64_t v = jst__pg_i64(res, 0, 0);
+		PQclear(res);
+		if (v > PG_SCHEMA_VERSION) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "database schema %lld is newer than this joulestream knows (%d):"
+			         " upgrade joulestream", (long long)v, PG_SCHEMA_VERSION);
+			r = -EPROTO;
+		} else if (v < PG_SCHEMA_VERSION) {
+			r = jst__pg_exec(s, "DELETE FROM jst_schema; INSERT INTO jst_schema VALUES(1)", "recording the schema");
+		}
+	}
+	if (r == 0)
+		return jst__pg_exec(s, "COMMIT", "creating the schema");
+	PQclear(PQexec(jst__pg_conn(s), "ROLLBACK"));
+	return r;
+}
+
+static void pg_close(struct jst_store *base)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	PQfinish(s->conn);
+	free(s);
+}
+
+static void ignore_notice(void *ud, const char *msg)
+{
+	(void)ud; /* "relation already exists, skipping" and the like */
+	(void)msg;
+}
+
+/* target is what follows "postgresql://" (store.c strips the scheme): a libpq URI's rest. */
+static int pg_open(struct jst_store **out, const char *target, char *err, size_t errlen)
+{
+	size_t n = strlen(target) + sizeof("postgresql://");
+	char *uri = malloc(n);
+	struct pg_store *s = calloc(1, sizeof(*s));
+	if (!uri || !s) {
+		free(uri);
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(uri, n, "postgresql://%s", target);
+	s->conn = PQconnectdb(uri);
+	free(uri);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(s->conn);
+		snprintf(err, errlen, "cannot connect to postgresql (%.*s): check the URI, that the server runs and that"
+		         " the user may log in", (int)strcspn(m, "\n"), m);
+		PQfinish(s->conn);
+		free(s);
+		return -ECONNREFUSED;
+	}
+	PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+	int r = migrate(&s->base);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", s->base.errmsg);
+		pg_close(&s->base);
+		return r;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static int unsupported(struct jst_store *s)
+{
+	snprintf(s->errmsg, sizeof(s->errmsg), "the postgresql store keeps the event log of serve only;"
+	         " keep per-job runs in a sqlite store (--db PATH)");
+	return -ENOTSUP;
+}
+
+static int pg_run_begin(struct jst_store *s, const struct jst_run *r) { (void)r; return unsupported(s); }
+static int pg_add_samples(struct jst_store *s, const char *id, const struct jst_sample *v, size_t n)
+{
+	(void)id, (void)v, (void)n;
+	return unsupported(s);
+}
+static int pg_load(struct jst_store *s, const char *id, struct jst_run *r) { (void)id, (void)r; return unsupported(s); }
+static int pg_list(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
+{
+	(void)limit, (void)fn, (void)ud;
+	return unsupported(s);
+}
+static int pg_samples(struct jst_store *s, const char *id, int (*fn)(const struct jst_sample *, void *), void *ud)
+{
+	(void)id, (void)fn, (void)ud;
+	return unsupported(s);
+}
+static int pg_add_metrics(struct jst_store *s, const char *id, const struct jst_metric *v, size_t n,
+                          const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
+{
+	(void)id, (void)v, (void)n, (void)names, (void)nnames;
+	return unsupported(s);
+}
+static int pg_load_train(struct jst_store *s, const struct jst_run *r, struct jst_train *t)
+{
+	(void)r, (void)t;
+	return unsupported(s);
+}
+
+const struct jst_store_ops jst__store_postgres = {
+	.scheme = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.run_begin = pg_run_begin,
+	.add_samples = pg_add_samples,
+	.run_end = pg_run_begin,
+	.load = pg_load,
+	.list = pg_list,
+	.samples = pg_samples,
+	.add_metrics = pg_add_metrics,
+	.load_train = pg_load_train,
+	.add_result = NULL,
+	.stream = &jst__stream_postgres,
+};

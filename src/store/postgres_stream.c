@@ -1,0 +1,546 @@
+/* Ingest into PostgreSQL (postgres.h): a batch is COPYed into a session-temporary table, then
+ * INSERT … SELECT … ON CONFLICT (id) DO NOTHING RETURNING id moves the new events into ev_log
+ * (an id is stored once); the aggregates they change are computed by src/agg/ and upserted,
+ * all in one transaction, so a batch is stored whole or not at all. A transaction-scoped
+ * advisory lock serialises ingests of every server sharing the database (the aggregates are
+ * read, changed and written back). The rebuild replays ev_log batch by batch, as SQLite does. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/agg.h"
+#include "core/util.h"
+#include "event/jbuf.h"
+#include "store/postgres.h"
+
+#define PG_INGEST_LOCK "SELECT pg_advisory_xact_lock(7418153)"
+#define MAXP 28
+
+/* Parameters of one statement: text, except those marked binary (the sketch). */
+struct params {
+	char buf[MAXP][32];
+	const char *v[MAXP];
+	int len[MAXP], fmt[MAXP];
+	int n;
+};
+
+static void p_text(struct params *p, const char *t)
+{
+	p->v[p->n] = t;
+	p->len[p->n] = 0;
+	p->fmt[p->n++] = 0;
+}
+
+static void p_i64(struct params *p, int64_t v)
+{
+	snprintf(p->buf[p->n], sizeof(p->buf[0]), "%" PRId64, v);
+	p_text(p, p->buf[p->n]);
+}
+
+static void p_f64(struct params *p, double v)
+{
+	snprintf(p->buf[p->n], sizeof(p->buf[0]), "%.17g", v);
+	p_text(p, p->buf[p->n]);
+}
+
+static void p_bin(struct params *p, const void *b, size_t n)
+{
+	p->v[p->n] = b;
+	p->len[p->n] = (int)n;
+	p->fmt[p->n++] = 1;
+}
+
+static PGresult *run_prepared(struct jst_store *s, const char *name, const struct params *p, ExecStatusType want,
+                              int *rc, const char *what)
+{
+	PGresult *res = PQexecPrepared(jst__pg_conn(s), name, p->n, p->v, p->len, p->fmt, 0);
+	if (PQresultStatus(res) != want) {
+		*rc = jst__pg_fail(s, res, what);
+		return NULL;
+	}
+	*rc = 0;
+	return res;
+}
+
+static const char *const prepared[][2] = {
+	{"jst_get_run", "SELECT host,\"user\",model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,interval_s,"
+	 "has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,duration_s,samples,energy_j,"
+	 "host_energy_j,co2e_g,water_l,gaps,failed FROM ev_runs WHERE run=$1"},
+	{"jst_get_zone", "SELECT last_ts_ns,samples,gaps,energy_j,host_energy_j FROM ev_run_zones"
+	 " WHERE run=$1 AND zone=$2"},
+	{"jst_get_win", "SELECT samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,max_w,sketch FROM ev_windows"
+	 " WHERE run=$1 AND zone=$2 AND win=$3"},
+	{"jst_put_run", "INSERT INTO ev_runs(run,host,\"user\",model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,"
+	 "interval_s,has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,duration_s,samples,energy_j,"
+	 "host_energy_j,co2e_g,water_l,gaps,failed) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
+	 "$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) ON CONFLICT(run) DO UPDATE SET host=excluded.host,"
+	 "\"user\"=excluded.\"user\",model=excluded.model,project=excluded.project,zone=excluded.zone,"
+	 "phase=excluded.phase,ci_g_per_kwh=excluded.ci_g_per_kwh,pue=excluded.pue,wue=excluded.wue,"
+	 "ewif=excluded.ewif,interval_s=excluded.interval_s,has_start=excluded.has_start,"
+	 "scope_host=excluded.scope_host,finished=excluded.finished,start_ns=excluded.start_ns,"
+	 "end_ns=excluded.end_ns,last_ns=excluded.last_ns,exit_code=excluded.exit_code,"
+	 "duration_s=excluded.duration_s,samples=excluded.samples,energy_j=excluded.energy_j,"
+	 "host_energy_j=excluded.host_energy_j,co2e_g=excluded.co2e_g,water_l=excluded.water_l,"
+	 "gaps=excluded.gaps,failed=excluded.failed"},
+	{"jst_put_zone", "INSERT INTO ev_run_zones(run,zone,kind,source,last_ts_ns,samples,gaps,energy_j,"
+	 "host_energy_j) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT(run,zone) DO UPDATE SET kind=excluded.kind,"
+	 "source=excluded.source,last_ts_ns=excluded.last_ts_ns,samples=excluded.samples,gaps=excluded.gaps,"
+	 "energy_j=excluded.energy_j,host_energy_j=excluded.host_energy_j"},
+	{"jst_put_win", "INSERT INTO ev_windows(run,zone,win,samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,"
+	 "max_w,p50_w,p90_w,p99_w,sketch) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+	 " ON CONFLICT(run,win,zone) DO UPDATE SET samples=excluded.samples,energy_j=excluded.energy_j,"
+	 "host_energy_j=excluded.host_energy_j,co2e_g=excluded.co2e_g,water_l=excluded.water_l,dt_s=excluded.dt_s,"
+	 "max_w=excluded.max_w,p50_w=excluded.p50_w,p90_w=excluded.p90_w,p99_w=excluded.p99_w,"
+	 "sketch=excluded.sketch"},
+	{"jst_put_total", "INSERT INTO ev_totals(dim,key,win,samples,energy_j,co2e_g,water_l)"
+	 " VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(dim,win,key) DO UPDATE SET"
+	 " samples=ev_totals.samples+excluded.samples, energy_j=ev_totals.energy_j+excluded.energy_j,"
+	 " co2e_g=ev_totals.co2e_g+excluded.co2e_g, water_l=ev_totals.water_l+excluded.water_l"},
+};
+
+/* Once per session: the statements above and the staging table of COPY. */
+static int session_setup(struct jst_store *s)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	if (ps->staging)
+		return 0;
+	int r = jst__pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS ev_in(ord INTEGER, id TEXT, type TEXT, run TEXT,"
+	                     " ts_ns BIGINT, body TEXT) ON COMMIT DELETE ROWS", "creating the staging table");
+	for (size_t i = 0; r == 0 && i < JST_ARRAY_LEN(prepared); i++) {
+		PGresult *res = PQprepare(ps->conn, prepared[i][0], prepared[i][1], 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = jst__pg_fail(s, res, "preparing a statement");
+		else
+			PQclear(res);
+	}
+	ps->staging = r == 0;
+	return r;
+}
+
+static int load_run(void *ud, const char *run, struct jst_agg_run *r)
+{
+	struct jst_store *s = ud;
+	struct params p = {.n = 0};
+	p_text(&p, run);
+	int rc;
+	PGresult *res = run_prepared(s, "jst_get_run", &p, PGRES_TUPLES_OK, &rc, "reading a run");
+	if (!res || PQntuples(res) == 0) {
+		PQclear(res);
+		return rc;
+	}
+	jst__strlcpy(r->run, run, sizeof(r->run));
+	jst__pg_text(res, 0, 0, r->host, sizeof(r->host));
+	jst__pg_text(res, 0, 1, r->user, sizeof(r->user));
+	jst__pg_text(res, 0, 2, r->model, sizeof(r->model));
+	jst__pg_text(res, 0, 3, r->project, sizeof(r->project));
+	jst__pg_text(res, 0, 4, r->zone, sizeof(r->zone));
+	jst__pg_text(res, 0, 5, r->phase, sizeof(r->phase));
+	double *d[] = {&r->ci_g_per_kwh, &r->pue, &r->wue, &r->ewif, &r->interval_s};
+	for (int k = 0; k < 5; k++)
+		*d[k] = jst__pg_f64(res, 0, 6 + k);
+	r->has_start = jst__pg_i64(res, 0, 11) != 0;
+	r->scope_host = jst__pg_i64(res, 0, 12) != 0;
+	r->finished = jst__pg_i64(res, 0, 13) != 0;
+	r->start_ns = (uint64_t)jst__pg_i64(res, 0, 14);
+	r->end_ns = (uint64_t)jst__pg_i64(res, 0, 15);
+	r->last_ns = (uint64_t)jst__pg_i64(res, 0, 16);
+	r->exit_code = (int)jst__pg_i64(res, 0, 17);
+	r->duration_s = jst__pg_f64(res, 0, 18);
+	r->samples = jst__pg_i64(res, 0, 19);
+	r->energy_j = jst__pg_f64(res, 0, 20);
+	r->host_energy_j = jst__pg_f64(res, 0, 21);
+	r->co2e_g = jst__pg_f64(res, 0, 22);
+	r->water_l = jst__pg_f64(res, 0, 23);
+	r->gaps = jst__pg_i64(res, 0, 24);
+	r->failed = jst__pg_i64(res, 0, 25);
+	PQclear(res);
+	return 1;
+}
+
+static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg_zone *z)
+{
+	struct jst_store *s = ud;
+	struct params p = {.n = 0};
+	p_text(&p, run);
+	p_text(&p, zone);
+	int rc;
+	PGresult *res = run_prepared(s, "jst_get_zone", &p, PGRES_TUPLES_OK, &rc, "reading a run's zone");
+	if (!res || PQntuples(res) == 0) {
+		PQclear(res);
+		return rc;
+	}
+	z->last_ts_ns = (uint64_t)jst__pg_i64(res, 0, 0);
+	z->samples = jst__pg_i64(res, 0, 1);
+	z->gaps = jst__pg_i64(res, 0, 2);
+	z->energy_j = jst__pg_f64(res, 0, 3);
+	z->host_energy_j = jst__pg_f64(res, 0, 4);
+	PQclear(res);
+	return 1;
+}
+
+static int load_window(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
+{
+	struct jst_store *s = ud;
+	struct params p = {.n = 0};
+	p_text(&p, run);
+	p_text(&p, zone);
+	p_i64(&p, (int64_t)win);
+	int rc;
+	PGresult *res = run_prepared(s, "jst_get_win", &p, PGRES_TUPLES_OK, &rc, "reading a window");
+	if (!res || PQntuples(res) == 0) {
+		PQclear(res);
+		return rc;
+	}
+	w->samples = jst__pg_i64(res, 0, 0);
+	double *d[] = {&w->energy_j, &w->host_energy_j, &w->co2e_g, &w->water_l, &w->dt_s, &w->max_w};
+	for (int k = 0; k < 6; k++)
+		*d[k] = jst__pg_f64(res, 0, 1 + k);
+	size_t n = 0;
+	unsigned char *blob = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 7), &n);
+	rc = blob && jst__sketch_decode(&w->sketch, blob, n) == 0 ? 1 : -EIO;
+	PQfreemem(blob);
+	PQclear(res);
+	if (rc < 0)
+		snprintf(s->errmsg, sizeof(s->errmsg), "a stored window sketch is corrupt: run joulestream replay");
+	return rc;
+}
+
+static int write_runs(struct jst_store *s, const struct jst_agg *a)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < a->nruns; i++) {
+		const struct jst_agg_run *x = &a->runs[i];
+		struct params p = {.n = 0};
+		const char *t[] = {x->run, x->host, x->user, x->model, x->project, x->zone, x->phase};
+		for (int k = 0; k < 7; k++)
+			p_text(&p, t[k]);
+		double d[] = {x->ci_g_per_kwh, x->pue, x->wue, x->ewif, x->interval_s};
+		for (int k = 0; k < 5; k++)
+			p_f64(&p, d[k]);
+		int64_t n[] = {x->has_start, x->scope_host, x->finished, (int64_t)x->start_ns, (int64_t)x->end_ns,
+		               (int64_t)x->last_ns, x->exit_code};
+		for (int k = 0; k < 7; k++)
+			p_i64(&p, n[k]);
+		p_f64(&p, x->duration_s);
+		p_i64(&p, x->samples);
+		double e[] = {x->energy_j, x->host_energy_j, x->co2e_g, x->water_l};
+		for (int k = 0; k < 4; k++)
+			p_f64(&p, e[k]);
+		p_i64(&p, x->gaps);
+		p_i64(&p, x->failed);
+		PQclear(run_prepared(s, "jst_put_run", &p, PGRES_COMMAND_OK, &r, "writing a run's totals"));
+	}
+	return r;
+}
+
+static int write_zones(struct jst_store *s, const struct jst_agg *a)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < a->nzones; i++) {
+		const struct jst_agg_zone *z = &a->zones[i];
+		struct params p = {.n = 0};
+		p_text(&p, a->runs[z->run].run);
+		p_text(&p, z->zone);
+		p_text(&p, z->kind);
+		p_text(&p, z->source);
+		p_i64(&p, (int64_t)z->last_ts_ns);
+		p_i64(&p, z->samples);
+		p_i64(&p, z->gaps);
+		p_f64(&p, z->energy_j);
+		p_f64(&p, z->host_energy_j);
+		PQclear(run_prepared(s, "jst_put_zone", &p, PGRES_COMMAND_OK, &r, "writing a run's zone"));
+	}
+	return r;
+}
+
+static int write_windows(struct jst_store *s, const struct jst_agg *a)
+{
+	int r = 0;
+	unsigned char blob[JST_SKETCH_MAX * 8];
+	for (size_t i = 0; r == 0 && i < a->nwins; i++) {
+		const struct jst_agg_window *w = &a->wins[i];
+		struct params p = {.n = 0};
+		p_text(&p, a->runs[w->run].run);
+		p_text(&p, w->zone);
+		p_i64(&p, (int64_t)w->win);
+		p_i64(&p, w->samples);
+		double d[] = {w->energy_j, w->host_energy_j, w->co2e_g, w->water_l, w->dt_s, w->max_w,
+		              jst__sketch_quantile(&w->sketch, 0.5), jst__sketch_quantile(&w->sketch, 0.9),
+		              jst__sketch_quantile(&w->sketch, 0.99)};
+		for (int k = 0; k < 9; k++)
+			p_f64(&p, d[k]);
+		p_bin(&p, blob, jst__sketch_encode(&w->sketch, blob, sizeof(blob)));
+		PQclear(run_prepared(s, "jst_put_win", &p, PGRES_COMMAND_OK, &r, "writing a window"));
+	}
+	return r;
+}
+
+static int write_totals(struct jst_store *s, const struct jst_agg *a)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < a->ntotals; i++) {
+		const struct jst_agg_total *t = &a->totals[i];
+		struct params p = {.n = 0};
+		p_text(&p, jst__agg_dim_name(t->dim));
+		p_text(&p, t->key);
+		p_i64(&p, (int64_t)t->win);
+		p_i64(&p, t->samples);
+		p_f64(&p, t->energy_j);
+		p_f64(&p, t->co2e_g);
+		p_f64(&p, t->water_l);
+		PQclear(run_prepared(s, "jst_put_total", &p, PGRES_COMMAND_OK, &r, "writing a total"));
+	}
+	return r;
+}
+
+static int write_agg(struct jst_store *s, struct jst_agg *a)
+{
+	int r;
+	if ((r = write_runs(s, a)) < 0 || (r = write_zones(s, a)) < 0 || (r = write_windows(s, a)) < 0 ||
+	    (r = write_totals(s, a)) < 0)
+		return r;
+	jst__agg_reset(a);
+	return 0;
+}
+
+/* One COPY text-format field: backslash, tab, newline and carriage return escaped. */
+static void copy_field(struct jst_jbuf *b, const char *p, size_t n)
+{
+	size_t from = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i], e = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : 0;
+		if (!e)
+			continue;
+		jst__jbuf_put(b, p + from, i - from);
+		char esc[2] = {'\\', e};
+		jst__jbuf_put(b, esc, 2);
+		from = i + 1;
+	}
+	jst__jbuf_put(b, p + from, n - from);
+}
+
+/* COPY the batch into ev_in (ord = its position in the batch). */
+static int copy_batch(struct jst_store *s, const struct jst_event_batch *b)
+{
+	PGconn *c = jst__pg_conn(s);
+	PGresult *res = PQexec(c, "COPY ev_in(ord,id,type,run,ts_ns,body) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return jst__pg_fail(s, res, "starting COPY");
+	PQclear(res);
+	struct jst_jbuf buf;
+	jst__jbuf_init(&buf, (size_t)1 << 30);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < b->n; i++) {
+		const struct jst_event *ev = &b->ev[i];
+		jst__jbuf_printf(&buf, "%zu\t", i);
+		copy_field(&buf, ev->id, strlen(ev->id));
+		jst__jbuf_printf(&buf, "\t%s\t", jst_event_type_name(ev->type));
+		if (ev->run[0])
+			copy_field(&buf, ev->run, strlen(ev->run));
+		else
+			jst__jbuf_str(&buf, "\\N");
+		jst__jbuf_printf(&buf, "\t%" PRId64 "\t", (int64_t)ev->ts_ns);
+		copy_field(&buf, ev->line, ev->line_len);
+		jst__jbuf_put(&buf, "\n", 1);
+		if (buf.full)
+			r = -ENOMEM;
+		else if (buf.len >= 65536 || i + 1 == b->n) {
+			if (PQputCopyData(c, buf.p, (int)buf.len) != 1)
+				r = jst__pg_fail(s, NULL, "sending COPY data");
+			jst__jbuf_reset(&buf);
+		}
+	}
+	jst__jbuf_release(&buf);
+	if (r == -ENOMEM)
+		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory building the COPY data");
+	if (PQputCopyEnd(c, r == 0 ? NULL : "batch abandoned") != 1 && r == 0)
+		r = jst__pg_fail(s, NULL, "ending COPY");
+	while ((res = PQgetResult(c)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
+			r = jst__pg_fail(s, res, "copying the batch");
+		else
+			PQclear(res);
+	}
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Moves the new events of ev_in into ev_log and marks in fresh[] which of the batch's events
+ * they are: an id that RETURNING names is new once, at its first place in the batch. */
+static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool *fresh, struct jst_ingest_result *res)
+{
+	int r;
+	PGresult *q = jst__pg_query(s, "SELECT nextval('ev_batch_seq')", 0, NULL, PGRES_TUPLES_OK, &r, "numbering the batch");
+	if (!q)
+		return r;
+	const char *batch[1] = {PQgetvalue(q, 0, 0)};
+	PGresult *ins = jst__pg_query(s, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) SELECT id,$1::bigint,type,run,"
+	                              "ts_ns,body FROM ev_in ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id",
+	                              1, batch, PGRES_TUPLES_OK, &r, "storing the events");
+	PQclear(q);
+	if (!ins)
+		return r;
+	int n = PQntuples(ins);
+	const char **ids = calloc((size_t)n + 1, sizeof(*ids));
+	bool *used = calloc((size_t)n + 1, sizeof(*used));
+	if (!ids || !used) {
+		free(ids);
+		free(used);
+		PQclear(ins);
+		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		ids[i] = PQgetvalue(ins, i, 0);
+	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
+	for (size_t i = 0; i < b->n; i++) {
+		const char *key = b->ev[i].id;
+		const char **hit = bsearch(&key, ids, (size_t)n, sizeof(*ids), cmp_str);
+		fresh[i] = hit && !used[hit - ids];
+		if (fresh[i]) {
+			used[hit - ids] = true; /* a later copy in the batch is a duplicate */
+			res->accepted++;
+		} else {
+			res->duplicates++;
+		}
+	}
+	free(ids);
+	free(used);
+	PQclear(ins);
+	return 0;
+}
+
+static void rollback(struct jst_store *s)
+{
+	char keep[sizeof(s->errmsg)];
+	memcpy(keep, s->errmsg, sizeof(keep));
+	PQclear(PQexec(jst__pg_conn(s), "ROLLBACK"));
+	memcpy(s->errmsg, keep, sizeof(keep));
+}
+
+/* A connection lost since the last call (server restart) is re-opened once before a batch. */
+static int begin(struct jst_store *s)
+{
+	PGconn *c = jst__pg_conn(s);
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQreset(c);
+		((struct pg_store *)s)->staging = false;
+		if (PQstatus(c) != CONNECTION_OK)
+			return jst__pg_fail(s, NULL, "reconnecting to postgresql");
+	}
+	int r = session_setup(s);
+	if (r == 0)
+		r = jst__pg_exec(s, "BEGIN", "starting a transaction");
+	if (r == 0)
+		r = jst__pg_exec(s, PG_INGEST_LOCK, "waiting for the ingest lock");
+	return r;
+}
+
+static int pg_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	bool *fresh = calloc(b->n + 1, sizeof(*fresh));
+	if (!fresh) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+		return -ENOMEM;
+	}
+	int r = begin(s);
+	if (r == 0)
+		r = copy_batch(s, b);
+	if (r == 0)
+		r = insert_new(s, b, fresh, res);
+	struct jst_agg agg;
+	jst__agg_init(&agg);
+	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
+	for (size_t i = 0; r == 0 && i < b->n; i++)
+		if (fresh[i])
+			r = jst__agg_add(&agg, &ld, &b->ev[i]);
+	if (r == 0)
+		r = write_agg(s, &agg);
+	jst__agg_release(&agg);
+	free(fresh);
+	if (r == 0)
+		r = jst__pg_exec(s, "COMMIT", "committing the batch");
+	if (r < 0) {
+		rollback(s);
+		memset(res, 0, sizeof(*res));
+	}
+	return r;
+}
+
+/* Feeds ev_log batch by batch through the aggregation, as ingest did, through a cursor. */
+static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events)
+{
+	int r = jst__pg_exec(s, "DECLARE jst_replay NO SCROLL CURSOR FOR SELECT batch, body FROM ev_log"
+	                     " ORDER BY batch, seq", "reading the event log");
+	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
+	struct jst_event ev;
+	char err[256];
+	int64_t cur = -1;
+	for (int rows = 1; r == 0 && rows > 0;) {
+		PGresult *res = jst__pg_query(s, "FETCH 2000 FROM jst_replay", 0, NULL, PGRES_TUPLES_OK, &r,
+		                              "reading the event log");
+		rows = res ? PQntuples(res) : 0;
+		for (int i = 0; r == 0 && i < rows; i++) {
+			int64_t batch = jst__pg_i64(res, i, 0);
+			if (batch != cur && cur >= 0)
+				r = write_agg(s, agg);
+			cur = batch;
+			const char *body = PQgetvalue(res, i, 1);
+			if (r == 0 && jst_event_parse(body, (size_t)PQgetlength(res, i, 1), &ev, err, sizeof(err)) < 0) {
+				snprintf(s->errmsg, sizeof(s->errmsg), "a stored event no longer parses (%.200s)", err);
+				r = -EIO;
+			}
+			if (r == 0)
+				r = jst__agg_add(agg, &ld, &ev);
+			(*events)++;
+		}
+		PQclear(res);
+	}
+	return r < 0 ? r : write_agg(s, agg);
+}
+
+static int pg_rebuild(struct jst_store *s, uint64_t *events)
+{
+	*events = 0;
+	int r = begin(s);
+	if (r == 0)
+		r = jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
+		                 " DELETE FROM ev_totals", "deleting the aggregates");
+	struct jst_agg agg;
+	jst__agg_init(&agg);
+	if (r == 0)
+		r = replay_log(s, &agg, events);
+	jst__agg_release(&agg);
+	if (r == 0)
+		r = jst__pg_exec(s, "COMMIT", "committing the rebuilt aggregates");
+	if (r < 0)
+		rollback(s);
+	return r;
+}
+
+/* A commit returns once the server has flushed its WAL (the default; asked for explicitly). */
+static int pg_durable(struct jst_store *s)
+{
+	return jst__pg_exec(s, "SET synchronous_commit TO on", "asking for durable commits");
+}
+
+const struct jst_stream_ops jst__stream_postgres = {
+	.durable = pg_durable,
+	.ingest = pg_ingest,
+	.rebuild = pg_rebuild,
+	.runs = jst__pg_runs,
+	.run = jst__pg_run,
+	.zones = jst__pg_zones,
+	.windows = jst__pg_windows,
+	.aggregates = jst__pg_aggregates,
+	.token_add = jst__pg_token_add,
+	.tokens = jst__pg_tokens,
+	.token_revoke = jst__pg_token_revoke,
+};

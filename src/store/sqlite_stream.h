@@ -1,0 +1,60 @@
+/* The event log of `joulestream serve` in SQLite: its schema (migration 4 of sqlite.c), the
+ * ingest with real-time aggregates in one transaction, the rebuild from the log
+ * (sqlite_stream.c), and the queries and tokens (sqlite_query.c). */
+#ifndef JST_STORE_SQLITE_STREAM_H
+#define JST_STORE_SQLITE_STREAM_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/stream.h"
+
+#define JST_SQLITE_STREAM_SCHEMA                                                                   \
+	"CREATE TABLE ev_log(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, batch INTEGER NOT NULL,"  \
+	" type TEXT NOT NULL, run TEXT, ts_ns INTEGER, body TEXT NOT NULL);"                             \
+	"CREATE INDEX ev_log_batch ON ev_log(batch);"                                                    \
+	"CREATE INDEX ev_log_run ON ev_log(run, ts_ns);"                                                 \
+	"CREATE TABLE ev_runs(run TEXT PRIMARY KEY NOT NULL, host TEXT, user TEXT, model TEXT,"          \
+	" project TEXT, zone TEXT, phase TEXT, ci_g_per_kwh REAL, pue REAL, wue REAL, ewif REAL,"        \
+	" interval_s REAL, has_start INTEGER, scope_host INTEGER, finished INTEGER, start_ns INTEGER,"   \
+	" end_ns INTEGER, last_ns INTEGER, exit_code INTEGER, duration_s REAL, samples INTEGER,"         \
+	" energy_j REAL, host_energy_j REAL, co2e_g REAL, water_l REAL, gaps INTEGER, failed INTEGER);" \
+	"CREATE INDEX ev_runs_start ON ev_runs(start_ns);"                                               \
+	"CREATE INDEX ev_runs_user ON ev_runs(user, start_ns);"                                          \
+	"CREATE TABLE ev_run_zones(run TEXT NOT NULL, zone TEXT NOT NULL, kind TEXT, source TEXT,"      \
+	" last_ts_ns INTEGER, samples INTEGER, gaps INTEGER, energy_j REAL, host_energy_j REAL,"         \
+	" PRIMARY KEY(run, zone)) WITHOUT ROWID;"                                                        \
+	"CREATE TABLE ev_windows(run TEXT NOT NULL, zone TEXT NOT NULL, win INTEGER NOT NULL,"          \
+	" samples INTEGER, energy_j REAL, host_energy_j REAL, co2e_g REAL, water_l REAL, dt_s REAL,"     \
+	" max_w REAL, p50_w REAL, p90_w REAL, p99_w REAL, sketch BLOB,"                                  \
+	" PRIMARY KEY(run, win, zone)) WITHOUT ROWID;"                                                   \
+	"CREATE TABLE ev_totals(dim TEXT NOT NULL, key TEXT NOT NULL, win INTEGER NOT NULL,"            \
+	" samples INTEGER, energy_j REAL, co2e_g REAL, water_l REAL, PRIMARY KEY(dim, win, key))"       \
+	" WITHOUT ROWID;"                                                                                \
+	"CREATE TABLE api_tokens(id INTEGER PRIMARY KEY, prefix TEXT, hash BLOB NOT NULL UNIQUE,"       \
+	" role TEXT NOT NULL, user TEXT, all_users INTEGER, label TEXT, created_ns INTEGER,"             \
+	" revoked_ns INTEGER);"
+
+/* The connection of a SQLite store (sqlite.c). */
+sqlite3 *jst__sqlite_db(struct jst_store *s);
+
+/* Sets the store's message from the connection's error and returns a negative errno. */
+int jst__sqlite_stream_fail(struct jst_store *s, const char *what);
+
+/* sqlite_query.c */
+int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
+                 int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
+int jst__sq_run(struct jst_store *s, const char *id, struct jst_run_summary *r);
+int jst__sq_zones(struct jst_store *s, const char *id, int (*fn)(const struct jst_zone_summary *, void *),
+                  void *ud);
+int jst__sq_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),
+                    void *ud);
+int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
+                       int (*fn)(const struct jst_aggregate *, void *), void *ud);
+int jst__sq_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
+int jst__sq_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
+int jst__sq_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
+int jst__sq_events(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
+                   int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud);
+
+#endif

@@ -1,0 +1,81 @@
+/* The public calls of the event log (include/joulestream/ingest.h), forwarded to the store
+ * backend's stream vtable; a backend without one answers -ENOTSUP with a message. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/stream.h"
+
+static const struct jst_stream_ops *ops(struct jst_store *s)
+{
+	if (!s->ops->stream)
+		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store does not keep an event log", s->ops->scheme);
+	return s->ops->stream;
+}
+
+#define FORWARD(call) return ops(s) ? ops(s)->call : -ENOTSUP
+
+int jst_store_durable(struct jst_store *s) { FORWARD(durable(s)); }
+int jst_store_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+{
+	FORWARD(ingest(s, b, res));
+}
+int jst_store_rebuild(struct jst_store *s, uint64_t *events) { FORWARD(rebuild(s, events)); }
+int jst_store_query_runs(struct jst_store *s, const struct jst_run_query *q,
+                         int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen)
+{
+	FORWARD(runs(s, q, fn, ud, next, nextlen));
+}
+int jst_store_get_run(struct jst_store *s, const char *id, struct jst_run_summary *r) { FORWARD(run(s, id, r)); }
+int jst_store_run_zones(struct jst_store *s, const char *id, int (*fn)(const struct jst_zone_summary *, void *),
+                        void *ud)
+{
+	FORWARD(zones(s, id, fn, ud));
+}
+int jst_store_run_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),
+                          void *ud)
+{
+	FORWARD(windows(s, id, fn, ud));
+}
+int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, uint64_t to_ns, const char *only_user,
+                         int (*fn)(const struct jst_aggregate *, void *), void *ud)
+{
+	FORWARD(aggregates(s, by, from_ns, to_ns, only_user, fn, ud));
+}
+int jst_store_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id)
+{
+	FORWARD(token_add(s, t, id));
+}
+int jst_store_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud)
+{
+	FORWARD(tokens(s, fn, ud));
+}
+int jst_store_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns)
+{
+	FORWARD(token_revoke(s, id_or_prefix, now_ns));
+}
+int jst_store_run_events(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
+                         int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud)
+{
+	if (ops(s) && !ops(s)->events) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot list a run's events", s->ops->scheme);
+		return -ENOTSUP;
+	}
+	FORWARD(events(s, run, type, after, limit, fn, ud));
+}
+
+static const char *const roles[] = {"reader", "agent", "admin"};
+
+const char *jst_role_name(enum jst_role r)
+{
+	return (unsigned)r < 3 ? roles[r] : "?";
+}
+
+int jst_role_parse(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, roles[i]) == 0)
+			return i;
+	return -1;
+}

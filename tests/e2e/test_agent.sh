@@ -1,0 +1,48 @@
+# `joulestream agent` end to end on loopback: /metrics passes Prometheus's own `promtool check
+# metrics`; a `joulestream run` job started meanwhile shows up as workload="run:ID"; the sum over
+# workloads never exceeds the host's measured energy; labels stay bounded (--top); the agent's
+# host events reach `serve` (agent → serve → SQLite) and the host run ends when the agent stops.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
+J=$JST_BIN
+DB=$T/serve.db
+AGENT=$("$J" token create --role agent --db "$DB" 2>/dev/null)
+ADMIN=$("$J" token create --role admin --db "$DB" 2>/dev/null)
+start_serve "$DB"
+JOULESTREAM_TOKEN=$AGENT "$J" agent --listen 127.0.0.1:0 --interval 100ms --top 2 --zone SE --sink "$URL" \
+	--spool "$T/spool" >"$T/agent.out" 2>"$T/agent.err" </dev/null &
+AP=$!
+for _ in $(seq 100); do grep -q metrics "$T/agent.out" && break; sleep 0.05; done
+MURL=$(sed -n 's/.*metrics on \(http[^ ]*\)/\1/p' "$T/agent.out")
+"$J" run --no-store --quiet --json "$T/r.json" -- sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'
+RID=$(python3 -c "import json; print(json.load(open('$T/r.json'))['id'])")
+sleep 0.3
+python3 -c "import urllib.request; open('$T/m.txt','w').write(urllib.request.urlopen('$MURL', timeout=10).read().decode())"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T/m.txt" >"$T/promtool.out" 2>&1; expect_eq "promtool check metrics" $? 0
+	[ -s "$T/promtool.out" ] && sed 's/^/  promtool: /' "$T/promtool.out" >&2
+else
+	ko "promtool missing: scripts/install-deps installs the prometheus package"
+fi
+expect_in "the run is a workload" "joulestream_workload_joules_total{workload=\"run:$RID\"}" "$T/m.txt"
+expect_py "workloads within the host, labels bounded" "
+import re
+zones=0; wl={}
+for line in open('$T/m.txt'):
+    m=re.match(r'joulestream_zone_joules_total\{zone=\"[^\"]*\",source=\"[^\"]*\",kind=\"(\w+)\"\} (\S+)', line)
+    if m and m.group(1) not in ('core','uncore','psys'): zones+=float(m.group(2))
+    m=re.match(r'joulestream_workload_joules_total\{workload=\"([^\"]*)\"\} (\S+)', line)
+    if m: wl[m.group(1)]=float(m.group(2))
+assert zones>0, zones
+assert sum(wl.values()) <= zones*(1+1e-9), (wl, zones)
+assert len(wl) <= 3, wl  # --top 2 plus other
+assert wl['run:$RID'] > 0, wl"
+kill -TERM $AP; wait $AP; expect_eq "agent exit" $? 0
+out=$(http GET "/api/v1/runs?host=$(hostname)" "$ADMIN")
+expect_py "agent's host run stored by serve" "
+import json
+runs=json.loads('''${out#* }''')['runs']
+a=[r for r in runs if r['zone']=='SE']
+assert len(a)==1 and a[0]['samples']>0 and a[0]['status']=='finished' and a[0]['energy_j']>0, runs"
+stop_serve
+finish

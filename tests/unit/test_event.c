@@ -1,0 +1,172 @@
+/* Event schema v1: every type parses, every field is checked (types, ranges, lengths), NaN,
+ * infinities, negative energy, invalid UTF-8 and unknown versions are rejected with a reason,
+ * ts_ns keeps all 64 bits, a batch is all or nothing with the bad line's number, and what the
+ * encoders write parses back to the same values. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "joulestream/event.h"
+
+#define SAMPLE_HEAD "{\"v\":1,\"id\":\"R1-s-0-0\",\"type\":\"sample\",\"ts_ns\":1732170000123456789,\"run\":\"R1\",\"host\":\"n1\","
+#define SAMPLE_TAIL "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":31.2,\"share\":1.0}"
+
+static int parse(const char *s, struct jst_event *ev, char *err)
+{
+	return jst_event_parse(s, strlen(s), ev, err, 256);
+}
+
+static void expect_bad(const char *s, const char *why)
+{
+	struct jst_event ev;
+	char err[256] = "";
+	int r = parse(s, &ev, err);
+	CHECK(r < 0);
+	CHECK_HAS(err, why);
+}
+
+static void test_sample(void)
+{
+	struct jst_event ev;
+	char err[256] = "";
+	CHECK_INT(parse(SAMPLE_HEAD SAMPLE_TAIL, &ev, err), 0);
+	CHECK_INT(ev.type, JST_EV_SAMPLE);
+	CHECK(ev.ts_ns == 1732170000123456789ull); /* beyond a double's 53 bits */
+	CHECK_STR(ev.run, "R1");
+	CHECK_STR(ev.zone, "gpu0");
+	CHECK_INT(ev.zone_index, 2);
+	CHECK_INT(ev.kind, JST_KIND_GPU);
+	CHECK_NEAR(ev.energy_j, 31.2, 1e-12);
+	CHECK_NEAR(ev.power_w, 312.0, 1e-9); /* energy / dt when absent */
+	CHECK_INT(parse(SAMPLE_HEAD "\"flags\":[\"wrap\",\"gone\"]," SAMPLE_TAIL, &ev, err), 0);
+	CHECK_INT(ev.flags, JST_EVF_WRAP | JST_EVF_GONE);
+	/* unknown fields are ignored */
+	CHECK_INT(parse(SAMPLE_HEAD "\"future\":{\"x\":[1,2]}," SAMPLE_TAIL, &ev, err), 0);
+}
+
+static void test_rejects(void)
+{
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":-1,\"share\":1}",
+	           "\"energy_j\" is -1, outside");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":NaN,\"share\":1}",
+	           "malformed JSON");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":1e999,\"share\":1}",
+	           "not finite");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":\"5\",\"share\":1}",
+	           "\"energy_j\" must be a number");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2.5,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":1,\"share\":1}",
+	           "must be an integer");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":1,\"share\":1.5}",
+	           "\"share\" is 1.5");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"tpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":1,\"share\":1}",
+	           "\"kind\" \"tpu\"");
+	expect_bad(SAMPLE_HEAD "\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":0.1,\"energy_j\":1,\"share\":1}",
+	           "missing \"zone\"");
+	expect_bad("{\"v\":2,\"id\":\"a\",\"type\":\"sample\"}", "unsupported schema version v=2");
+	expect_bad("{\"id\":\"a\",\"type\":\"sample\"}", "missing \"v\"");
+	expect_bad("{\"v\":1,\"id\":\"a b\",\"type\":\"sample\"}", "\"id\" must be");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"nope\",\"ts_ns\":1,\"host\":\"h\"}", "unknown \"type\" \"nope\"");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"run_end\",\"ts_ns\":1.5,\"run\":\"r\",\"host\":\"h\",\"exit\":0,\"duration_s\":1}", "plain non-negative integer");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"run_end\",\"ts_ns\":-1,\"run\":\"r\",\"host\":\"h\",\"exit\":0,\"duration_s\":1}", "outside");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"run_end\",\"ts_ns\":1,\"host\":\"h\",\"exit\":0,\"duration_s\":1}", "missing \"run\"");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"run_end\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"h\",\"exit\":0,\"duration_s\":1} x", "text after");
+	expect_bad("[1,2]", "must be a JSON object");
+	expect_bad("{\"v\":1,", "malformed JSON");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"phase\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"h\xff\",\"name\":\"x\",\"edge\":\"begin\"}", "invalid UTF-8");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"phase\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"\xc0\xaf\",\"name\":\"x\",\"edge\":\"begin\"}", "invalid UTF-8");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"phase\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"h\",\"name\":\"x\",\"edge\":\"middle\"}", "\"edge\" must be");
+	expect_bad("{\"v\":1,\"id\":\"a\",\"type\":\"metric\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"h\",\"values\":{\"loss\":\"x\"}}", "\"values\".\"loss\"");
+	/* bounded strings */
+	char big[600];
+	int w = snprintf(big, sizeof(big), "{\"v\":1,\"id\":\"a\",\"type\":\"run_start\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"h\",\"user\":\"%0100d\",\"command\":[],\"interval_s\":1}", 7);
+	CHECK(w > 0 && (size_t)w < sizeof(big));
+	expect_bad(big, "\"user\" is longer than 63 bytes");
+	/* a key named ts_ns inside a nested object or a string does not fool the exact reader */
+	struct jst_event ev;
+	char err[256];
+	CHECK_INT(parse("{\"v\":1,\"id\":\"a\",\"type\":\"heartbeat\",\"host\":\"ts_ns\",\"x\":{\"ts_ns\":5},\"ts_ns\":42}", &ev, err), 0);
+	CHECK(ev.ts_ns == 42);
+}
+
+static void test_batch(void)
+{
+	const char *good = "{\"v\":1,\"id\":\"a1\",\"type\":\"phase\",\"ts_ns\":1,\"run\":\"r\",\"host\":\"h\",\"name\":\"x\",\"edge\":\"begin\"}\n"
+	                   "\r\n"
+	                   "{\"v\":1,\"id\":\"a2\",\"type\":\"phase\",\"ts_ns\":2,\"run\":\"r\",\"host\":\"h\",\"name\":\"x\",\"edge\":\"end\"}\n";
+	struct jst_event_batch b = {0};
+	size_t line = 0;
+	char err[256] = "";
+	CHECK_INT(jst_event_batch_parse(good, strlen(good), 0, &b, &line, err, sizeof(err)), 0);
+	CHECK_INT(b.n, 2);
+	CHECK_STR(b.ev[1].id, "a2");
+	char bad[1024];
+	snprintf(bad, sizeof(bad), "%s{\"v\":1,\"id\":\"a3\"}\n", good);
+	CHECK(jst_event_batch_parse(bad, strlen(bad), 0, &b, &line, err, sizeof(err)) < 0);
+	CHECK_INT(b.n, 0); /* nothing of a rejected batch */
+	CHECK_INT(line, 4);
+	CHECK_INT(jst_event_batch_parse(good, strlen(good), 1, &b, &line, err, sizeof(err)), -E2BIG);
+	CHECK_INT(b.n, 0);
+	jst_event_batch_release(&b);
+}
+
+static void test_encode_roundtrip(void)
+{
+	struct jst_run *run = calloc(1, sizeof(*run));
+	strcpy(run->id, "01JD5ZABCDEFGHJKMNPQRSTVWX");
+	strcpy(run->meta.host, "node\"1");
+	strcpy(run->meta.user, "ana");
+	strcpy(run->zone_code, "DE");
+	run->start_ns = 1732170000000000000ull;
+	run->interval_s = 0.1;
+	run->pue = 1.2;
+	run->wue_l_per_kwh = 0.3;
+	run->nzones = 1;
+	strcpy(run->zones[0].zone.name, "package-0");
+	run->zones[0].zone.kind = JST_KIND_PACKAGE;
+	run->zones[0].zone.source = "rapl";
+	run->zones[0].zone.flags = JST_ZONE_COUNTED;
+	char line[8192];
+	char a0[] = "python3", a1[] = "train.py", a2[] = "--lr=0.1";
+	char *argv[] = {a0, a1, a2};
+	int n = jst_event_encode_run_start(run, "llama", 3, argv, line, sizeof(line));
+	CHECK(n > 0);
+	struct jst_event ev;
+	char err[256] = "";
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_STR(ev.id, "01JD5ZABCDEFGHJKMNPQRSTVWX-b");
+	CHECK_STR(ev.host, "node\"1");
+	CHECK_STR(ev.model, "llama");
+	CHECK_NEAR(ev.pue, 1.2, 0);
+	struct jst_sample s = {1.0, 0.1, 0, JST_READ_ENERGY | JST_READ_WRAP, 3.3, 1.1, 33.0};
+	n = jst_event_encode_sample(run, &s, 7, line, sizeof(line));
+	CHECK(n > 0);
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_STR(ev.id, "01JD5ZABCDEFGHJKMNPQRSTVWX-s-7-0");
+	CHECK(ev.ts_ns == 1732170001100000000ull);
+	CHECK(ev.energy_j == 3.3);
+	CHECK_NEAR(ev.energy_j * ev.share, 1.1, 1e-12);
+	CHECK_INT(ev.flags, JST_EVF_WRAP);
+	run->end_ns = run->start_ns + 5;
+	jst_run_note(run, "a \"quoted\" note");
+	n = jst_event_encode_run_end(run, line, sizeof(line));
+	CHECK(n > 0);
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_INT(ev.type, JST_EV_RUN_END);
+	char again[8192];
+	n = jst_event_encode(&ev, again, sizeof(again));
+	struct jst_event ev2;
+	CHECK_INT(jst_event_parse(again, (size_t)n, &ev2, err, sizeof(err)), 0);
+	CHECK(ev2.ts_ns == ev.ts_ns);
+	CHECK_INT(jst_event_encode_sample(run, &s, 7, line, 40), -ENOSPC);
+	free(run);
+}
+
+int main(void)
+{
+	test_sample();
+	test_rejects();
+	test_batch();
+	test_encode_roundtrip();
+	return check_done();
+}
