@@ -1,0 +1,37 @@
+/* A run's raw events from the event log in SQLite (the `events` call of stream.h): the stored
+ * bodies of one type, in log order after a sequence number, for the dashboard's power curves,
+ * phases and training metrics at full resolution. The aggregates stay the API's source of
+ * totals; this only hands back what was ingested, unchanged. */
+#include <errno.h>
+#include <string.h>
+
+#include "store/sqlite_stream.h"
+
+int jst__sq_events(struct jst_store *s, const char *run, const char *type, int64_t after,
+		   size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),
+		   void *ud)
+{
+	sqlite3 *db = jst__sqlite_db(s);
+	sqlite3_stmt *st = NULL;
+	const char *sql =
+		type ? "SELECT seq,body FROM ev_log WHERE run=?1 AND type=?2 AND seq>?3 ORDER BY seq LIMIT ?4" :
+		       "SELECT seq,body FROM ev_log WHERE run=?1 AND seq>?3 ORDER BY seq LIMIT ?4";
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return jst__sqlite_stream_fail(s, "reading a run's events");
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+	if (type)
+		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, after);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	int rc, r = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+		if ((r = fn(sqlite3_column_int64(st, 0), body ? body : "{}",
+			    body ? (size_t)sqlite3_column_bytes(st, 1) : 2, ud)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = jst__sqlite_stream_fail(s, "reading a run's events");
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
