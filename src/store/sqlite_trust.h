@@ -1,0 +1,59 @@
+/* The trust tables of the SQLite store (docs/integrity.md): run_flags (a run's integrity
+ * flags), host_calibration and host_reference (idle power per zone and the reference workload's
+ * result, per host and calibration), and run_chain (the hash chain of sealed records, checked
+ * by `joulestream verify`). sqlite.c owns the connection and the migration that creates them
+ * and calls these hooks; the public calls are in joulestream/trust.h. */
+#ifndef JST_STORE_SQLITE_TRUST_H
+#define JST_STORE_SQLITE_TRUST_H
+
+#include <sqlite3.h>
+
+#include "joulestream/run.h"
+
+struct jst_store;
+
+/* Migration 5 of sqlite.c: the trust tables. chain_origin keeps when chaining began: runs
+ * that started before it are "legacy" for verify, not breaks (the runs table gets its
+ * columns after the migrations, so this must not name any). */
+#define JST_SQLITE_TRUST_SCHEMA                                                                         \
+	"CREATE TABLE run_flags(run INTEGER NOT NULL, idx INTEGER NOT NULL, kind TEXT NOT NULL,"        \
+	" zone TEXT, count INTEGER, seconds REAL, first_s REAL, value REAL, lim REAL, reason TEXT,"     \
+	" PRIMARY KEY(run, idx)) WITHOUT ROWID;"                                                        \
+	"CREATE TABLE host_reference(host TEXT NOT NULL, calibrated_ns INTEGER NOT NULL,"               \
+	" duration_s REAL, interval_s REAL, load TEXT, threads INTEGER, load_s REAL, ok INTEGER,"       \
+	" result TEXT, sensors TEXT, PRIMARY KEY(host, calibrated_ns));"                                \
+	"CREATE TABLE host_calibration(host TEXT NOT NULL, calibrated_ns INTEGER NOT NULL,"             \
+	" zone TEXT NOT NULL, source TEXT, uid TEXT, kind INTEGER, counted INTEGER, estimate INTEGER,"  \
+	" idle_w REAL, load_w REAL, ratio REAL, samples INTEGER, UNIQUE(host, calibrated_ns, zone));"   \
+	"CREATE TABLE run_chain(seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,"           \
+	" sealed_ns INTEGER, parts TEXT NOT NULL, content_hash TEXT NOT NULL, prev_hash TEXT NOT NULL," \
+	" hash TEXT NOT NULL);"                                                                         \
+	"CREATE INDEX run_chain_by_run ON run_chain(run_id, seq);"                                      \
+	"CREATE TABLE chain_origin(legacy_before_ns INTEGER NOT NULL);"                                 \
+	"INSERT INTO chain_origin VALUES(CAST(strftime('%s','now') AS INTEGER) * 1000000000);"
+
+/* The store's SQLite handle, or NULL when it is another kind of store (sqlite.c). */
+sqlite3 *jst__sqlite_handle(struct jst_store *s);
+
+/* Replaces the run's flags (inside save_run's transaction). 0 or -1 with err set. */
+int jst__sqlite_flags_save(sqlite3 *db, sqlite3_int64 rowid, const struct jst_run *run, char *err,
+			   size_t errlen);
+
+/* Loads the run's flags, the content hash of its newest chain entry and its idle floor. */
+void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run);
+
+/* Seals a finished run into the chain: hashes its stored record (runs row, zones, notes,
+ * flags, samples, training tables) and appends an entry linked to the previous one. 0 or -1
+ * with err set. */
+int jst__sqlite_seal(sqlite3 *db, const char *run_id, char *err, size_t errlen);
+
+/* The canonical description of a run's stored record (what seal hashes): lines of
+ * "runs COLS HEX", "col NAME HEX8", "table NAME ROWS HEX". Fills out (malloc'd, NUL-terminated)
+ * and returns 0; -ENOENT when there is no such run, another negative errno on failure. */
+int jst__sqlite_record_parts(sqlite3 *db, const char *run_id, char **out, char *err, size_t errlen);
+
+/* content = sha256(parts) and hash = sha256("joulestream.chain/1\n" prev "\n" content), hex. */
+void jst__content_hash(const char *parts, char out[65]);
+void jst__chain_hash(const char *prev, const char *content, char out[65]);
+
+#endif
