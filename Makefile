@@ -3,6 +3,8 @@
 #   make test          the suite in build/, then again under ASan+UBSan in build-asan/
 #   make demo          measures examples/train_mlp.py with the program just built
 #   make install       cmake --install to $(PREFIX) (default /usr/local); honours DESTDIR
+#   make fuzz          the fuzz targets (tests/fuzz/) with clang + libFuzzer, FUZZ_SECONDS each
+#                      (default 60) in build-fuzz/; `make test` replays their corpora with gcc
 #   make bench         bench/run          make format   clang-format          make clean
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,7 +17,9 @@ JOBS = $(shell nproc)
 CMAKE_BUILD = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build
 CTEST = ctest --output-on-failure --no-tests=error -j2 --test-dir
 
-.PHONY: all build deps test demo install bench format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build deps test demo install bench format clean fuzz
 
 all: build
 
@@ -49,10 +53,14 @@ bench: build
 	@[ -f bench/run ] || { echo "make bench: bench/run is missing" >&2; exit 1; }
 	bash bench/run
 
+fuzz:
+	@bash scripts/install-deps --fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz
+
 format:
 	@bash scripts/install-deps --dev
 	find src include tests -path tests/fixtures -prune -o -name '*.[ch]' -print \
 		| xargs -r clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) build-fuzz

@@ -30,6 +30,11 @@ JST_API int jst_report_model_card(FILE *f, const struct jst_run *run, const char
  * "finetuning", "inference"... (NULL: "training"). */
 JST_API int jst_report_boamps(FILE *f, const struct jst_run *run, const char *task_stage);
 
+/* One self-contained HTML page of the run (inline CSS, SVG charts drawn here, no script, no
+ * network): totals with sources, zones, power over time from tl (may be NULL), phases, metrics
+ * against cumulative energy, metadata, flags and notes. */
+JST_API int jst_report_html(FILE *f, const struct jst_run *run, const struct jst_timeline *tl);
+
 /* Human units: "41.2 kJ", "0.113 kWh", "61 gCO2e", "0.54 L". */
 JST_API void jst_format_joules(double j, char *out, size_t n);
 JST_API void jst_format_kwh(double kwh, char *out, size_t n);

@@ -14,6 +14,7 @@
 #include "joulestream/attrib.h"
 #include "joulestream/carbon.h"
 #include "joulestream/common.h"
+#include "joulestream/flags.h"
 #include "joulestream/sensor.h"
 
 #define JST_RUN_ID_LEN 26 /* a ULID: 48-bit ms time + 80 random bits, Crockford base32 */
@@ -146,6 +147,14 @@ struct jst_run {
 	 * marks. Borrowed: the monitor's record (valid until jst_monitor_free), or one the caller
 	 * filled with jst_store_load_train(). The store and the reports read it when set. */
 	struct jst_train *train;
+
+	/* Trust (docs/integrity.md): flags computed while the run is recorded (stored in
+	 * run_flags), the idle floor of the host's calibration (derived when loaded), and the
+	 * record's content hash once the store has sealed it into its chain ("" before). */
+	struct jst_run_flag flags[JST_FLAGS_MAX];
+	size_t nflags;
+	struct jst_floor floor;
+	char content_hash[65];
 };
 
 /* A point of the bounded timeline: time since start, length, and per-zone energies. */

@@ -34,10 +34,10 @@ int jst__ci_push(struct jst__ci_builder *b, const char *zone, int64_t t_ns, doub
 {
 	if (!isfinite(ci) || ci < 0 || ci > 5000)
 		return -ERANGE;
+	if (b->n >= JST_SERIES_MAX_POINTS) /* every push: capacities grow past the ceiling */
+		return -E2BIG;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
-		if (b->n >= JST_SERIES_MAX_POINTS)
-			return -E2BIG;
 		struct jst__ci_raw *v = realloc(b->raw, cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -320,7 +320,13 @@ const struct jst_series *jst_ci_select(const struct jst_ci_file *f, const char *
 
 int64_t jst_series_end(const struct jst_series *s, size_t i)
 {
-	return i + 1 < s->n ? s->pts[i + 1].t_ns : s->pts[i].t_ns + s->last_ns;
+	if (i + 1 < s->n)
+		return s->pts[i + 1].t_ns;
+	/* the last value holds as long as the interval before it, which may be a century or two:
+	 * saturate rather than overflow (found by tests/fuzz/series_csv.c) */
+	if (s->last_ns > INT64_MAX - s->pts[i].t_ns)
+		return INT64_MAX;
+	return s->pts[i].t_ns + s->last_ns;
 }
 
 ssize_t jst_series_find(const struct jst_series *s, int64_t t, size_t *hint)

@@ -160,11 +160,15 @@ int cli_pick_result(struct jst_run *run, const char *version)
 
 void cli_show_usage(FILE *f)
 {
-	fprintf(f, "usage: joulestream show RUN|last [--format text|json|csv|model-card|boamps]\n"
+	fprintf(f, "usage: joulestream show RUN|last [--format text|json|html|csv|model-card|boamps|attestation]\n"
 	           "                        [--data VERSION] [--training-type pre-training|fine-tuning]\n"
 	           "                        [--db PATH]\n"
+	           "  html         one self-contained page with SVG charts (no network): > report.html\n"
 	           "  csv          a CodeCarbon emissions.csv row (with its header)\n"
 	           "  model-card   the Hugging Face model card co2_eq_emissions block (YAML)\n"
 	           "  boamps       a BoAmps (Boavizta) energy report (JSON)\n"
-	           "  --data V     carbon and water of data version V (default: the newest result)\n");
+	           "  --data V     carbon and water of data version V (default: the newest result)\n"
+	           "  attestation  an in-toto statement in a DSSE envelope, signed with --key FILE (default:\n"
+	           "               joulestream key create's); --subject NAME=sha256:HEX attests a model\n"
+	           "               artefact instead of the run (repeatable); check with joulestream verify\n");
 }

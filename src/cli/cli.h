@@ -16,6 +16,15 @@ int cli_show(int argc, char **argv);
 int cli_zones(int argc, char **argv);
 int cli_reprocess(int argc, char **argv);
 int cli_intensity(int argc, char **argv);
+int cli_sites(int argc, char **argv);
+int cli_when(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_replay(int argc, char **argv);
+int cli_token(int argc, char **argv);
+int cli_agent(int argc, char **argv);
+int cli_verify(int argc, char **argv);    /* trust (docs/integrity.md): verify.c */
+int cli_key(int argc, char **argv);       /* key.c */
+int cli_calibrate(int argc, char **argv); /* calibrate.c */
 
 /* Shared by the subcommands (common.c). */
 #include <stdbool.h>

@@ -22,16 +22,19 @@
 #include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "cli/marksock.h"
+#include "sink/run_sink.h"
 #include "core/util.h"
 #include "joulestream/report.h"
 #include "joulestream/run.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
+#include "joulestream/trust.h"
 
 #define DRAIN_NS 250000000u /* samples go to the store every 250 ms */
 
 struct run_opts {
 	const char *zone, *cloud, *db, *json, *csv, *sensors, *project;
+	const char *sink, *spool, *model; /* --sink, --spool, --model (run_sink.c) */
 	struct jst_roots roots;
 	double pue, wue;
 	uint64_t interval_ns;
@@ -55,6 +58,7 @@ struct run_state {
 	sigset_t oldmask; /* the mask the command gets back */
 	struct marksock sock; /* training marks from the command (JOULESTREAM_SOCKET) */
 	struct run_carbon carbon; /* configuration, intensity series, live source (run_carbon.c) */
+	struct jst__run_sink sink;     /* --sink: the run streamed live as events */
 };
 
 static void usage(FILE *f)
@@ -79,6 +83,11 @@ static void usage(FILE *f)
 	        "  --no-estimate        never estimate; unmeasured zones are left out\n"
 	        "  --sysfs-root DIR     where /sys is (containers, tests); default /\n"
 	        "  --procfs-root DIR    where /proc is; default /\n"
+	        "  --sink TARGET        stream the run as events: file:PATH (NDJSON) or\n"
+	        "                       http://HOST:PORT (joulestream serve; token in JOULESTREAM_TOKEN)\n"
+	        "  --spool DIR          where --sink http keeps undelivered events (default\n"
+	        "                       $XDG_DATA_HOME/joulestream/spool, at most 64 MiB)\n"
+	        "  --model NAME         the model trained, for the server's per-model totals\n"
 	        "  --quiet              no summary on stderr\n",
 	        JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH);
 	cli_run_carbon_usage(f);
@@ -96,7 +105,7 @@ static int bad(const char *what, const char *val)
 static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 {
 	enum { O_ZONE = 256, O_CLOUD, O_PUE, O_WUE, O_INTERVAL, O_SCOPE, O_DB, O_NOSTORE, O_JSON,
-	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET };
+	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL };
 	static const struct option lo[] = {
 		{"zone", required_argument, 0, O_ZONE}, {"cloud", required_argument, 0, O_CLOUD},
 		{"pue", required_argument, 0, O_PUE}, {"wue", required_argument, 0, O_WUE},
@@ -106,6 +115,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		{"project", required_argument, 0, O_PROJECT}, {"sensors", required_argument, 0, O_SENSORS},
 		{"no-estimate", no_argument, 0, O_NOEST}, {"sysfs-root", required_argument, 0, O_SYSFS},
 		{"procfs-root", required_argument, 0, O_PROCFS}, {"quiet", no_argument, 0, O_QUIET},
+		{"sink", required_argument, 0, O_SINK}, {"spool", required_argument, 0, O_SPOOL},
+		{"model", required_argument, 0, O_MODEL},
 		CLI_RUN_CARBON_OPTIONS,
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
@@ -148,6 +159,9 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		case O_PROCFS: o->roots.procfs = optarg; break;
 		case 'q':
 		case O_QUIET: o->quiet = true; break;
+		case O_SINK: o->sink = optarg; break;
+		case O_SPOOL: o->spool = optarg; break;
+		case O_MODEL: o->model = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: {
 			int r = cli_run_carbon_option(c, optarg, argc, argv, &optind, &o->carbon);
@@ -222,6 +236,7 @@ static void drain(struct run_state *st)
 	const struct jst_sample *v = jst_monitor_pending(st->mon, &n);
 	if (st->store && !st->store_failed && n)
 		store_call(st, jst_store_add_samples(st->store, st->run->id, v, n), "writing samples");
+	jst__run_sink_samples(&st->sink, st->run, v, n);
 	const struct jst_metric *mv = jst_monitor_pending_metrics(st->mon, &n);
 	if (st->store && !st->store_failed && n)
 		store_call(st, jst_store_add_metrics(st->store, st->run->id, mv, n, st->run->train->metric_names,
@@ -379,6 +394,10 @@ static void outputs(struct run_state *st)
 	struct jst_run *run = st->run;
 	if (st->store && !st->store_failed)
 		store_call(st, jst_store_run_end(st->store, run), "saving the run");
+	if (st->store && !st->store_failed) { /* idle floor and record hash for the reports */
+		jst_store_floor(st->store, run);
+		jst_store_content_hash(st->store, run->id, run->content_hash);
+	}
 	if (st->o.csv) {
 		int r = jst_report_csv_append(st->o.csv, run);
 		if (r < 0)
@@ -428,7 +447,8 @@ int cli_run(int argc, char **argv)
 	/* zone, PUE, WUE (options, site, time-zone guess), intensity series: before the command */
 	if ((rc = run_carbon_prepare(&st.carbon, &st.o.carbon, st.o.zone, st.o.cloud, st.o.pue,
 	                             st.o.wue, run)) != 0 ||
-	    (rc = open_outputs(&st)) != 0) {
+	    (rc = open_outputs(&st)) != 0 ||
+	    (rc = jst__run_sink_open(&st.sink, "joulestream run", st.o.sink, st.o.spool)) != 0) {
 		run_carbon_release(&st.carbon);
 		free(run);
 		return rc;
@@ -467,6 +487,7 @@ int cli_run(int argc, char **argv)
 		jst_monitor_attach(st.mon, st.child, getpid());
 		if (st.store)
 			store_call(&st, jst_store_run_begin(st.store, run), "recording the run");
+		jst__run_sink_start(&st.sink, run, st.o.model, argc - cmd, argv + cmd);
 		loop(&st);
 		marksock_read(&st.sock, st.mon); /* marks the command sent just before it exited */
 		uint64_t t1 = jst__mono_ns();
@@ -484,9 +505,11 @@ int cli_run(int argc, char **argv)
 		/* a live source is asked only now that the command has ended */
 		run_carbon_finish(&st.carbon, run, st.store && !st.store_failed ? st.store : NULL,
 		                  jst_monitor_timeline(st.mon));
+		jst__run_sink_finish(&st.sink, run, 2000);
 		outputs(&st);
 	}
 out:
+	jst_sink_close(st.sink.sink, 0, NULL); /* still open only when the command did not start */
 	run_carbon_release(&st.carbon);
 	marksock_close(&st.sock);
 	if (st.json)

@@ -1,5 +1,5 @@
-/* `joulestream show RUN [--format text|json|csv|model-card|boamps] [--data VERSION]`: a stored
- * run's report again. RUN is an id, a unique prefix of one, or "last". The JSON timeline is
+/* `joulestream show RUN [--format text|json|html|csv|model-card|boamps] [--data VERSION]`: a stored
+ * run's report again. RUN is an id, a unique prefix of one, or "last". The JSON and HTML timeline is
  * rebuilt from the stored samples. Carbon and water are the newest result kept for the run
  * (reprocessing adds results), or the one of --data VERSION; reports name the version. */
 #include <getopt.h>
@@ -9,6 +9,7 @@
 
 #include "cli/carbon_cli.h"
 #include "cli/cli.h"
+#include "cli/trust_cli.h"
 #include "joulestream/report.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
@@ -18,9 +19,12 @@ int cli_show(int argc, char **argv)
 	static const struct option lo[] = {
 		{"db", required_argument, 0, 'd'}, {"format", required_argument, 0, 'f'},
 		{"data", required_argument, 0, 'D'}, {"training-type", required_argument, 0, 'T'},
+		{"key", required_argument, 0, 'K'}, {"subject", required_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	const char *db = NULL, *format = "text", *data = NULL, *training = NULL;
+	const char *db = NULL, *format = "text", *data = NULL, *training = NULL, *key = NULL;
+	struct jst_subject subjects[8]; /* --subject: attested artefacts (attest_cli.c) */
+	size_t nsubjects = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hf:", lo, NULL)) != -1) {
@@ -29,16 +33,24 @@ int cli_show(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'D': data = optarg; break;
 		case 'T': training = optarg; break;
+		case 'K': key = optarg; break;
+		case 'S':
+			if (nsubjects == 8 || jst_subject_parse(optarg, &subjects[nsubjects++]) < 0) {
+				fprintf(stderr, "joulestream show: bad --subject '%s': NAME=sha256:HEX (64 hex), "
+				        "at most 8\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			cli_show_usage(stdout);
 			return 0;
 		default: return 2;
 		}
 	}
-	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") &&
-	    strcmp(format, "model-card") && strcmp(format, "boamps")) {
-		fprintf(stderr, "joulestream show: unknown --format '%s' (text, json, csv, model-card or "
-		        "boamps)\n", format);
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") && strcmp(format, "csv") &&
+	    strcmp(format, "model-card") && strcmp(format, "boamps") && strcmp(format, "attestation")) {
+		fprintf(stderr, "joulestream show: unknown --format '%s' (text, json, html, csv, model-card, "
+		        "boamps or attestation)\n", format);
 		return 2;
 	}
 	if (training && strcmp(training, "pre-training") && strcmp(training, "fine-tuning")) {
@@ -71,6 +83,8 @@ int cli_show(int argc, char **argv)
 	if (strcmp(format, "text") == 0) {
 		char tilde[1100];
 		jst_report_text(stdout, run, cli_tilde(path, tilde, sizeof(tilde)));
+	} else if (strcmp(format, "attestation") == 0) {
+		rc = cli_show_attestation(s, run, key, subjects, nsubjects);
 	} else if (strcmp(format, "model-card") == 0) {
 		jst_report_model_card(stdout, run, training);
 	} else if (strcmp(format, "boamps") == 0) {
@@ -85,7 +99,10 @@ int cli_show(int argc, char **argv)
 			fprintf(stderr, "joulestream show: cannot read the samples: %s\n", jst_store_errmsg(s));
 			rc = 1;
 		}
-		jst_report_json(stdout, run, &tl);
+		if (strcmp(format, "html") == 0)
+			jst_report_html(stdout, run, &tl);
+		else
+			jst_report_json(stdout, run, &tl);
 		jst_timeline_release(&tl);
 	}
 out:

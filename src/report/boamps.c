@@ -145,7 +145,8 @@ int jst_report_boamps(FILE *f, const struct jst_run *run, const char *task_stage
 	kv(f, "powerSupplierType", "public", 1);
 	kn(f, "powerSourceCarbonIntensity", run->ci_series[0] ? run->ci_avg_g_per_kwh : run->ci_g_per_kwh);
 	fputc('}', f);
-	kv(f, "quality", run->estimated ? "low" : "high", 1);
+	/* integrity flags (docs/integrity.md) lower a measured run's quality */
+	kv(f, "quality", run->estimated ? "low" : run->nflags ? "medium" : "high", 1);
 	fputs("}\n", f);
 	return ferror(f) ? -1 : 0;
 }

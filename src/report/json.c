@@ -7,6 +7,7 @@
 #include "joulestream/report.h"
 #include "report/carbon_report.h"
 #include "report/train_report.h"
+#include "report/trust_report.h"
 
 static void kv_str(FILE *f, const char *k, const char *v, int comma)
 {
@@ -156,6 +157,7 @@ int jst_report_json(FILE *f, const struct jst_run *run, const struct jst_timelin
 	zones_json(f, run);
 	totals_json(f, run);
 	jst__report_carbon_json(f, run);
+	jst__report_trust_json(f, run);
 	fputs(",\"notes\":[", f);
 	for (size_t i = 0; i < run->nnotes; i++) {
 		if (i)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "joulestream/report.h"
+#include "joulestream/trust.h"
 #include "report/carbon_report.h"
 
 /* A YAML double-quoted scalar (escapes \ " and control characters; UTF-8 passes). */
@@ -44,6 +45,12 @@ int jst_report_model_card(FILE *f, const struct jst_run *run, const char *traini
 	         run->ci_series[0] ? run->ci_series : run->ci_source, run->pue,
 	         run->data_version[0] ? run->data_version : "bundled",
 	         run->zone_origin == JST_ORIGIN_NONE ? "; zone unknown: world average" : "");
+	if (run->nflags) { /* integrity flags travel with the figure (docs/integrity.md) */
+		char flags[256];
+		size_t l = strlen(src);
+		jst_flags_summary(run, flags, sizeof(flags));
+		snprintf(src + l, sizeof(src) - l, "; integrity flags: %s", flags);
+	}
 	jst__report_location(run, loc, sizeof(loc));
 	hardware(run, hw, sizeof(hw));
 	fprintf(f, "co2_eq_emissions:\n  emissions: %.6g\n  source: ", run->footprint.co2e_g);

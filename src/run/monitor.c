@@ -12,6 +12,7 @@
 #include "joulestream/intensity.h"
 #include "joulestream/run.h"
 #include "run/trainer.h"
+#include "trust/integrity.h"
 
 #define GPU_PROCS_MAX 64
 #define SHARE_REFRESH_NS 100000000u /* GPU process lists are re-read at most every 100 ms */
@@ -38,6 +39,7 @@ struct jst_monitor {
 	pid_t root;                   /* the attached process: still alive at the end in-process */
 	const struct jst_series *series; /* intensity series for the live integration, or NULL */
 	struct jst_carbon_acc carbon;    /* carbon and water integrated tick by tick */
+	struct jst__integrity *integrity; /* the run's flags (src/trust/integrity.c) */
 };
 
 int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opts, struct jst_run *run)
@@ -65,7 +67,7 @@ int jst_monitor_new(struct jst_monitor **out, const struct jst_monitor_opts *opt
 	if (!m->readings || !m->shares || !m->tick_host || !m->tick_run || !m->pending)
 		goto fail;
 	r = jst_timeline_init(&m->timeline, nz);
-	if (r < 0)
+	if (r < 0 || (r = jst__integrity_new(&m->integrity, nz, (double)opts->interval_ns / 1e9)) < 0)
 		goto fail;
 
 	run->nzones = nz;
@@ -106,6 +108,7 @@ void jst_monitor_free(struct jst_monitor *m)
 	jst_proctree_free(m->tree);
 	jst_timeline_release(&m->timeline);
 	jst__trainer_free(m->trainer);
+	jst__integrity_free(m->integrity);
 	free(m->readings);
 	free(m->shares);
 	free(m->tick_host);
@@ -132,6 +135,7 @@ void jst_monitor_start(struct jst_monitor *m, uint64_t now_ns)
 	m->cpu_share = (struct jst_share){0, 0, 1};
 	m->run->start_ns = jst__wall_ns();
 	jst_carbon_acc_for_run(&m->carbon, m->run, m->series);
+	jst__integrity_start(m->integrity, now_ns, m->run->start_ns);
 	/* Restart every zone's baseline now: what the sensors counted while the run was being
 	 * set up is not the run's. */
 	jst_sensors_read(m->sensors, now_ns, m->readings);
@@ -203,6 +207,7 @@ void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
 	run->samples++;
 	m->last_reaped_s = reaped_s;
 	jst_sensors_read(m->sensors, now_ns, m->readings);
+	jst__integrity_tick(m->integrity, run, now_ns, jst__wall_ns(), m->readings);
 	/* CPU times in /proc move in clock ticks (10 ms): reading them faster only costs */
 	if (m->tree && (m->last_tree_ns == 0 ||
 	                now_ns + m->opts.interval_ns / 2 >= m->last_tree_ns + TREE_REFRESH_NS)) {
@@ -300,6 +305,7 @@ void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 	if (left)
 		jst_run_note(run, "%zu process%s started by the command still ran when it exited; "
 		             "measured until then", left, left == 1 ? "" : "es");
+	jst__integrity_finish(m->integrity, run, now_ns, m->dropped);
 	if (m->trainer)
 		jst__trainer_finish(m->trainer, run, now_ns);
 	jst_run_yearly_footprint(run); /* totals, and the footprint at the yearly average */

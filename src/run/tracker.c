@@ -21,6 +21,7 @@
 #include "joulestream/store.h"
 #include "joulestream/tracker.h"
 #include "joulestream/train.h"
+#include "joulestream/trust.h"
 
 #define DRAIN_NS 250000000u
 
@@ -433,6 +434,10 @@ int jst_tracker_stop(struct jst_tracker *t, int exit_code)
 	write_pending(t);
 	if (t->store && !t->store_failed)
 		store_call(t, jst_store_run_end(t->store, t->run), "saving the run");
+	if (t->store && !t->store_failed) { /* idle floor and record hash for the reports */
+		jst_store_floor(t->store, t->run);
+		jst_store_content_hash(t->store, t->run->id, t->run->content_hash);
+	}
 	t->stopped = true;
 	return 0;
 }

@@ -13,7 +13,9 @@
 #include "core/util.h"
 #include "sensor/sensor.h"
 #include "store/sqlite_results.h"
+#include "store/sqlite_stream.h"
 #include "store/sqlite_train.h"
+#include "store/sqlite_trust.h"
 #include "store/store.h"
 
 struct sqlite_store {
@@ -148,6 +150,10 @@ static const char *const migrations[] = {
 	" water_site_l REAL, water_grid_l REAL, water_l REAL, embodied_g REAL, sci_g REAL,"
 	" functional_units REAL, functional_unit TEXT,"
 	" PRIMARY KEY(run, data_version, zone_code)) WITHOUT ROWID;",
+	/* 4: the event log of `serve`, its aggregates and API tokens (sqlite_stream.c) */
+	JST_SQLITE_STREAM_SCHEMA,
+	/* 5: trust (sqlite_trust.c, sqlite_chain.c): flags, calibrations, the record chain */
+	JST_SQLITE_TRUST_SCHEMA,
 };
 
 static int fail(struct sqlite_store *s, const char *what)
@@ -441,6 +447,8 @@ static int save_run(struct sqlite_store *s, const struct jst_run *run)
 		r = write_zones(s, rowid, run);
 	if (r == 0)
 		r = write_notes(s, rowid, run);
+	if (r == 0 && jst__sqlite_flags_save(s->db, rowid, run, s->base.errmsg, sizeof(s->base.errmsg)) < 0)
+		r = -EIO;
 	if (r == 0 && run->train && jst__sqlite_train_save(s->db, rowid, run, s->base.errmsg,
 	                                                   sizeof(s->base.errmsg)) < 0)
 		r = -EIO;
@@ -458,7 +466,12 @@ static int sq_run_begin(struct jst_store *base, const struct jst_run *run)
 
 static int sq_run_end(struct jst_store *base, const struct jst_run *run)
 {
-	return save_run((struct sqlite_store *)base, run);
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	int r = save_run(s, run);
+	if (r == 0 && run->finished && /* sealed into the record chain (sqlite_chain.c) */
+	    jst__sqlite_seal(s->db, run->id, s->base.errmsg, sizeof(s->base.errmsg)) < 0)
+		r = -EIO;
+	return r;
 }
 
 static int sq_add_samples(struct jst_store *base, const char *run_id, const struct jst_sample *v, size_t n)
@@ -544,6 +557,7 @@ static void load_children(struct sqlite_store *s, sqlite3_int64 rowid, struct js
 		sqlite3_finalize(st);
 	}
 	jst__sqlite_results_load(s->db, rowid, run);
+	jst__sqlite_trust_load(s->db, rowid, run);
 }
 
 static void load_row(struct sqlite_store *s, sqlite3_stmt *st, struct jst_run *run)
@@ -697,4 +711,10 @@ const struct jst_store_ops jst__store_sqlite = {
 	.add_metrics = sq_add_metrics,
 	.load_train = sq_load_train,
 	.add_result = sq_add_result,
+	.stream = &jst__stream_sqlite,
 };
+
+sqlite3 *jst__sqlite_db(struct jst_store *base)
+{
+	return ((struct sqlite_store *)base)->db;
+}

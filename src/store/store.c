@@ -13,6 +13,7 @@
 
 static const struct jst_store_ops *const stores[] = {
 	&jst__store_sqlite,
+	&jst__store_postgres,
 	NULL,
 };
 

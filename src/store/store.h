@@ -7,6 +7,8 @@
 #include "joulestream/store.h"
 #include "joulestream/train.h"
 
+struct jst_stream_ops;
+
 struct jst_store_ops {
 	const char *scheme; /* "sqlite" */
 	int (*open)(struct jst_store **out, const char *target, char *err, size_t errlen);
@@ -23,6 +25,8 @@ struct jst_store_ops {
 	int (*load_train)(struct jst_store *s, const struct jst_run *run, struct jst_train *t);
 	/* a run's carbon and water with one data version (run_results) */
 	int (*add_result)(struct jst_store *s, const char *run_id, const struct jst_run_result *r);
+	/* the event log, aggregates and tokens of `serve` (stream.h); NULL when not supported */
+	const struct jst_stream_ops *stream;
 };
 
 struct jst_store {
@@ -31,5 +35,6 @@ struct jst_store {
 };
 
 extern const struct jst_store_ops jst__store_sqlite;
+extern const struct jst_store_ops jst__store_postgres; /* postgres.c */
 
 #endif
