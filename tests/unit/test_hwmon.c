@@ -56,38 +56,6 @@ static size_t zi(const struct jst_sensors *s, const char *name)
 	return 0;
 }
 
-/* Runs fn as an unprivileged user: in a child that drops to 65534 when we are root (root
- * reads a mode-000 file anyway), in this process otherwise. Returns false if it could not. */
-static bool as_nobody(void (*fn)(void))
-{
-	if (geteuid() != 0) {
-		fn();
-		return true;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
-			_exit(77);
-		check_failed = 0;
-		fn();
-		fflush(NULL);
-		_exit(check_failed ? 1 : 0);
-	}
-	int status = 0;
-	if (waitpid(pid, &status, 0) < 0)
-		die("waitpid");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-		fprintf(stderr,
-			"note: cannot drop privileges here; unreadable-counter case not run\n");
-		return false;
-	}
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return true;
-}
-
 /* The GPU box: which devices become zones, their names, kinds, flags, labels and limits;
  * temperature-only devices are ignored, old-style drivers with files in device/ are found. */
 static void test_zones(void)
