@@ -36,6 +36,8 @@ JST_API void jst_proctree_free(struct jst_proctree *t);
  * not vanish when a process exits between two samples. Returns 0 or a negative errno. */
 JST_API int jst_proctree_sample(struct jst_proctree *t, double reaped_s, struct jst_cpu_times *d);
 
+/* Whether pid is in the run: tracked now, or exited during the interval the last sample closed
+ * (a GPU it used until it exited was the run's for that interval). */
 JST_API bool jst_proctree_has(const struct jst_proctree *t, pid_t pid);
 JST_API size_t jst_proctree_count(const struct jst_proctree *t);
 

@@ -31,6 +31,7 @@ struct proc {
 	int fd; /* open /proc/PID/stat, or -1: opened at each read */
 	char state;
 	bool dead;      /* exited (or its pid was reused): dropped at the end of this sample */
+	bool reused;    /* dead, and its pid already names another process */
 	uint64_t start; /* starttime, ticks after boot */
 	uint64_t ticks; /* utime + stime + cutime + cstime at the last read */
 };
@@ -68,6 +69,9 @@ struct jst_proctree {
 	bool scanned;
 	struct jst__cpu_stat host_prev;
 	uint64_t gone_ticks; /* CPU time of members that exited and reached no tracked parent */
+	pid_t *left;         /* members dropped by the last sample, sorted: they were in the run
+	                      * during the interval that sample closed */
+	size_t nleft, left_cap;
 	double cum_s;        /* the highest cumulative run CPU time handed out so far */
 };
 
@@ -206,8 +210,10 @@ static void refresh(struct jst_proctree *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct proc *p = &t->procs[i];
 		struct jst__pid_stat st;
-		if (read_pid_stat(t, p->fd, p->pid, &st) < 0 || st.starttime != p->start) {
+		int r = read_pid_stat(t, p->fd, p->pid, &st);
+		if (r < 0 || st.starttime != p->start) {
 			p->dead = true;
+			p->reused = r == 0;
 			continue;
 		}
 		p->ppid = st.ppid;
@@ -380,8 +386,10 @@ static int rescan(struct jst_proctree *t)
 		for (size_t i = 0; i < t->n; i++) {
 			struct proc *p = &t->procs[i];
 			ssize_t j = find_seen(t, p->pid);
-			if (j < 0 || t->seen[j].start != p->start)
+			if (j < 0 || t->seen[j].start != p->start) {
 				p->dead = true;
+				p->reused = j >= 0;
+			}
 		}
 	}
 	for (size_t i = 0; i < t->nseen; i++)
@@ -404,9 +412,18 @@ static void settle(struct jst_proctree *t)
 		if (!waited)
 			t->gone_ticks += p->ticks;
 	}
+	t->nleft = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		struct proc *p = &t->procs[i];
 		if (p->dead) {
+			/* out of memory only forgets that it was a member a moment ago */
+			void *left = t->left;
+			if (!p->reused && (t->nleft < t->left_cap ||
+			                   grow(&left, &t->left_cap, sizeof *t->left, t->nleft + 1,
+			                        TREE_MAX) == 0)) {
+				t->left = left;
+				t->left[t->nleft++] = p->pid;
+			}
 			if (p->fd >= 0) {
 				close(p->fd);
 				t->nfds--;
@@ -592,6 +609,7 @@ void jst_proctree_free(struct jst_proctree *t)
 	if (t->statfd >= 0)
 		close(t->statfd);
 	free(t->procs);
+	free(t->left);
 	free(t->seen);
 	free(t->prev);
 	free(t->dents);
@@ -600,7 +618,21 @@ void jst_proctree_free(struct jst_proctree *t)
 
 bool jst_proctree_has(const struct jst_proctree *t, pid_t pid)
 {
-	return t && pid > 0 && find_proc(t, pid) >= 0;
+	if (!t || pid <= 0)
+		return false;
+	if (find_proc(t, pid) >= 0)
+		return true;
+	size_t lo = 0, hi = t->nleft; /* exited during the last interval: still its member */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->left[mid] == pid)
+			return true;
+		if (t->left[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 size_t jst_proctree_count(const struct jst_proctree *t)

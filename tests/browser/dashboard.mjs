@@ -154,7 +154,8 @@ async function report(browser) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => { if (!r.url().startsWith('file:')) asked.push(r.url()); });
   await page.goto(`file://${REPORT}`);
-  await page.waitForSelector('svg.power polyline');
+  // attached, not visible: a run that drew nothing is a flat line of zero height
+  await page.waitForSelector('svg.power polyline', { state: 'attached' });
   const n = await page.$eval('svg.power', (s) => Number(s.dataset.points));
   assert.ok(n > 0, 'the report plots the power');
   assert.deepEqual(errors, []);

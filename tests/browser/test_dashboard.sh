@@ -28,7 +28,7 @@ start_serve "$DB"
 expect_eq "dashboard served without a token" "$(http GET / "" | head -c 18)" "200 <!doctype html"
 
 # a measured run, reported as one HTML file
-"$J" run --db "$T/local.db" --zone FR --model mlp --interval 50ms --quiet -- sleep 0.6
+"$J" run --db "$T/local.db" --zone FR --model mlp --interval 50ms --quiet -- "$BURN" 0.6
 expect_eq "run exit" $? 0
 "$J" show last --db "$T/local.db" --format html >"$T/report.html"
 expect_eq "show --format html exit" $? 0

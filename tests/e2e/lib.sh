@@ -3,6 +3,7 @@
 set -u
 : "${JST_BIN:?JST_BIN must point at the joulestream program}"
 T=$(mktemp -d)
+BURN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/burn # burn SECONDS: a command that uses CPU
 trap 'rm -rf "$T"' EXIT
 export HOME="$T/home" XDG_DATA_HOME="$T/data"
 mkdir -p "$HOME"

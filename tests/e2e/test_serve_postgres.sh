@@ -105,7 +105,7 @@ expect_eq "nothing of the bad batch in the views" "$(http GET /api/v1/runs/B "$A
 
 # a run streamed live into postgresql: the server's totals are the run's own
 JOULESTREAM_TOKEN=$AGENT "$J" run --db "$T/local.db" --zone FR --model mlp --interval 50ms --json "$T/r.json" \
-	--sink "$URL" --spool "$T/spool" --quiet -- sleep 0.4
+	--sink "$URL" --spool "$T/spool" --quiet -- "$BURN" 0.4
 expect_eq "run exit" $? 0
 RID=$(python3 -c "import json; print(json.load(open('$T/r.json'))['id'])")
 out=$(http GET "/api/v1/runs/$RID" "$ADMIN")

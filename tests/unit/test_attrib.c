@@ -299,8 +299,11 @@ static void test_sequence(unsigned fd_max)
 	CHECK_INT(jst_proctree_sample(t, 0, &d), 0);
 	CHECK_NEAR(d.run_s, 2 / hz, 1e-9);
 	CHECK_NEAR(d.host_total_s, 0, 1e-12);
-	CHECK(!jst_proctree_has(t, 302));
-	CHECK(!jst_proctree_has(t, 303));
+	/* gone, but members during the interval this sample closed (a GPU they used until they
+	 * exited was the run's then); not after the next sample */
+	CHECK(jst_proctree_has(t, 302));
+	CHECK(jst_proctree_has(t, 303));
+	CHECK(!jst_proctree_has(t, 304));
 	CHECK_INT(jst_proctree_count(t), 4);
 
 	/* pid reuse: 401 (reaped by 400) is now an unrelated process; 302 a new child of root */
@@ -311,6 +314,7 @@ static void test_sequence(unsigned fd_max)
 	CHECK_NEAR(d.run_s, 7 / hz, 1e-9);
 	CHECK(!jst_proctree_has(t, 401));
 	CHECK(jst_proctree_has(t, 302));
+	CHECK(!jst_proctree_has(t, 303));
 	CHECK_INT(jst_proctree_count(t), 4);
 
 	/* the reaper reaped 400 (32 ticks seen) but the caller's reaped_s does not show it yet,

@@ -190,7 +190,7 @@ int main(void)
 	CHECK_INT(waitpid(f.gc, NULL, 0), f.gc);        /* we are its reaper */
 	CHECK(children_cpu() - base >= SPIN_S - 0.001); /* its own CPU time, by construction */
 	sample(t, children_cpu() - base, &tot, &d);
-	CHECK(!jst_proctree_has(t, f.gc));
+	CHECK(jst_proctree_has(t, f.gc)); /* a member during the interval it exited in */
 	CHECK(jst_proctree_has(t, f.root));
 
 	write_byte(f.p_root[1]);
@@ -199,8 +199,11 @@ int main(void)
 	sample(t, reaped, &tot, &d);
 	CHECK_INT(jst_proctree_count(t), 0);
 	CHECK_INT(d.nprocs, 0);
+	CHECK(!jst_proctree_has(t, f.gc)); /* left two samples ago */
+	CHECK(jst_proctree_has(t, f.root));
 	sample(t, reaped, &tot, &d);
 	CHECK_NEAR(d.run_s, 0, 1e-12);
+	CHECK(!jst_proctree_has(t, f.root));
 
 	/* everything is reaped now: what was handed out is the total, within clock-tick rounding
 	 * (/proc reports truncated ticks, getrusage microseconds) */
