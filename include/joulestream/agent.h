@@ -21,6 +21,9 @@ struct jst_agent_opts {
 	const char *spool;
 	const char *zone;      /* grid zone of the host, for the events */
 	size_t top;            /* workloads with their own label; the rest is "other" (0: 20) */
+	const char *tls_cert;  /* /metrics over HTTPS: PEM certificate file, with tls_key */
+	const char *tls_key;
+	const char *ca;        /* https sink: PEM file of the CA(s) to trust (NULL: the system's) */
 };
 
 struct jst_agent;

@@ -27,6 +27,57 @@ JST_API int jst_store_durable(struct jst_store *s);
 JST_API int jst_store_ingest(struct jst_store *s, const struct jst_event_batch *b,
                              struct jst_ingest_result *res);
 
+/* Where a batch came from when a log feeds the store (serve --source kafka://…): the next
+ * offset to read of each (group, topic, partition) the batch covers, and the messages that were
+ * not valid events (skipped, kept for the admin). Both are written in the batch's own
+ * transaction, so the stored offsets are exactly those of the stored events (docs/api.md). */
+struct jst_source_offset {
+	const char *group, *topic;
+	int32_t partition;
+	int64_t next_offset; /* the first offset not yet stored */
+};
+struct jst_source_reject {
+	const char *group, *topic;
+	int32_t partition;
+	int64_t offset;
+	const char *error;   /* why the message was refused */
+	const char *body;    /* its first bytes (may hold anything; stored as text) */
+	size_t body_len;
+};
+struct jst_source_batch {
+	const struct jst_source_offset *off;
+	size_t noff;
+	const struct jst_source_reject *rej;
+	size_t nrej;
+};
+
+/* jst_store_ingest() plus the source's offsets and rejects, in the same transaction. */
+JST_API int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b,
+                                  const struct jst_source_batch *src, struct jst_ingest_result *res);
+/* The stored next offset of every partition of (group, topic): fn(partition, next_offset). */
+JST_API int jst_store_source_offsets(struct jst_store *s, const char *group, const char *topic,
+                                     int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud);
+
+/* What a log source did, for admins (GET /api/v1/sources): every stored offset, and the refused
+ * messages, newest first, at most limit of them; *refused gets their total. */
+struct jst_source_state {
+	char group[256], topic[256];
+	int32_t partition;
+	int64_t next_offset;
+	uint64_t updated_ns;
+};
+struct jst_source_refusal {
+	char group[256], topic[256];
+	int32_t partition;
+	int64_t offset;
+	uint64_t ts_ns;
+	char error[320];
+};
+JST_API int jst_store_sources(struct jst_store *s, size_t limit,
+                              int (*on_offset)(const struct jst_source_state *o, void *ud),
+                              int (*on_refusal)(const struct jst_source_refusal *r, void *ud), void *ud,
+                              int64_t *refused);
+
 /* Deletes every aggregate and rebuilds them from the raw events, batch by batch in the order
  * they were accepted (the same computation as at ingest, so the same figures). */
 JST_API int jst_store_rebuild(struct jst_store *s, uint64_t *events);
@@ -100,6 +151,12 @@ JST_API int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t f
 JST_API int jst_store_run_events(struct jst_store *s, const char *run, const char *type, int64_t after,
                                  size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),
                                  void *ud);
+
+/* Deletes a run from every view (DELETE /api/v1/runs/{id}): its id is tombstoned, the
+ * aggregates are rebuilt from the raw log without it, and later events of the run are kept in
+ * the log but not aggregated. The raw events stay (the log is immutable). -ENOENT when the run
+ * has no aggregates (unknown or already deleted). events: how many were replayed (may be NULL). */
+JST_API int jst_store_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events);
 
 /* API tokens: only the BLAKE2b-256 hash of a token is kept (src/server/auth.c). */
 enum jst_role { JST_ROLE_READER, JST_ROLE_AGENT, JST_ROLE_ADMIN };

@@ -16,6 +16,13 @@ struct jst_server_opts {
 	unsigned threads;        /* HTTP worker threads (0: 2) */
 	unsigned ingest_queue;   /* ingest requests waiting for the store before 429 (0: 16) */
 	double stall_intervals;  /* a running run is stalled after this many silent intervals (0: 5) */
+	const char *source;      /* kafka://HOST:PORT[,…]/TOPIC: also consume events there (NULL: none) */
+	const char *group;       /* its consumer group (NULL: "joulestream-serve") */
+	size_t source_batch;     /* messages per store transaction (0: 1000) */
+	unsigned source_linger_ms;  /* longest wait to fill a batch (0: 200) */
+	unsigned source_session_ms; /* group session timeout: a dead member's partitions move after it (0: 10000) */
+	const char *tls_cert;    /* HTTPS: PEM certificate file; with tls_key (NULL: plain HTTP) */
+	const char *tls_key;     /* its PEM private key file */
 };
 
 struct jst_server;

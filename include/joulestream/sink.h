@@ -2,7 +2,9 @@
  * posts NDJSON batches to `joulestream serve` from a sender thread, so that writing an event
  * never waits for the network: when the server is down, batches go to an on-disk spool
  * (bounded) and are replayed, oldest first, once it answers; ids make replays idempotent.
- * Backends are const vtables in src/sink/ (sink.h); Kafka will be one more file. */
+ * `kafka://HOST:PORT[,…]/TOPIC` produces one message per event (key: its run id) and spools
+ * what its delivery reports say was not delivered (librdkafka, loaded on first use).
+ * Backends are const vtables in src/sink/ (sink.h). */
 #ifndef JOULESTREAM_SINK_H
 #define JOULESTREAM_SINK_H
 
@@ -19,6 +21,8 @@ struct jst_sink_opts {
 	size_t spool_max;      /* bytes kept on disk while the server is down (0: 64 MiB) */
 	size_t mem_max;        /* bytes queued in memory for the sender (0: 8 MiB) */
 	unsigned linger_ms;    /* longest wait before a partial batch is sent (0: 500 ms) */
+	const char *ca_file;   /* https: PEM file of the CA(s) or certificate to trust instead of
+	                        * the system's CAs (NULL: the system's); the server is verified */
 };
 
 struct jst_sink_stats {
@@ -33,7 +37,7 @@ struct jst_sink_stats {
 	char last_error[256];
 };
 
-/* target: "file:PATH", "http://…" or "https://…". err says what is wrong. */
+/* target: "file:PATH", "http://…", "https://…" or "kafka://…". err says what is wrong. */
 JST_API int jst_sink_open(struct jst_sink **out, const char *target, const struct jst_sink_opts *o,
                           char *err, size_t errlen);
 /* Queues one event line (no newline). Never blocks on I/O; 0, or -ENOBUFS when it was

@@ -76,6 +76,10 @@ struct jst_calib_opts {
 JST_API int jst_calibrate(const struct jst_calib_opts *o, struct jst_calibration *out, char *err,
 			  size_t errlen);
 
+/* 0 when the store keeps per-job records and their trust tables (SQLite); otherwise -ENOTSUP
+ * with the store's message saying that `what` needs a sqlite store. Check before long work. */
+JST_API int jst_store_trust_check(struct jst_store *s, const char *what);
+
 /* Keeps a calibration (host_calibration, host_reference); calibrations are never replaced. */
 JST_API int jst_store_add_calibration(struct jst_store *s, const struct jst_calibration *c);
 /* The newest calibration of host made at or before before_ns (0: the newest of all); -ENOENT. */

@@ -7,7 +7,6 @@
  * than the timeouts. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +15,15 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "carbon/live_int.h"
+#include "core/dl_curl.h"
 #include "core/isotime.h"
 #include "core/sha256.h"
 #include "core/util.h"
 
 #define BODY_MAX (32u << 20)
 #define NS 1000000000LL
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_setup(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	atexit(curl_global_cleanup);
-}
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -107,42 +98,46 @@ int jst__http_get(const struct jst_live_opts *o, const char *what, const char *u
 	struct body b = {0};
 	char errbuf[CURL_ERROR_SIZE] = "";
 	long status = 0;
-	pthread_once(&curl_once, curl_setup);
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+	char lerr[512];
+	if (jst__curl_load(lerr, sizeof(lerr)) < 0) {
+		snprintf(why, whylen, "%s: %s", what, lerr);
+		return -ENOSYS;
+	}
+	CURL *c = jst__curl.curl_easy_init();
+	struct curl_slist *h = jst__curl.curl_slist_append(NULL, "Accept: application/json");
 	if (h && auth_header)
-		h = curl_slist_append(h, auth_header);
+		h = jst__curl.curl_slist_append(h, auth_header);
 	if (!c || !h) {
-		curl_slist_free_all(h);
-		curl_easy_cleanup(c);
+		jst__curl.curl_slist_free_all(h);
+		jst__curl.curl_easy_cleanup(c);
 		snprintf(why, whylen, "%s: cannot set up the HTTP client", what);
 		return -ENOMEM;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(ct * 1000));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(tt * 1000));
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "joulestream/" JST_VERSION);
+	jst__curl.curl_easy_setopt(c, CURLOPT_URL, url);
+	jst__curl.curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	jst__curl.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	jst__curl.curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	jst__curl.curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	jst__curl.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	jst__curl.curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(ct * 1000));
+	jst__curl.curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(tt * 1000));
+	jst__curl.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	jst__curl.curl_easy_setopt(c, CURLOPT_USERAGENT, "joulestream/" JST_VERSION);
 	if (userpwd) {
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+		jst__curl.curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		jst__curl.curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
 	}
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	CURLcode rc = jst__curl.curl_easy_perform(c);
+	jst__curl.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	jst__curl.curl_slist_free_all(h);
+	jst__curl.curl_easy_cleanup(c);
 	int r = 0;
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		snprintf(why, whylen, "%s: no answer within %g s (timed out)", what, tt);
 		r = -ETIMEDOUT;
 	} else if (rc != CURLE_OK) {
 		snprintf(why, whylen, "%s: %s", what, b.too_big ? "answer larger than 32 MiB"
-		         : errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		         : errbuf[0] ? errbuf : jst__curl.curl_easy_strerror(rc));
 		r = rc == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : -EIO;
 	} else if (status != 200) {
 		char ex[96];

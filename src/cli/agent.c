@@ -1,6 +1,6 @@
 /* `joulestream agent`: measures this host continuously (include/joulestream/agent.h) on a
  * timerfd, serves /metrics, streams the host's events to --sink, until INT or TERM. It prints
- * "metrics on http://ADDR:PORT/metrics" on stdout once ready (port 0: a free port). */
+ * "metrics on http[s]://ADDR:PORT/metrics" on stdout once ready (port 0: a free port). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -19,26 +19,34 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: joulestream agent [--listen ADDR:PORT] [--interval DUR] [--sink TARGET] [--spool DIR]\n"
 	           "                         [--zone CODE] [--top N] [--sensors LIST] [--no-estimate]\n"
-	           "                         [--sysfs-root DIR] [--procfs-root DIR]\n"
+	           "                         [--sysfs-root DIR] [--procfs-root DIR] [--ca FILE]\n"
+	           "                         [--tls-cert FILE --tls-key FILE]\n"
 	           "Measures the whole host continuously: Prometheus metrics at /metrics (zones, workloads:\n"
 	           "containers, Kubernetes pods, joulestream runs; the agent's own cost) and the host's events\n"
-	           "to --sink (file:PATH or http://HOST:PORT, token in JOULESTREAM_TOKEN).\n\n"
+	           "to --sink (file:PATH, http[s]://HOST:PORT with the token in JOULESTREAM_TOKEN, or\n"
+	           "kafka://HOST:PORT[,HOST:PORT…]/TOPIC keyed by run id, the host's for host events).\n\n"
 	           "  --listen ADDR:PORT   /metrics address (default 127.0.0.1:9464; port 0: a free port)\n"
 	           "  --interval DUR       sampling interval (default 1s)\n"
 	           "  --top N              workloads with their own label; later ones count as \"other\" (20)\n"
-	           "  --zone CODE          the host's grid zone, sent with its events\n");
+	           "  --zone CODE          the host's grid zone, sent with its events\n"
+	           "  --tls-cert FILE      serve /metrics over HTTPS with this PEM certificate (chain)...\n"
+	           "  --tls-key FILE       ...and its PEM private key (both or neither)\n"
+	           "  --ca FILE            trust the CA or self-signed certificate in FILE (PEM) for an\n"
+	           "                       https:// sink, instead of the system's CAs\n");
 }
 
 int cli_agent(int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_INTERVAL, O_SINK, O_SPOOL, O_ZONE, O_TOP, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS };
+	enum { O_LISTEN = 256, O_INTERVAL, O_SINK, O_SPOOL, O_ZONE, O_TOP, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS,
+	       O_TLS_CERT, O_TLS_KEY, O_CA };
 	static const struct option lo[] = {
 		{"listen", required_argument, 0, O_LISTEN}, {"interval", required_argument, 0, O_INTERVAL},
 		{"sink", required_argument, 0, O_SINK}, {"spool", required_argument, 0, O_SPOOL},
 		{"zone", required_argument, 0, O_ZONE}, {"top", required_argument, 0, O_TOP},
 		{"sensors", required_argument, 0, O_SENSORS}, {"no-estimate", no_argument, 0, O_NOEST},
 		{"sysfs-root", required_argument, 0, O_SYSFS}, {"procfs-root", required_argument, 0, O_PROCFS},
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
+		{"ca", required_argument, 0, O_CA}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct jst_agent_opts o = {.interval_ns = 1000000000u, .listen = "127.0.0.1:9464"};
 	double top;
@@ -68,6 +76,9 @@ int cli_agent(int argc, char **argv)
 		case O_NOEST: o.no_estimate = true; break;
 		case O_SYSFS: o.roots.sysfs = optarg; break;
 		case O_PROCFS: o.roots.procfs = optarg; break;
+		case O_TLS_CERT: o.tls_cert = optarg; break;
+		case O_TLS_KEY: o.tls_key = optarg; break;
+		case O_CA: o.ca = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -87,7 +98,8 @@ int cli_agent(int argc, char **argv)
 	char host[64];
 	const char *colon = strrchr(o.listen, ':');
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - o.listen), o.listen);
-	printf("joulestream agent: metrics on http://%s:%u/metrics\n", host, jst_agent_port(a));
+	printf("joulestream agent: metrics on %s://%s:%u/metrics\n", o.tls_cert ? "https" : "http", host,
+	       jst_agent_port(a));
 	fflush(stdout);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);

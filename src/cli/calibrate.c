@@ -124,6 +124,11 @@ int cli_calibrate(int argc, char **argv)
 	struct jst_store *s = cli_open_store(db, true, NULL, 0);
 	if (!s || !cal)
 		goto out;
+	if (jst_store_trust_check(s, "calibrate") < 0) { /* before minutes of measuring, not after */
+		fprintf(stderr, "joulestream calibrate: %s\n", jst_store_errmsg(s));
+		rc = 2;
+		goto out;
+	}
 	if (jst_calibrate(&o, cal, err, sizeof(err)) < 0) {
 		fprintf(stderr, "joulestream calibrate: %s\n", err);
 		rc = 2;

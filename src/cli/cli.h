@@ -25,6 +25,7 @@ int cli_agent(int argc, char **argv);
 int cli_verify(int argc, char **argv);    /* trust (docs/integrity.md): verify.c */
 int cli_key(int argc, char **argv);       /* key.c */
 int cli_calibrate(int argc, char **argv); /* calibrate.c */
+int cli_audit(int argc, char **argv);     /* the audit log (docs/audit.md): audit.c */
 
 /* Shared by the subcommands (common.c). */
 #include <stdbool.h>

@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
 	{"verify", "check the store's record chain, or a signed attestation: verify [FILE]", cli_verify},
 	{"calibrate", "measure this host's idle power per zone and check its sensors under load", cli_calibrate},
 	{"key", "the Ed25519 key that signs attestations: key create [--out DIR]", cli_key},
+	{"audit", "who did what to the store: ingests, deletions, reprocessing, tokens", cli_audit},
 	{NULL, NULL, NULL},
 };
 

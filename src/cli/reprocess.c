@@ -12,6 +12,8 @@
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "core/util.h"
+#include "event/jbuf.h"
+#include "joulestream/audit.h"
 #include "joulestream/report.h"
 
 struct opts {
@@ -32,7 +34,8 @@ static void usage(FILE *f)
 	           "                             [--db PATH] [--config FILE] [--json]\n"
 	           "Computes stored runs' carbon and water again from their samples (every run when no\n"
 	           "RUN is given) and keeps the result next to its data version; 'joulestream show'\n"
-	           "reports the newest. --data %s (or bundled) uses the bundled yearly averages.\n",
+	           "reports the newest. --data %s (or bundled) uses the bundled yearly averages.\n"
+	           "Each run reprocessed is a row of the store's audit log (joulestream audit).\n",
 	           JST_DATA_VERSION);
 }
 
@@ -140,6 +143,57 @@ static int one(struct opts *o, struct jst_store *st, struct jst_run *run, bool f
 	}
 	report(o, run, before, first);
 	return 0;
+}
+
+/* A run's figures before reprocessing, for the audit row's from -> to. */
+struct before {
+	char data_version[160], zone[32];
+	double co2e_g, water_l;
+};
+
+static void pair_str(struct jst_jbuf *b, const char *key, const char *from, const char *to)
+{
+	jst__jbuf_key(b, key);
+	jst__jbuf_str(b, "{\"from\":");
+	jst__jbuf_jstr(b, from);
+	jst__jbuf_str(b, ",\"to\":");
+	jst__jbuf_jstr(b, to);
+	jst__jbuf_str(b, "}");
+}
+
+static void pair_num(struct jst_jbuf *b, const char *key, double from, double to)
+{
+	jst__jbuf_key(b, key);
+	jst__jbuf_str(b, "{\"from\":");
+	jst__jbuf_jnum(b, from);
+	jst__jbuf_str(b, ",\"to\":");
+	jst__jbuf_jnum(b, to);
+	jst__jbuf_str(b, "}");
+}
+
+/* One run.reprocess row per run (joulestream/audit.h), by the local user. */
+static void audit(struct jst_store *st, const char *id, const struct before *was, const struct jst_run *run, bool ok)
+{
+	struct jst_audit_entry e;
+	struct jst_jbuf b;
+	jst_audit_local(&e, "run.reprocess", id, ok ? "ok" : "error");
+	jst__jbuf_fixed(&b, e.detail, sizeof(e.detail));
+	jst__jbuf_str(&b, "{");
+	if (ok) {
+		pair_str(&b, "data_version", was->data_version, run->data_version);
+		pair_str(&b, "zone", was->zone, run->zone_code);
+		pair_num(&b, "co2e_g", was->co2e_g, run->footprint.co2e_g);
+		pair_num(&b, "water_l", was->water_l, run->footprint.water_l);
+	} else {
+		jst__jbuf_key(&b, "error");
+		jst__jbuf_jstr(&b, "not reprocessed (the reason was printed)");
+	}
+	jst__jbuf_str(&b, "}");
+	if (b.full)
+		jst__strlcpy(e.detail, "{}", sizeof(e.detail));
+	if (jst_store_audit_add(st, &e) < 0)
+		fprintf(stderr, "joulestream reprocess: warning: not written to the audit log: %s\n",
+		        jst_store_errmsg(st));
 }
 
 struct ids {
@@ -254,10 +308,20 @@ int cli_reprocess(int argc, char **argv)
 	if (o.json)
 		printf("[");
 	for (size_t i = 0; i < ids.n; i++) {
-		if (jst_store_load(st, ids.v[i], run) < 0 || one(&o, st, run, ok == 0) < 0)
-			failed++;
-		else
+		struct before was = {"", "", 0, 0};
+		bool done = jst_store_load(st, ids.v[i], run) == 0;
+		if (done) {
+			jst__strlcpy(was.data_version, run->data_version, sizeof(was.data_version));
+			jst__strlcpy(was.zone, run->zone_code, sizeof(was.zone));
+			was.co2e_g = run->footprint.co2e_g;
+			was.water_l = run->footprint.water_l;
+			done = one(&o, st, run, ok == 0) == 0;
+		}
+		audit(st, ids.v[i], &was, run, done);
+		if (done)
 			ok++;
+		else
+			failed++;
 	}
 	if (o.json)
 		printf("]\n");

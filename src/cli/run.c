@@ -34,7 +34,7 @@
 
 struct run_opts {
 	const char *zone, *cloud, *db, *json, *csv, *sensors, *project;
-	const char *sink, *spool, *model; /* --sink, --spool, --model (run_sink.c) */
+	const char *sink, *spool, *model, *ca; /* --sink, --spool, --model, --ca (run_sink.c) */
 	struct jst_roots roots;
 	double pue, wue;
 	uint64_t interval_ns;
@@ -84,8 +84,11 @@ static void usage(FILE *f)
 	        "  --sysfs-root DIR     where /sys is (containers, tests); default /\n"
 	        "  --procfs-root DIR    where /proc is; default /\n"
 	        "  --sink TARGET        stream the run as events: file:PATH (NDJSON) or\n"
-	        "                       http://HOST:PORT (joulestream serve; token in JOULESTREAM_TOKEN)\n"
-	        "  --spool DIR          where --sink http keeps undelivered events (default\n"
+	        "                       http[s]://HOST:PORT (joulestream serve; token in JOULESTREAM_TOKEN)\n"
+	        "                       or kafka://HOST:PORT[,HOST:PORT…]/TOPIC (key: the run id)\n"
+	        "  --ca FILE            trust the CA or self-signed certificate in FILE (PEM) for an\n"
+	        "                       https:// sink, instead of the system's CAs\n"
+	        "  --spool DIR          where --sink http/kafka keeps undelivered events (default\n"
 	        "                       $XDG_DATA_HOME/joulestream/spool, at most 64 MiB)\n"
 	        "  --model NAME         the model trained, for the server's per-model totals\n"
 	        "  --quiet              no summary on stderr\n",
@@ -105,7 +108,7 @@ static int bad(const char *what, const char *val)
 static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 {
 	enum { O_ZONE = 256, O_CLOUD, O_PUE, O_WUE, O_INTERVAL, O_SCOPE, O_DB, O_NOSTORE, O_JSON,
-	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL };
+	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL, O_CA };
 	static const struct option lo[] = {
 		{"zone", required_argument, 0, O_ZONE}, {"cloud", required_argument, 0, O_CLOUD},
 		{"pue", required_argument, 0, O_PUE}, {"wue", required_argument, 0, O_WUE},
@@ -116,7 +119,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		{"no-estimate", no_argument, 0, O_NOEST}, {"sysfs-root", required_argument, 0, O_SYSFS},
 		{"procfs-root", required_argument, 0, O_PROCFS}, {"quiet", no_argument, 0, O_QUIET},
 		{"sink", required_argument, 0, O_SINK}, {"spool", required_argument, 0, O_SPOOL},
-		{"model", required_argument, 0, O_MODEL},
+		{"model", required_argument, 0, O_MODEL}, {"ca", required_argument, 0, O_CA},
 		CLI_RUN_CARBON_OPTIONS,
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
@@ -161,6 +164,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		case O_QUIET: o->quiet = true; break;
 		case O_SINK: o->sink = optarg; break;
 		case O_SPOOL: o->spool = optarg; break;
+		case O_CA: o->ca = optarg; break;
 		case O_MODEL: o->model = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: {
@@ -448,7 +452,7 @@ int cli_run(int argc, char **argv)
 	if ((rc = run_carbon_prepare(&st.carbon, &st.o.carbon, st.o.zone, st.o.cloud, st.o.pue,
 	                             st.o.wue, run)) != 0 ||
 	    (rc = open_outputs(&st)) != 0 ||
-	    (rc = jst__run_sink_open(&st.sink, "joulestream run", st.o.sink, st.o.spool)) != 0) {
+	    (rc = jst__run_sink_open(&st.sink, "joulestream run", st.o.sink, st.o.spool, st.o.ca)) != 0) {
 		run_carbon_release(&st.carbon);
 		free(run);
 		return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "joulestream/audit.h"
 #include "joulestream/ingest.h"
 #include "joulestream/server.h"
 #include "joulestream/store.h"
@@ -15,7 +16,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: joulestream serve [--listen ADDR:PORT] [--db PATH|postgresql://…] [--threads N]\n"
-	           "                         [--body-max BYTES] [--batch-max N]\n"
+	           "                         [--body-max BYTES] [--batch-max N] [--tls-cert FILE --tls-key FILE]\n"
+	           "                         [--source kafka://BROKERS/TOPIC [--group NAME]]\n"
 	           "Ingests events (POST /api/v1/events, NDJSON, Authorization: Bearer TOKEN) and answers\n"
 	           "the query API (docs/api.md) until INT or TERM.\n\n"
 	           "  --listen ADDR:PORT   IPv4 address and port (default 127.0.0.1:8080; port 0: a free port)\n"
@@ -24,7 +26,20 @@ static void usage(FILE *f)
 	           "  --threads N          HTTP worker threads (default 2)\n"
 	           "  --body-max BYTES     largest request body (default 8388608)\n"
 	           "  --batch-max N        most events per batch (default 10000)\n"
-	           "Tokens: joulestream token create --role agent|reader|admin.\n");
+	           "  --tls-cert FILE      serve HTTPS only, with this PEM certificate (chain)...\n"
+	           "  --tls-key FILE       ...and its PEM private key (both or neither; docs/api.md)\n"
+	           "  --source kafka://HOST:PORT[,HOST:PORT…]/TOPIC\n"
+	           "                       also consume events from this Kafka topic, as a member of --group:\n"
+	           "                       several serve share its partitions; offsets are kept in the store,\n"
+	           "                       in the same transaction as the events (exactly once; docs/api.md)\n"
+	           "  --group NAME         the consumer group (default joulestream-serve)\n"
+	           "  --source-batch N     messages per store transaction (default 1000)\n"
+	           "  --source-linger MS   longest wait to fill a batch (default 200)\n"
+	           "  --source-session-timeout MS\n"
+	           "                       a member silent this long is dead: its partitions move (default 10000)\n"
+	           "Tokens: joulestream token create --role agent|reader|admin.\n"
+	           "Admins also read the audit log (GET /api/v1/audit) and delete runs (DELETE\n"
+	           "/api/v1/runs/ID); every batch, deletion and refused attempt is logged (docs/audit.md).\n");
 }
 
 static int count_token(const struct jst_token_info *t, void *ud)
@@ -39,7 +54,11 @@ int cli_serve(int argc, char **argv)
 	static const struct option lo[] = {
 		{"listen", required_argument, 0, 'l'}, {"db", required_argument, 0, 'd'}, {"store", required_argument, 0, 'd'},
 		{"threads", required_argument, 0, 't'}, {"body-max", required_argument, 0, 'b'},
-		{"batch-max", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"batch-max", required_argument, 0, 'n'}, {"tls-cert", required_argument, 0, 'c'},
+		{"tls-key", required_argument, 0, 'k'}, {"source", required_argument, 0, 'S'},
+		{"group", required_argument, 0, 'G'}, {"source-batch", required_argument, 0, 'B'},
+		{"source-linger", required_argument, 0, 'L'}, {"source-session-timeout", required_argument, 0, 'T'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct jst_server_opts o = {.listen = "127.0.0.1:8080"};
 	const char *db = NULL;
@@ -50,6 +69,25 @@ int cli_serve(int argc, char **argv)
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 'd': db = optarg; break;
+		case 'c': o.tls_cert = optarg; break;
+		case 'k': o.tls_key = optarg; break;
+		case 'S': o.source = optarg; break;
+		case 'G': o.group = optarg; break;
+		case 'B':
+			if (cli_parse_number(optarg, 1, 100000, &v) < 0)
+				goto bad;
+			o.source_batch = (size_t)v;
+			break;
+		case 'L':
+			if (cli_parse_number(optarg, 1, 60000, &v) < 0)
+				goto bad;
+			o.source_linger_ms = (unsigned)v;
+			break;
+		case 'T':
+			if (cli_parse_number(optarg, 1000, 3600000, &v) < 0)
+				goto bad;
+			o.source_session_ms = (unsigned)v;
+			break;
 		case 't':
 			if (cli_parse_number(optarg, 1, 64, &v) < 0)
 				goto bad;
@@ -68,6 +106,10 @@ int cli_serve(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (o.group && !o.source) {
+		fprintf(stderr, "joulestream serve: --group needs --source kafka://HOST:PORT/TOPIC\n");
+		return 2;
 	}
 	char path[1024];
 	struct jst_store *st = cli_open_store(db, true, path, sizeof(path));
@@ -95,7 +137,8 @@ int cli_serve(int argc, char **argv)
 	char host[64];
 	const char *colon = strrchr(o.listen, ':');
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - o.listen), o.listen);
-	printf("joulestream serve: listening on http://%s:%u (store %s)\n", host, jst_server_port(srv), path);
+	printf("joulestream serve: listening on %s://%s:%u (store %s)\n", o.tls_cert ? "https" : "http", host,
+	       jst_server_port(srv), path);
 	fflush(stdout);
 	int sig = 0;
 	sigwait(&sigs, &sig);
@@ -132,6 +175,11 @@ int cli_replay(int argc, char **argv)
 		fprintf(stderr, "joulestream replay: %s; nothing changed\n", jst_store_errmsg(st));
 	else
 		printf("joulestream replay: %llu events replayed, aggregates rebuilt\n", (unsigned long long)n);
+	struct jst_audit_entry e; /* who rebuilt the views, in the store's audit log */
+	jst_audit_local(&e, "aggregates.rebuild", "every aggregate", r < 0 ? "error" : "ok");
+	snprintf(e.detail, sizeof(e.detail), "{\"events_replayed\":%llu}", (unsigned long long)n);
+	if (jst_store_audit_add(st, &e) < 0 && r == 0)
+		fprintf(stderr, "joulestream replay: warning: not written to the audit log: %s\n", jst_store_errmsg(st));
 	jst_store_close(st);
 	return r < 0 ? 1 : 0;
 }

@@ -8,8 +8,68 @@
 #include "cli/cli.h"
 #include "core/isotime.h"
 #include "core/util.h"
+#include "event/jbuf.h"
+#include "joulestream/audit.h"
 #include "joulestream/ingest.h"
 #include "server/auth.h"
+
+/* token.create / token.revoke rows (joulestream/audit.h): who ran the command on this machine,
+ * the token's id, role, user and label; never the token, its hash or a secret given by mistake. */
+static void audit(struct jst_store *st, const char *action, const char *object, const char *detail, int r)
+{
+	struct jst_audit_entry e;
+	jst_audit_local(&e, action, object, r == 0 ? "ok" : "error");
+	jst__strlcpy(e.detail, detail, sizeof(e.detail));
+	if (jst_store_audit_add(st, &e) < 0)
+		fprintf(stderr, "joulestream token: warning: not written to the audit log: %s\n", jst_store_errmsg(st));
+}
+
+static void created(struct jst_store *st, const struct jst_token_info *t, int64_t id, int r)
+{
+	char detail[512], object[32];
+	struct jst_jbuf b;
+	jst__jbuf_fixed(&b, detail, sizeof(detail));
+	jst__jbuf_str(&b, "{\"role\":");
+	jst__jbuf_jstr(&b, jst_role_name(t->role));
+	jst__jbuf_str(&b, ",\"user\":");
+	jst__jbuf_jstr(&b, t->user);
+	jst__jbuf_printf(&b, ",\"all_users\":%s,\"label\":", t->all_users ? "true" : "false");
+	jst__jbuf_jstr(&b, t->label);
+	jst__jbuf_str(&b, "}");
+	snprintf(object, sizeof(object), r == 0 ? "token:%lld" : "token", (long long)id);
+	audit(st, "token.create", object, b.full ? "{}" : detail, r);
+}
+
+/* The active tokens a revoke of arg will touch, by id, as "token:1,token:4". */
+struct match {
+	const char *arg;
+	char ids[200];
+};
+
+static int match_token(const struct jst_token_info *t, void *ud)
+{
+	struct match *m = ud;
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", (long long)t->id);
+	if (t->revoked_ns || (strcmp(id, m->arg) != 0 && strcmp(t->prefix, m->arg) != 0))
+		return 0;
+	size_t n = strlen(m->ids);
+	snprintf(m->ids + n, sizeof(m->ids) - n, "%stoken:%s", n ? "," : "", id);
+	return 0;
+}
+
+static void revoked(struct jst_store *st, const struct match *m, int r)
+{
+	char detail[160];
+	struct jst_jbuf b;
+	jst__jbuf_fixed(&b, detail, sizeof(detail));
+	/* a whole token pasted instead of its id or prefix is a secret: never written down */
+	bool secret = strncmp(m->arg, "jst_", 4) == 0 && strlen(m->arg) > 16;
+	jst__jbuf_str(&b, "{\"given\":");
+	jst__jbuf_jstr(&b, secret ? "(a whole token: not logged)" : m->arg);
+	jst__jbuf_str(&b, "}");
+	audit(st, "token.revoke", m->ids[0] ? m->ids : "token", b.full ? "{}" : detail, r);
+}
 
 static void usage(FILE *f)
 {
@@ -18,7 +78,8 @@ static void usage(FILE *f)
 	           "       joulestream token list [--db PATH]\n"
 	           "       joulestream token revoke ID|PREFIX [--db PATH]\n"
 	           "Roles: agent sends events; reader reads its --user's runs (every user's with --all-users);\n"
-	           "admin does everything. The token is printed once; only its hash is kept.\n");
+	           "admin does everything. The token is printed once; only its hash is kept.\n"
+	           "create and revoke are written to the store's audit log as local:USER (joulestream audit).\n");
 }
 
 static int print_token(const struct jst_token_info *t, void *ud)
@@ -80,6 +141,7 @@ int cli_token(int argc, char **argv)
 	if (!st)
 		return 1;
 	int r = 0;
+	char msg[512] = ""; /* the store's message, before an audit row may replace it */
 	if (create) {
 		struct jst_token_info t;
 		memset(&t, 0, sizeof(t));
@@ -95,16 +157,23 @@ int cli_token(int argc, char **argv)
 			fprintf(stderr, "joulestream token: created token %lld (%s, role %s); it is shown only now\n",
 			        (long long)id, t.prefix, jst_role_name(t.role));
 		}
+		jst__strlcpy(msg, jst_store_errmsg(st), sizeof(msg));
+		created(st, &t, id, r);
 	} else if (strcmp(sub, "list") == 0) {
 		printf("%-4s %-13s %-7s %-16s %-9s %s\n", "id", "prefix", "role", "user", "grant", "created");
 		r = jst_store_tokens(st, print_token, NULL);
+		jst__strlcpy(msg, jst_store_errmsg(st), sizeof(msg));
 	} else {
+		struct match m = {argv[optind], ""};
+		jst_store_tokens(st, match_token, &m);
 		r = jst_store_token_revoke(st, argv[optind], jst__wall_ns());
+		jst__strlcpy(msg, jst_store_errmsg(st), sizeof(msg));
+		revoked(st, &m, r);
 		if (r == 0)
 			fprintf(stderr, "joulestream token: revoked %s (servers stop accepting it within 1 s)\n", argv[optind]);
 	}
 	if (r < 0)
-		fprintf(stderr, "joulestream token: %s\n", jst_store_errmsg(st));
+		fprintf(stderr, "joulestream token: %s\n", msg);
 	jst_store_close(st);
 	return r < 0 ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
+#include "joulestream/audit.h"
 #include "joulestream/store.h"
 #include "joulestream/trust.h"
 
@@ -25,7 +26,11 @@ static void usage(FILE *f)
 		"chain; names each run edited or deleted since, and exits 1 when the chain is broken.\n"
 		"With FILE: checks a signed attestation (joulestream show RUN --format attestation):\n"
 		"its signature with KEYFILE (default: the public key of 'joulestream key create'),\n"
-		"and, when its run is in the local store, that the statement matches the record.\n");
+		"and, when its run is in the local store, that the statement matches the record.\n"
+		"Without FILE it also walks the store's audit log chain (docs/audit.md): an edited,\n"
+		"inserted or deleted audit row is named; run deletions made through the API are\n"
+		"recorded rows, counted, not breaks. On a PostgreSQL store only the audit log is\n"
+		"checked (per-job records and their chain live in sqlite stores).\n");
 }
 
 static void finding(void *ud, bool problem, const char *run_id, long long seq, const char *what)
@@ -36,18 +41,25 @@ static void finding(void *ud, bool problem, const char *run_id, long long seq, c
 	printf("%s: %s\n", problem ? "BROKEN" : "warning", what);
 }
 
-static int verify_store(const char *db)
+static void audit_finding(void *ud, int64_t id, const char *what)
 {
-	char path[1024];
-	struct jst_store *s = cli_open_store(db, false, path, sizeof(path));
-	if (!s)
-		return 2;
+	(void)ud;
+	(void)id;
+	printf("BROKEN: %s\n", what);
+}
+
+/* The record chain of per-job runs; 0 read (problems added), 1 not kept by this store, -1 failed. */
+static int verify_records(struct jst_store *s, const char *path, size_t *problems)
+{
 	struct jst_chain_report rep;
 	int r = jst_store_verify(s, finding, NULL, &rep);
+	if (r == -ENOTSUP) {
+		printf("record chain: not checked: %s\n", jst_store_errmsg(s));
+		return 1;
+	}
 	if (r < 0) {
 		fprintf(stderr, "joulestream verify: %s\n", jst_store_errmsg(s));
-		jst_store_close(s);
-		return 2;
+		return -1;
 	}
 	char tilde[1100];
 	printf("%s: %zu chain entr%s, %zu sealed run%s recomputed, %zu run%s from before the chain, "
@@ -60,10 +72,53 @@ static int verify_store(const char *db)
 	if (rep.problems)
 		printf("verify: the chain is BROKEN: %zu problem%s\n", rep.problems,
 		       rep.problems == 1 ? "" : "s");
-	else
-		printf("verify: ok\n");
+	*problems += rep.problems;
+	return 0;
+}
+
+/* The audit log's hash chain (docs/audit.md); same return values. */
+static int verify_audit(struct jst_store *s, size_t *problems)
+{
+	struct jst_audit_report ar;
+	int r = jst_store_audit_verify(s, audit_finding, NULL, &ar);
+	if (r == -ENOTSUP) {
+		printf("audit log: not kept by this store\n");
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "joulestream verify: the audit log: %s\n", jst_store_errmsg(s));
+		return -1;
+	}
+	printf("audit log: %zu row%s, %zu recorded run deletion%s (deleted through the API, not tampering)\n",
+	       ar.rows, ar.rows == 1 ? "" : "s", ar.deletions, ar.deletions == 1 ? "" : "s");
+	if (ar.head[0])
+		printf("audit head: sha256:%s\n", ar.head);
+	if (ar.problems)
+		printf("verify: the audit log is BROKEN: %zu problem%s\n", ar.problems,
+		       ar.problems == 1 ? "" : "s");
+	*problems += ar.problems;
+	return 0;
+}
+
+static int verify_store(const char *db)
+{
+	char path[1024];
+	struct jst_store *s = cli_open_store(db, false, path, sizeof(path));
+	if (!s)
+		return 2;
+	size_t problems = 0;
+	int a = verify_records(s, path, &problems);
+	int b = a < 0 ? -1 : verify_audit(s, &problems);
 	jst_store_close(s);
-	return rep.problems ? 1 : 0;
+	if (a < 0 || b < 0)
+		return 2;
+	if (a == 1 && b == 1) {
+		fprintf(stderr, "joulestream verify: this store keeps neither a record chain nor an audit log\n");
+		return 2;
+	}
+	if (!problems)
+		printf("verify: ok\n");
+	return problems ? 1 : 0;
 }
 
 /* The whole file, at most JST_ENVELOPE_MAX bytes, NUL-terminated. */
@@ -128,6 +183,10 @@ static int against_store(const char *db, const struct jst_attest_info *info)
 	struct jst_run *run = malloc(sizeof(*run));
 	int rc = -1;
 	char now[65];
+	if (s && jst_store_trust_check(s, "comparing an attestation with its record") < 0) {
+		printf("content: not compared: %s\n", jst_store_errmsg(s));
+		goto out;
+	}
 	if (!s || !run || jst_store_load(s, info->run_id, run) < 0 ||
 	    strcmp(run->id, info->run_id) != 0) {
 		printf("content: run %s is not in the local store: record not compared\n",

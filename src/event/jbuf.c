@@ -111,6 +111,14 @@ bool jst__utf8_valid(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
+		if (n - i >= 8) { /* eight ASCII bytes at once: event lines are mostly ASCII */
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (p[i] < 0x80) {
 			i++;
 			continue;

@@ -1,17 +1,22 @@
 /* Parsing and validating one event of schema v1 (docs/schema.md). A pure function over
- * (p, n): the line is checked for UTF-8 first (cJSON accepts any byte in strings), parsed
- * with cJSON, and every field checked for type, range and length. ts_ns is read from the text
+ * (p, n): the line is checked for UTF-8 first (cJSON accepts any byte in strings), then read
+ * into a view of its members, and every field checked for type, range and length. The view
+ * comes from the flat scanner (flat.h: no allocation, the usual sample line) or, for anything
+ * else, from cJSON; the checks are the same code for both. ts_ns is read from the text
  * itself, because a double holds only 53 bits and epoch nanoseconds need 61. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "core/util.h"
+#include "event/flat.h"
 #include "event/jbuf.h"
+#include "event/parse.h"
 #include "joulestream/event.h"
 
 static const char *const type_names[] = {"run_start", "sample", "phase", "metric", "run_end", "heartbeat"};
@@ -42,31 +47,97 @@ static bool id_chars(const char *s)
 	return true;
 }
 
-/* A string field: absent is fine unless required; longer than size-1 is an error. */
-static int get_str(const cJSON *o, const char *key, bool req, char *dst, size_t size, char *err, size_t el)
+/* The event's members: cJSON's tree, or the flat scanner's (flat.h), never both. */
+struct view {
+	const cJSON *o;
+	const struct jst_flat *f;
+};
+
+enum vkind { V_STR, V_NUM, V_BOOL, V_NULL, V_ARRAY, V_OBJECT, V_OTHER };
+
+struct val {
+	enum vkind kind;
+	const char *s; /* V_STR: the bytes (NUL-terminated only from cJSON), slen of them */
+	size_t slen;
+	double num;        /* V_NUM */
+	bool truth;        /* V_BOOL */
+	const cJSON *item; /* cJSON's item (NULL from the flat scanner, which has no arrays) */
+};
+
+static bool get(const struct view *w, const char *key, struct val *v)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	*v = (struct val){.kind = V_OTHER};
+	if (w->f) {
+		const struct jst_flat_member *m = jst__flat_get(w->f, key);
+		if (!m)
+			return false;
+		v->s = m->val;
+		v->slen = m->vlen;
+		switch (m->kind) {
+		case JST_FLAT_STR: v->kind = V_STR; break;
+		case JST_FLAT_NUM:
+			v->kind = V_NUM;
+			v->num = jst__flat_number(m);
+			break;
+		case JST_FLAT_NULL: v->kind = V_NULL; break;
+		default:
+			v->kind = V_BOOL;
+			v->truth = m->kind == JST_FLAT_TRUE;
+		}
+		return true;
+	}
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(w->o, key);
 	if (!it)
+		return false;
+	v->item = it;
+	if (cJSON_IsString(it) && it->valuestring) {
+		v->kind = V_STR;
+		v->s = it->valuestring;
+		v->slen = strlen(it->valuestring);
+	} else if (cJSON_IsNumber(it)) {
+		v->kind = V_NUM;
+		v->num = it->valuedouble;
+	} else if (cJSON_IsBool(it)) {
+		v->kind = V_BOOL;
+		v->truth = cJSON_IsTrue(it);
+	} else {
+		v->kind = cJSON_IsNull(it)   ? V_NULL
+			  : cJSON_IsArray(it)  ? V_ARRAY
+			  : cJSON_IsObject(it) ? V_OBJECT
+					       : V_OTHER;
+	}
+	return true;
+}
+
+/* A string field: absent is fine unless required; longer than size-1 is an error. */
+static int get_str(const struct view *w, const char *key, bool req, char *dst, size_t size,
+		   char *err, size_t el)
+{
+	struct val v;
+	if (!get(w, key, &v))
 		return req ? bad(err, el, "missing \"%s\"", key) : 0;
-	if (!cJSON_IsString(it) || !it->valuestring)
+	if (v.kind != V_STR)
 		return bad(err, el, "\"%s\" must be a string", key);
-	if (!jst__strlcpy(dst, it->valuestring, size))
+	if (v.slen >= size)
 		return bad(err, el, "\"%s\" is longer than %zu bytes", key, size - 1);
+	memcpy(dst, v.s, v.slen);
+	dst[v.slen] = '\0';
 	return 0;
 }
 
 /* A finite number in [lo, hi]; *found tells whether it was there. */
-static int get_num(const cJSON *o, const char *key, bool req, double lo, double hi, double *out,
-                   bool *found, char *err, size_t el)
+static int get_num(const struct view *w, const char *key, bool req, double lo, double hi,
+		   double *out, bool *found, char *err, size_t el)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	struct val it;
+	bool there = get(w, key, &it);
 	if (found)
-		*found = it != NULL;
-	if (!it)
+		*found = there;
+	if (!there)
 		return req ? bad(err, el, "missing \"%s\"", key) : 0;
-	if (!cJSON_IsNumber(it))
+	if (it.kind != V_NUM)
 		return bad(err, el, "\"%s\" must be a number", key);
-	double v = it->valuedouble;
+	double v = it.num;
 	if (!isfinite(v))
 		return bad(err, el, "\"%s\" is not finite", key);
 	if (v < lo || v > hi)
@@ -75,8 +146,8 @@ static int get_num(const cJSON *o, const char *key, bool req, double lo, double 
 	return 0;
 }
 
-static int get_int(const cJSON *o, const char *key, bool req, double lo, double hi, int64_t *out,
-                   bool *found_out, char *err, size_t el)
+static int get_int(const struct view *o, const char *key, bool req, double lo, double hi,
+		   int64_t *out, bool *found_out, char *err, size_t el)
 {
 	double v = 0;
 	bool found = false;
@@ -91,14 +162,14 @@ static int get_int(const cJSON *o, const char *key, bool req, double lo, double 
 	return 0;
 }
 
-static int get_bool(const cJSON *o, const char *key, bool *out, char *err, size_t el)
+static int get_bool(const struct view *w, const char *key, bool *out, char *err, size_t el)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!it)
+	struct val v;
+	if (!get(w, key, &v))
 		return 0;
-	if (!cJSON_IsBool(it))
+	if (v.kind != V_BOOL)
 		return bad(err, el, "\"%s\" must be true or false", key);
-	*out = cJSON_IsTrue(it);
+	*out = v.truth;
 	return 0;
 }
 
@@ -141,14 +212,20 @@ static const char *top_number(const char *p, size_t n, const char *key, size_t *
 	return NULL;
 }
 
-static int parse_ts(const cJSON *o, const char *p, size_t n, struct jst_event *ev, char *err, size_t el)
+static int parse_ts(const struct view *w, const char *p, size_t n, struct jst_event *ev, char *err,
+		    size_t el)
 {
 	double approx = 0;
-	int r = get_num(o, "ts_ns", true, 0, 1.8446744073709552e19, &approx, NULL, err, el);
+	int r = get_num(w, "ts_ns", true, 0, 1.8446744073709552e19, &approx, NULL, err, el);
 	if (r < 0)
 		return r;
 	size_t len = 0;
-	const char *t = top_number(p, n, "ts_ns", &len);
+	const char *t;
+	const struct jst_flat_member *m = w->f ? jst__flat_get(w->f, "ts_ns") : NULL;
+	if (m) /* the same text top_number finds: a flat line has no nesting and no escapes */
+		t = m->val, len = m->vlen;
+	else
+		t = top_number(p, n, "ts_ns", &len);
 	uint64_t v;
 	if (!t || len == 0 || t[0] < '0' || t[0] > '9' || jst__parse_u64(t, len, &v) < 0)
 		return bad(err, el, "\"ts_ns\" must be written as a plain non-negative integer");
@@ -156,50 +233,66 @@ static int parse_ts(const cJSON *o, const char *p, size_t n, struct jst_event *e
 	return 0;
 }
 
-static int parse_run_start(const cJSON *o, struct jst_event *ev, char *err, size_t el)
+/* An array or object member's presence and kind: absent, or *item (cJSON's; NULL from the flat
+ * scanner, which gives up on any array or object, so there it is always another kind). */
+static bool get_nested(const struct view *w, const char *key, enum vkind kind, const cJSON **item,
+		       bool *other)
+{
+	struct val v;
+	*item = NULL;
+	*other = false;
+	if (!get(w, key, &v))
+		return false;
+	if (v.kind == kind)
+		*item = v.item;
+	else
+		*other = true;
+	return true;
+}
+
+static int parse_run_start(const struct view *w, struct jst_event *ev, char *err, size_t el)
 {
 	int r;
 	char scope[16] = "";
-	if ((r = get_str(o, "user", false, ev->user, sizeof(ev->user), err, el)) < 0 ||
-	    (r = get_str(o, "model", false, ev->model, sizeof(ev->model), err, el)) < 0 ||
-	    (r = get_str(o, "project", false, ev->project, sizeof(ev->project), err, el)) < 0 ||
-	    (r = get_str(o, "zone", false, ev->zone_code, sizeof(ev->zone_code), err, el)) < 0 ||
-	    (r = get_str(o, "scope", false, scope, sizeof(scope), err, el)) < 0 ||
-	    (r = get_num(o, "interval_s", true, 1e-9, 86400, &ev->interval_s, NULL, err, el)) < 0 ||
-	    (r = get_num(o, "pue", false, 1, 10, &ev->pue, NULL, err, el)) < 0 ||
-	    (r = get_num(o, "wue_l_per_kwh", false, 0, 100, &ev->wue_l_per_kwh, NULL, err, el)) < 0)
+	if ((r = get_str(w, "user", false, ev->user, sizeof(ev->user), err, el)) < 0 ||
+	    (r = get_str(w, "model", false, ev->model, sizeof(ev->model), err, el)) < 0 ||
+	    (r = get_str(w, "project", false, ev->project, sizeof(ev->project), err, el)) < 0 ||
+	    (r = get_str(w, "zone", false, ev->zone_code, sizeof(ev->zone_code), err, el)) < 0 ||
+	    (r = get_str(w, "scope", false, scope, sizeof(scope), err, el)) < 0 ||
+	    (r = get_num(w, "interval_s", true, 1e-9, 86400, &ev->interval_s, NULL, err, el)) < 0 ||
+	    (r = get_num(w, "pue", false, 1, 10, &ev->pue, NULL, err, el)) < 0 ||
+	    (r = get_num(w, "wue_l_per_kwh", false, 0, 100, &ev->wue_l_per_kwh, NULL, err, el)) < 0)
 		return r;
 	if (scope[0] && strcmp(scope, "process") != 0 && strcmp(scope, "host") != 0)
 		return bad(err, el, "\"scope\" must be \"process\" or \"host\", not \"%s\"", scope);
 	ev->scope_host = strcmp(scope, "host") == 0;
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(o, "command");
-	if (!cmd)
+	const cJSON *cmd, *meta, *it;
+	bool other;
+	if (!get_nested(w, "command", V_ARRAY, &cmd, &other))
 		return bad(err, el, "missing \"command\"");
-	if (!cJSON_IsArray(cmd))
+	if (other)
 		return bad(err, el, "\"command\" must be an array of strings");
-	const cJSON *it;
 	cJSON_ArrayForEach(it, cmd) if (!cJSON_IsString(it)) return bad(err, el, "\"command\" must be an array of strings");
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "meta");
-	if (meta && !cJSON_IsObject(meta))
+	if (get_nested(w, "meta", V_OBJECT, &meta, &other) && other)
 		return bad(err, el, "\"meta\" must be an object");
 	return 0;
 }
 
-static int parse_sample(const cJSON *o, struct jst_event *ev, char *err, size_t el)
+static int parse_sample(const struct view *w, struct jst_event *ev, char *err, size_t el)
 {
 	int r;
 	int64_t zi = 0;
 	char kind[16] = "";
 	bool has_power = false;
-	if ((r = get_str(o, "zone", true, ev->zone, sizeof(ev->zone), err, el)) < 0 ||
-	    (r = get_int(o, "zone_index", true, 0, JST_EVENT_ZONES_MAX - 1, &zi, NULL, err, el)) < 0 ||
-	    (r = get_str(o, "kind", true, kind, sizeof(kind), err, el)) < 0 ||
-	    (r = get_str(o, "source", true, ev->source, sizeof(ev->source), err, el)) < 0 ||
-	    (r = get_bool(o, "estimate", &ev->estimate, err, el)) < 0 ||
-	    (r = get_num(o, "dt_s", true, 1e-9, 86400, &ev->dt_s, NULL, err, el)) < 0 ||
-	    (r = get_num(o, "energy_j", true, 0, 1e12, &ev->energy_j, NULL, err, el)) < 0 ||
-	    (r = get_num(o, "power_w", false, 0, 1e9, &ev->power_w, &has_power, err, el)) < 0 ||
-	    (r = get_num(o, "share", true, 0, 1, &ev->share, NULL, err, el)) < 0)
+	if ((r = get_str(w, "zone", true, ev->zone, sizeof(ev->zone), err, el)) < 0 ||
+	    (r = get_int(w, "zone_index", true, 0, JST_EVENT_ZONES_MAX - 1, &zi, NULL, err, el)) < 0 ||
+	    (r = get_str(w, "kind", true, kind, sizeof(kind), err, el)) < 0 ||
+	    (r = get_str(w, "source", true, ev->source, sizeof(ev->source), err, el)) < 0 ||
+	    (r = get_bool(w, "estimate", &ev->estimate, err, el)) < 0 ||
+	    (r = get_num(w, "dt_s", true, 1e-9, 86400, &ev->dt_s, NULL, err, el)) < 0 ||
+	    (r = get_num(w, "energy_j", true, 0, 1e12, &ev->energy_j, NULL, err, el)) < 0 ||
+	    (r = get_num(w, "power_w", false, 0, 1e9, &ev->power_w, &has_power, err, el)) < 0 ||
+	    (r = get_num(w, "share", true, 0, 1, &ev->share, NULL, err, el)) < 0)
 		return r;
 	if (!ev->zone[0])
 		return bad(err, el, "\"zone\" is empty");
@@ -212,8 +305,12 @@ static int parse_sample(const cJSON *o, struct jst_event *ev, char *err, size_t 
 	ev->kind = (enum jst_zone_kind)k;
 	if (!has_power)
 		ev->power_w = ev->energy_j / ev->dt_s;
-	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(o, "flags"), *it;
-	if (fl && !cJSON_IsArray(fl))
+	if (ev->power_w > 1e9) /* the derived power obeys the range of the written one */
+		return bad(err, el, "energy_j / dt_s is %g W, above 1e9 W: check dt_s",
+			   ev->power_w);
+	const cJSON *fl, *it;
+	bool other;
+	if (get_nested(w, "flags", V_ARRAY, &fl, &other) && other)
 		return bad(err, el, "\"flags\" must be an array");
 	cJSON_ArrayForEach(it, fl)
 	{
@@ -227,16 +324,36 @@ static int parse_sample(const cJSON *o, struct jst_event *ev, char *err, size_t 
 	return 0;
 }
 
-static int parse_other(const cJSON *o, struct jst_event *ev, char *err, size_t el)
+static int parse_metric(const struct view *w, struct jst_event *ev, char *err, size_t el)
+{
+	int r;
+	const cJSON *vals, *it;
+	bool other;
+	ev->step = ev->epoch = -1;
+	if ((r = get_int(w, "step", false, 0, 9e15, &ev->step, NULL, err, el)) < 0 ||
+	    (r = get_int(w, "epoch", false, 0, 9e15, &ev->epoch, NULL, err, el)) < 0)
+		return r;
+	if (!get_nested(w, "values", V_OBJECT, &vals, &other) || other)
+		return bad(err, el, "\"values\" must be an object of numbers");
+	cJSON_ArrayForEach(it, vals)
+	{
+		if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
+			return bad(err, el, "\"values\".\"%s\" must be a finite number", it->string);
+		if (++ev->nvalues > JST_EVENT_VALUES_MAX)
+			return bad(err, el, "\"values\" has more than %d entries", JST_EVENT_VALUES_MAX);
+	}
+	return 0;
+}
+
+static int parse_other(const struct view *w, struct jst_event *ev, char *err, size_t el)
 {
 	int r = 0;
 	int64_t v = 0;
 	char edge[8] = "";
-	const cJSON *vals, *it;
 	switch (ev->type) {
 	case JST_EV_PHASE:
-		if ((r = get_str(o, "name", true, ev->name, sizeof(ev->name), err, el)) < 0 ||
-		    (r = get_str(o, "edge", true, edge, sizeof(edge), err, el)) < 0)
+		if ((r = get_str(w, "name", true, ev->name, sizeof(ev->name), err, el)) < 0 ||
+		    (r = get_str(w, "edge", true, edge, sizeof(edge), err, el)) < 0)
 			return r;
 		if (!ev->name[0])
 			return bad(err, el, "\"name\" is empty");
@@ -245,30 +362,16 @@ static int parse_other(const cJSON *o, struct jst_event *ev, char *err, size_t e
 		ev->begin = edge[0] == 'b';
 		return 0;
 	case JST_EV_METRIC:
-		ev->step = ev->epoch = -1;
-		if ((r = get_int(o, "step", false, 0, 9e15, &ev->step, NULL, err, el)) < 0 ||
-		    (r = get_int(o, "epoch", false, 0, 9e15, &ev->epoch, NULL, err, el)) < 0)
-			return r;
-		vals = cJSON_GetObjectItemCaseSensitive(o, "values");
-		if (!cJSON_IsObject(vals))
-			return bad(err, el, "\"values\" must be an object of numbers");
-		cJSON_ArrayForEach(it, vals)
-		{
-			if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-				return bad(err, el, "\"values\".\"%s\" must be a finite number", it->string);
-			if (++ev->nvalues > JST_EVENT_VALUES_MAX)
-				return bad(err, el, "\"values\" has more than %d entries", JST_EVENT_VALUES_MAX);
-		}
-		return 0;
+		return parse_metric(w, ev, err, el);
 	case JST_EV_RUN_END:
 		ev->samples = -1;
-		if ((r = get_int(o, "exit", true, -2147483648.0, 2147483647.0, &v, NULL, err, el)) < 0)
+		if ((r = get_int(w, "exit", true, -2147483648.0, 2147483647.0, &v, NULL, err, el)) < 0)
 			return r;
 		ev->exit_code = (int)v;
 		v = 0;
-		if ((r = get_int(o, "signal", false, 0, 1024, &v, NULL, err, el)) < 0 ||
-		    (r = get_num(o, "duration_s", true, 0, 1e10, &ev->duration_s, NULL, err, el)) < 0 ||
-		    (r = get_int(o, "samples", false, 0, 9e15, &ev->samples, NULL, err, el)) < 0)
+		if ((r = get_int(w, "signal", false, 0, 1024, &v, NULL, err, el)) < 0 ||
+		    (r = get_num(w, "duration_s", true, 0, 1e10, &ev->duration_s, NULL, err, el)) < 0 ||
+		    (r = get_int(w, "samples", false, 0, 9e15, &ev->samples, NULL, err, el)) < 0)
 			return r;
 		ev->exit_signal = (int)v;
 		return 0;
@@ -278,24 +381,25 @@ static int parse_other(const cJSON *o, struct jst_event *ev, char *err, size_t e
 }
 
 /* The common fields. */
-static int parse_head(const cJSON *o, const char *p, size_t n, struct jst_event *ev, char *err, size_t el)
+static int parse_head(const struct view *w, const char *p, size_t n, struct jst_event *ev,
+		      char *err, size_t el)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
-	if (!v)
+	struct val v;
+	if (!get(w, "v", &v))
 		return bad(err, el, "missing \"v\" (the schema version, 1)");
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+	if (v.kind != V_NUM || v.num != floor(v.num))
 		return bad(err, el, "\"v\" must be an integer");
-	if (v->valuedouble != 1) {
-		snprintf(err, el, "unsupported schema version v=%g: this server reads v1 only", v->valuedouble);
+	if (v.num != 1) {
+		snprintf(err, el, "unsupported schema version v=%g: this server reads v1 only", v.num);
 		return -EPROTONOSUPPORT;
 	}
 	char type[16] = "";
 	int r;
-	if ((r = get_str(o, "id", true, ev->id, sizeof(ev->id), err, el)) < 0)
+	if ((r = get_str(w, "id", true, ev->id, sizeof(ev->id), err, el)) < 0)
 		return r;
 	if (!ev->id[0] || !id_chars(ev->id))
 		return bad(err, el, "\"id\" must be 1-64 characters of [0-9A-Za-z_-]");
-	if ((r = get_str(o, "type", true, type, sizeof(type), err, el)) < 0)
+	if ((r = get_str(w, "type", true, type, sizeof(type), err, el)) < 0)
 		return r;
 	size_t t = 0;
 	while (t < JST_ARRAY_LEN(type_names) && strcmp(type, type_names[t]) != 0)
@@ -303,16 +407,40 @@ static int parse_head(const cJSON *o, const char *p, size_t n, struct jst_event 
 	if (t == JST_ARRAY_LEN(type_names))
 		return bad(err, el, "unknown \"type\" \"%s\"", type);
 	ev->type = (enum jst_event_type)t;
-	if ((r = parse_ts(o, p, n, ev, err, el)) < 0 ||
-	    (r = get_str(o, "host", true, ev->host, sizeof(ev->host), err, el)) < 0 ||
-	    (r = get_str(o, "run", ev->type != JST_EV_HEARTBEAT, ev->run, sizeof(ev->run), err, el)) < 0)
+	if ((r = parse_ts(w, p, n, ev, err, el)) < 0 ||
+	    (r = get_str(w, "host", true, ev->host, sizeof(ev->host), err, el)) < 0 ||
+	    (r = get_str(w, "run", ev->type != JST_EV_HEARTBEAT, ev->run, sizeof(ev->run), err, el)) < 0)
 		return r;
-	if (ev->type != JST_EV_HEARTBEAT && (!ev->run[0] || !id_chars(ev->run)))
+	/* a heartbeat may name no run, but a run it names is checked like any other */
+	if ((ev->type != JST_EV_HEARTBEAT || ev->run[0]) && (!ev->run[0] || !id_chars(ev->run)))
 		return bad(err, el, "\"run\" must be 1-64 characters of [0-9A-Za-z_-]");
 	return 0;
 }
 
-int jst_event_parse(const char *p, size_t n, struct jst_event *ev, char *err, size_t errlen)
+static int parse_fields(const struct view *w, const char *p, size_t n, struct jst_event *ev, char *err,
+			size_t el)
+{
+	int r = parse_head(w, p, n, ev, err, el);
+	if (r == 0 && ev->type == JST_EV_RUN_START)
+		r = parse_run_start(w, ev, err, el);
+	else if (r == 0 && ev->type == JST_EV_SAMPLE)
+		r = parse_sample(w, ev, err, el);
+	else if (r == 0)
+		r = parse_other(w, ev, err, el);
+	return r;
+}
+
+/* Spaces, tabs and '\r' may follow the object; anything else is an error. */
+static int check_tail(const char *p, size_t n, const char *end, char *err, size_t errlen)
+{
+	for (const char *q = end; q < p + n; q++)
+		if (*q != ' ' && *q != '\t' && *q != '\r')
+			return bad(err, errlen, "text after the event's object at byte %zu", (size_t)(q - p));
+	return 0;
+}
+
+int jst__event_parse_with(const char *p, size_t n, struct jst_event *ev, char *err, size_t errlen,
+			  bool flat)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->pue = ev->wue_l_per_kwh = -1;
@@ -325,26 +453,27 @@ int jst_event_parse(const char *p, size_t n, struct jst_event *ev, char *err, si
 	if (memchr(p, '\0', n))
 		return bad(err, errlen, "NUL byte in the event");
 	const char *end = NULL;
+	struct jst_flat f;
+	if (flat && jst__flat_scan(p, n, &f, &end)) {
+		struct view w = {NULL, &f};
+		int r = check_tail(p, n, end, err, errlen);
+		return r < 0 ? r : parse_fields(&w, p, n, ev, err, errlen);
+	}
 	cJSON *o = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (!o)
 		return bad(err, errlen, "malformed JSON near byte %zu",
 		           end && end >= p ? (size_t)(end - p) : (size_t)0);
-	int r = 0;
-	for (const char *q = end; q < p + n; q++)
-		if (*q != ' ' && *q != '\t' && *q != '\r') {
-			r = bad(err, errlen, "text after the event's object at byte %zu", (size_t)(q - p));
-			break;
-		}
+	struct view w = {o, NULL};
+	int r = check_tail(p, n, end, err, errlen);
 	if (r == 0 && !cJSON_IsObject(o))
 		r = bad(err, errlen, "an event must be a JSON object");
 	if (r == 0)
-		r = parse_head(o, p, n, ev, err, errlen);
-	if (r == 0 && ev->type == JST_EV_RUN_START)
-		r = parse_run_start(o, ev, err, errlen);
-	else if (r == 0 && ev->type == JST_EV_SAMPLE)
-		r = parse_sample(o, ev, err, errlen);
-	else if (r == 0)
-		r = parse_other(o, ev, err, errlen);
+		r = parse_fields(&w, p, n, ev, err, errlen);
 	cJSON_Delete(o);
 	return r;
+}
+
+int jst_event_parse(const char *p, size_t n, struct jst_event *ev, char *err, size_t errlen)
+{
+	return jst__event_parse_with(p, n, ev, err, errlen, true);
 }

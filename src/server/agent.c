@@ -250,13 +250,14 @@ int jst_agent_new(struct jst_agent **out, const struct jst_agent_opts *o, char *
 	}
 	if ((r = jst__workloads_new(&a->wls, o->roots.procfs)) < 0)
 		goto fail;
-	if (jst__run_sink_open(&a->sink, "joulestream agent", o->sink, o->spool) != 0) {
+	if (jst__run_sink_open(&a->sink, "joulestream agent", o->sink, o->spool, o->ca) != 0) {
 		snprintf(err, errlen, "the sink could not be opened (see above)");
 		r = -EINVAL;
 		goto fail;
 	}
 	if (o->listen) {
-		struct jst_httpd_opts ho = {o->listen, 4096, 1, a, metrics_precheck, metrics_handle, NULL};
+		struct jst_httpd_opts ho = {o->listen, 4096, 1, a, metrics_precheck, metrics_handle, NULL,
+		                            o->tls_cert, o->tls_key};
 		if ((r = jst__httpd_start(&a->http, &ho, err, errlen)) < 0)
 			goto fail;
 	}

@@ -10,6 +10,7 @@
 #include "core/isotime.h"
 #include "core/util.h"
 #include "joulestream/ingest.h"
+#include "server/params.h"
 #include "server/server.h"
 
 struct out {
@@ -110,24 +111,10 @@ static int each_run(const struct jst_run_summary *r, void *ud)
 	return 0;
 }
 
-/* A time argument: ISO 8601 with a zone, or integer nanoseconds. 0 when absent. */
-static int time_arg(const struct jst_httpd_req *req, const char *key, uint64_t *ns, struct jst_httpd_resp *resp)
+/* The query's arguments for params.c, from libmicrohttpd. */
+static const char *arg(const void *req, const char *key)
 {
-	const char *v = jst__httpd_arg(req, key);
-	*ns = 0;
-	if (!v || !*v)
-		return 0;
-	int64_t t;
-	const char *why = NULL;
-	if (jst__parse_u64(v, strlen(v), ns) == 0)
-		return 0;
-	if (jst__parse_iso8601(v, strlen(v), &t, &why) == 0 && t >= 0) {
-		*ns = (uint64_t)t;
-		return 0;
-	}
-	jst__httpd_error(resp, 400, 0, "bad %s '%.64s': give ISO 8601 with a zone (2024-03-01T12:00:00Z) or "
-	                 "nanoseconds since the epoch%s%s", key, v, why ? ": " : "", why ? why : "");
-	return -EINVAL;
+	return jst__httpd_arg(req, key);
 }
 
 static const char *only_user(const struct jst_token_info *who)
@@ -139,38 +126,13 @@ static void list_runs(struct jst_server *s, struct jst_httpd_req *req, struct js
 {
 	const struct jst_req_state *st = req->state;
 	struct jst_run_query q = {
-		.user = jst__httpd_arg(req, "user"), .model = jst__httpd_arg(req, "model"),
-		.host = jst__httpd_arg(req, "host"), .zone = jst__httpd_arg(req, "zone"),
-		.status = jst__httpd_arg(req, "status"), .cursor = jst__httpd_arg(req, "cursor"),
 		.only_user = only_user(&st->who), .now_ns = jst__wall_ns(), .stall_intervals = s->o.stall_intervals,
-		.limit = 100,
 	};
-	const char *sort = jst__httpd_arg(req, "sort"), *limit = jst__httpd_arg(req, "limit");
-	const char *sorts[] = {"start", "energy", "co2e", "duration", "water"};
-	if (sort) {
-		int i = 0;
-		while (i < 5 && strcmp(sort, sorts[i]) != 0)
-			i++;
-		if (i == 5) {
-			jst__httpd_error(resp, 400, 0, "bad sort '%.32s': start, energy, co2e, duration or water", sort);
-			return;
-		}
-		q.sort = (enum jst_run_sort)i;
-	}
-	uint64_t lim;
-	if (limit && (jst__parse_u64(limit, strlen(limit), &lim) < 0 || lim < 1 || lim > 1000)) {
-		jst__httpd_error(resp, 400, 0, "bad limit '%.32s': 1 to 1000", limit);
+	char why[300];
+	if (jst__params_runs(arg, req, &q, why, sizeof(why)) < 0) {
+		jst__httpd_error(resp, 400, 0, "%s", why);
 		return;
 	}
-	if (limit)
-		q.limit = (size_t)lim;
-	const char *stv = q.status;
-	if (stv && strcmp(stv, "running") && strcmp(stv, "finished") && strcmp(stv, "stalled")) {
-		jst__httpd_error(resp, 400, 0, "bad status '%.32s': running, finished or stalled", stv);
-		return;
-	}
-	if (time_arg(req, "from", &q.from_ns, resp) < 0 || time_arg(req, "to", &q.to_ns, resp) < 0)
-		return;
 	struct out o = {resp, 0, q.now_ns, s->o.stall_intervals};
 	char next[128];
 	jst__jbuf_str(&resp->body, "{\"runs\":[");
@@ -284,20 +246,19 @@ static int each_agg(const struct jst_aggregate *a, void *ud)
 static void aggregates(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
 {
 	const struct jst_req_state *st = req->state;
-	const char *by = jst__httpd_arg(req, "by");
-	uint64_t from, to;
-	if (!by) {
-		jst__httpd_error(resp, 400, 0, "missing by: user, model, host, zone or phase");
+	struct jst_agg_params a;
+	char why[300];
+	if (jst__params_aggregates(arg, req, &a, why, sizeof(why)) < 0) {
+		jst__httpd_error(resp, 400, 0, "%s", why);
 		return;
 	}
-	if (time_arg(req, "from", &from, resp) < 0 || time_arg(req, "to", &to, resp) < 0)
-		return;
+	const char *by = a.by;
 	struct out o = {resp, 0, 0, 0};
 	jst__jbuf_str(&resp->body, "{\"by\":");
 	jst__jbuf_jstr(&resp->body, by);
 	jst__jbuf_str(&resp->body, ",\"groups\":[");
 	pthread_mutex_lock(&s->read_mu);
-	int r = jst_store_aggregates(s->reader, by, from, to, only_user(&st->who), each_agg, &o);
+	int r = jst_store_aggregates(s->reader, by, a.from_ns, a.to_ns, only_user(&st->who), each_agg, &o);
 	char err[300];
 	jst__strlcpy(err, jst_store_errmsg(s->reader), sizeof(err));
 	pthread_mutex_unlock(&s->read_mu);
@@ -324,6 +285,10 @@ void jst__api_get(struct jst_server *s, struct jst_httpd_req *req, struct jst_ht
 		aggregates(s, req, resp);
 	else if (strcmp(p, "/api/v1/zones") == 0)
 		jst__api_zones(s, req, resp);
+	else if (strcmp(p, "/api/v1/audit") == 0)
+		jst__api_audit(s, req, resp);
+	else if (strcmp(p, "/api/v1/sources") == 0)
+		jst__api_sources(s, req, resp);
 	else
 		jst__httpd_error(resp, 404, 0, "no such path '%.100s': see docs/api.md", p);
 }

@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "joulestream/carbon.h"
 #include "joulestream/ingest.h"
+#include "server/params.h"
 #include "server/server.h"
 
 struct ev_out {
@@ -28,27 +29,10 @@ static int each_event(int64_t seq, const char *body, size_t len, void *ud)
 	return 0;
 }
 
-static int int_arg(const struct jst_httpd_req *req, const char *key, uint64_t max, uint64_t *v,
-		   struct jst_httpd_resp *resp)
+/* The query's arguments for params.c, from libmicrohttpd. */
+static const char *arg(const void *req, const char *key)
 {
-	const char *a = jst__httpd_arg(req, key);
-	if (!a || !*a)
-		return 0;
-	if (jst__parse_u64(a, strlen(a), v) < 0 || *v > max) {
-		jst__httpd_error(resp, 400, 0, "bad %s '%.32s': an integer from 0 to %llu", key, a,
-				 (unsigned long long)max);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static bool type_ok(const char *t)
-{
-	static const char *const types[] = {"sample", "phase", "metric", "run_start", "run_end"};
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(t, types[i]) == 0)
-			return true;
-	return false;
+	return jst__httpd_arg(req, key);
 }
 
 /* GET /api/v1/runs/{id}/events?type=T&after=SEQ&limit=N */
@@ -56,19 +40,14 @@ void jst__api_events(struct jst_server *s, struct jst_httpd_req *req, struct jst
 		     const char *id)
 {
 	const struct jst_req_state *st = req->state;
-	const char *type = jst__httpd_arg(req, "type");
-	uint64_t after = 0, limit = 5000;
-	if (type && !type_ok(type)) {
-		jst__httpd_error(resp, 400, 0,
-				 "bad type '%.32s': sample, phase, metric, run_start or run_end",
-				 type);
+	struct jst_events_params e;
+	char why[300];
+	if (jst__params_events(arg, req, &e, why, sizeof(why)) < 0) {
+		jst__httpd_error(resp, 400, 0, "%s", why);
 		return;
 	}
-	if (int_arg(req, "after", (uint64_t)INT64_MAX, &after, resp) < 0 ||
-	    int_arg(req, "limit", 20000, &limit, resp) < 0)
-		return;
-	if (limit == 0)
-		limit = 1;
+	const char *type = e.type;
+	uint64_t after = e.after, limit = e.limit;
 	struct jst_run_summary r;
 	struct ev_out o = {&resp->body, 0, (int64_t)after};
 	pthread_mutex_lock(&s->read_mu);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <microhttpd.h>
+#include "core/dl_mhd.h"
 
 #include "core/util.h"
 #include "server/httpd.h"
@@ -21,10 +21,15 @@ typedef int MHD_Result_t;
 typedef enum MHD_Result MHD_Result_t;
 #endif
 
+#define PEM_MAX (1u << 20)
+
 struct jst_httpd {
 	struct MHD_Daemon *d;
 	struct jst_httpd_opts o;
 	unsigned port;
+	char *cert, *key; /* PEM, NUL-terminated, for HTTPS; NULL for plain HTTP */
+	bool starting;    /* on_log keeps MHD's message in why */
+	char why[512];
 };
 
 struct conn {
@@ -73,7 +78,19 @@ void jst__httpd_error(struct jst_httpd_resp *resp, int status, size_t line, cons
 
 const char *jst__httpd_arg(const struct jst_httpd_req *r, const char *key)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+	return jst__mhd.MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+void jst__httpd_client(const struct jst_httpd_req *r, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		r->conn ? jst__mhd.MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)n);
 }
 
 static MHD_Result_t answer(struct MHD_Connection *c, struct jst_httpd_resp *resp)
@@ -84,18 +101,18 @@ static MHD_Result_t answer(struct MHD_Connection *c, struct jst_httpd_resp *resp
 		jst__httpd_error(resp, 500, 0, "the answer is too large: narrow the query (limit, from, to)");
 	}
 	static char empty[1];
-	struct MHD_Response *r = MHD_create_response_from_buffer(resp->body.len, resp->body.p ? resp->body.p : empty,
+	struct MHD_Response *r = jst__mhd.MHD_create_response_from_buffer(resp->body.len, resp->body.p ? resp->body.p : empty,
 	                                                         MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
+	jst__mhd.MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
 	if (resp->retry_after_s) {
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%u", resp->retry_after_s);
-		MHD_add_response_header(r, "Retry-After", ra);
+		jst__mhd.MHD_add_response_header(r, "Retry-After", ra);
 	}
-	MHD_Result_t ok = MHD_queue_response(c, (unsigned)resp->status, r);
-	MHD_destroy_response(r);
+	MHD_Result_t ok = jst__mhd.MHD_queue_response(c, (unsigned)resp->status, r);
+	jst__mhd.MHD_destroy_response(r);
 	jst__jbuf_release(&resp->body);
 	return ok;
 }
@@ -112,8 +129,8 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
 			return MHD_NO;
 		*ptr = k;
 		k->req = (struct jst_httpd_req){.method = method, .path = url, .conn = c};
-		k->req.auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		k->req.auth = jst__mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+		const char *cl = jst__mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		uint64_t n = 0;
 		if (cl && jst__parse_u64(cl, strlen(cl), &n) == 0)
 			k->req.content_length = (size_t)n;
@@ -168,6 +185,99 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ptr, enum MHD_Re
 	*ptr = NULL;
 }
 
+/* Reads a PEM file of at most 1 MiB into a NUL-terminated buffer, checking that it holds a
+ * block whose BEGIN line contains marker. GnuTLS checks the rest when the daemon starts.
+ * NULL with err set. */
+static char *read_pem(const char *flag, const char *path, const char *what, const char *marker, char *err,
+                      size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s %s: %s", flag, path, strerror(errno));
+		return NULL;
+	}
+	char *p = malloc(PEM_MAX + 1);
+	size_t n = p ? fread(p, 1, PEM_MAX + 1, f) : 0;
+	bool rerr = ferror(f);
+	fclose(f);
+	if (!p || rerr || n > PEM_MAX) {
+		snprintf(err, errlen, "cannot read %s %s: %s", flag, path,
+		         !p ? "out of memory" : rerr ? "read error" : "larger than 1 MiB: not a PEM file");
+		free(p);
+		return NULL;
+	}
+	p[n] = '\0';
+	if (!strstr(p, marker) || strlen(p) != n) {
+		snprintf(err, errlen, "%s %s holds no PEM %s (no '%s' line): give the %s in PEM form", flag, path,
+		         what, marker, what);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* --tls-cert/--tls-key: both or neither; loads them into h when given. */
+static int tls_setup(struct jst_httpd *h, const struct jst_httpd_opts *o, char *err, size_t errlen)
+{
+	if (!o->tls_cert && !o->tls_key)
+		return 0;
+	if (!o->tls_cert || !o->tls_key) {
+		snprintf(err, errlen, "%s given without %s: HTTPS needs both the certificate and its private key",
+		         o->tls_cert ? "--tls-cert" : "--tls-key", o->tls_cert ? "--tls-key" : "--tls-cert");
+		return -EINVAL;
+	}
+	if (jst__mhd.MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "this libmicrohttpd was built without TLS: install Debian's libmicrohttpd12"
+		         " (built with GnuTLS), or serve plain HTTP behind a TLS proxy");
+		return -ENOTSUP;
+	}
+	/* a key's line may be BEGIN PRIVATE KEY, BEGIN EC PRIVATE KEY or BEGIN RSA PRIVATE KEY */
+	if (!(h->cert = read_pem("--tls-cert", o->tls_cert, "certificate", "-----BEGIN CERTIFICATE-----", err,
+	                         errlen)) ||
+	    !(h->key = read_pem("--tls-key", o->tls_key, "private key", "PRIVATE KEY-----", err, errlen)))
+		return -EINVAL;
+	return 0;
+}
+
+/* MHD's messages: collected while the daemon starts (they say why it did not), then on
+ * stderr. */
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+	struct jst_httpd *h = cls;
+	if (h->starting) {
+		size_t n = strlen(h->why);
+		if (n && n + 2 < sizeof(h->why))
+			n += (size_t)snprintf(h->why + n, sizeof(h->why) - n, "; ");
+		vsnprintf(h->why + n, sizeof(h->why) - n, fmt, ap);
+		h->why[n + strcspn(h->why + n, "\n")] = '\0';
+		return;
+	}
+	fputs("joulestream: http server: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+static void free_httpd(struct jst_httpd *h)
+{
+	free(h->cert);
+	free(h->key);
+	free(h);
+}
+
+static struct MHD_Daemon *start_daemon(struct jst_httpd *h, const struct sockaddr_in *sa)
+{
+	unsigned threads = h->o.threads ? h->o.threads : 2; /* a pool of 1 is no pool: MHD wants 0 then */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* the TLS options come last: with no TLS, MHD_OPTION_END ends the list before them */
+	return jst__mhd.MHD_start_daemon(flags | (h->cert ? MHD_USE_TLS : 0u), 0, NULL, NULL, on_request, h,
+	                                 MHD_OPTION_EXTERNAL_LOGGER, on_log, h, /* first, MHD wants */
+	                                 MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa,
+	                                 MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+	                                 MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+	                                 MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+	                                 h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+	                                 MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
+}
+
 int jst__httpd_start(struct jst_httpd **out, const struct jst_httpd_opts *o, char *err, size_t errlen)
 {
 	unsigned char a[4];
@@ -177,25 +287,38 @@ int jst__httpd_start(struct jst_httpd **out, const struct jst_httpd_opts *o, cha
 		         o->listen);
 		return -EINVAL;
 	}
+	int r = jst__mhd_load(err, errlen); /* libmicrohttpd is mapped only by those who serve */
+	if (r < 0)
+		return r;
 	struct jst_httpd *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->o = *o;
+	if ((r = tls_setup(h, o, err, errlen)) < 0) {
+		free_httpd(h);
+		return r;
+	}
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	memcpy(&sa.sin_addr.s_addr, a, 4);
-	unsigned threads = o->threads ? o->threads : 2; /* a pool of 1 is no pool: MHD wants 0 then */
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	                        on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	                        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
-	                        MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_done, h, MHD_OPTION_END);
+	h->starting = true;
+	errno = 0;
+	h->d = start_daemon(h, &sa);
+	int e = errno;
+	h->starting = false;
+	if (!h->d && h->cert && (strstr(h->why, "certificate") || strstr(h->why, "TLS"))) {
+		snprintf(err, errlen, "--tls-cert %s and --tls-key %s are not a valid certificate and its private"
+		         " key (%s): give the certificate and the key it was made for", o->tls_cert, o->tls_key,
+		         h->why);
+		free_httpd(h);
+		return -EINVAL;
+	}
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on %s: %s (address in use, or not this machine's)", o->listen,
-		         strerror(errno ? errno : EADDRINUSE));
-		free(h);
+		         h->why[0] ? h->why : strerror(e ? e : EADDRINUSE));
+		free_httpd(h);
 		return -EADDRINUSE;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info = jst__mhd.MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : port;
 	*out = h;
 	return 0;
@@ -210,6 +333,6 @@ void jst__httpd_stop(struct jst_httpd *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
-	free(h);
+	jst__mhd.MHD_stop_daemon(h->d);
+	free_httpd(h);
 }

@@ -2,7 +2,8 @@
  * IPv4 address (127.0.0.1 unless told otherwise; port 0 picks a free one), reads request
  * bodies up to a ceiling, lets the caller reject a request from its headers alone (auth, size,
  * overload) before any body is read, and sends the caller's answer. Handlers run on the
- * daemon's thread pool. */
+ * daemon's thread pool. With a certificate and key it speaks HTTPS only (GnuTLS, inside
+ * libmicrohttpd), loaded on first use like libmicrohttpd itself (core/dl_mhd.h). */
 #ifndef JST_SERVER_HTTPD_H
 #define JST_SERVER_HTTPD_H
 
@@ -41,6 +42,9 @@ struct jst_httpd_opts {
 	void (*handle)(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
 	/* Called when a request that passed precheck is finished (answered or aborted). */
 	void (*done)(void *ud, struct jst_httpd_req *req);
+	/* HTTPS: PEM files of the server's certificate (chain) and its private key, both or
+	 * neither (NULL: plain HTTP). Read and checked before listening. */
+	const char *tls_cert, *tls_key;
 };
 
 struct jst_httpd;
@@ -51,6 +55,8 @@ void jst__httpd_stop(struct jst_httpd *h);
 
 /* A query-string argument, or NULL. */
 const char *jst__httpd_arg(const struct jst_httpd_req *r, const char *key);
+/* The client's IP address as text into out ("" when unknown). */
+void jst__httpd_client(const struct jst_httpd_req *r, char *out, size_t n);
 
 /* resp = {"error": msg} (and "line" when line > 0). */
 void jst__httpd_error(struct jst_httpd_resp *resp, int status, size_t line, const char *fmt, ...)

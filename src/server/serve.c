@@ -3,7 +3,8 @@
  * waiting for the store) — before its body is read; the body is then parsed whole (400 with
  * the bad line's number, nothing stored) and stored with its aggregates in one transaction,
  * committed durably before the 200 that acknowledges it. A locked or failing store is a 503
- * with Retry-After, never a silent drop. */
+ * with Retry-After, never a silent drop. Every batch, deletion and refused write is a row of the
+ * audit log (api_audit.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,32 @@ static bool is_static(const struct jst_httpd_req *r)
 	return strcmp(r->method, "GET") == 0 && strncmp(r->path, "/api/", 5) != 0 && strcmp(r->path, "/healthz") != 0;
 }
 
+/* DELETE /api/v1/runs/{id}: admins only (api_audit.c). */
+static bool is_delete(const struct jst_httpd_req *r)
+{
+	return strcmp(r->method, "DELETE") == 0 && strncmp(r->path, "/api/v1/runs/", 13) == 0;
+}
+
+/* Writes are audited, and so are their refusals; the audit log's reads are audited in api_audit.c. */
+static bool audited(const struct jst_httpd_req *r)
+{
+	return is_ingest(r) || is_delete(r) || strcmp(r->path, "/api/v1/audit") == 0;
+}
+
+static const char *audit_action(const struct jst_httpd_req *r)
+{
+	return is_ingest(r) ? "events.ingest" : is_delete(r) ? "run.delete" : "audit.read";
+}
+
+/* Logs a refusal of an audited request (rate-limited) and says to answer now. */
+static bool refuse(struct jst_server *s, struct jst_httpd_req *req, int status, const struct jst_token_info *who,
+                   const char *why)
+{
+	if (audited(req))
+		jst__audit_refused(s, req, who, audit_action(req), status, why);
+	return true;
+}
+
 static bool precheck(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
 {
 	struct jst_server *s = ud;
@@ -40,7 +67,11 @@ static bool precheck(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp 
 	if (jst__auth_check(&s->auth, req->auth, &st->who) < 0) {
 		jst__httpd_error(resp, 401, 0, "missing or unknown token: send Authorization: Bearer TOKEN "
 		                               "(joulestream token create)");
-		return true;
+		return refuse(s, req, 401, NULL, req->auth ? "unknown token" : "no token");
+	}
+	if (is_delete(req) && st->who.role != JST_ROLE_ADMIN) {
+		jst__httpd_error(resp, 403, 0, "only an admin token can delete runs");
+		return refuse(s, req, 403, &st->who, "not an admin token");
 	}
 	if (!is_ingest(req))
 		return false;
@@ -50,18 +81,18 @@ static bool precheck(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp 
 	}
 	if (st->who.role == JST_ROLE_READER) {
 		jst__httpd_error(resp, 403, 0, "a reader token cannot send events: use an agent token");
-		return true;
+		return refuse(s, req, 403, &st->who, "a reader token cannot send events");
 	}
 	if (req->content_length > s->o.body_max) {
 		jst__httpd_error(resp, 413, 0, "body of %zu bytes is larger than %zu: send smaller batches",
 		                 req->content_length, s->o.body_max);
-		return true;
+		return refuse(s, req, 413, &st->who, "announced body too large");
 	}
 	if (atomic_fetch_add(&s->ingest_waiting, 1) >= s->o.ingest_queue) {
 		atomic_fetch_sub(&s->ingest_waiting, 1);
 		jst__httpd_error(resp, 429, 0, "too many batches waiting for the store: retry later");
 		resp->retry_after_s = 1;
-		return true;
+		return refuse(s, req, 429, &st->who, "too many batches waiting for the store");
 	}
 	st->ingest = true;
 	return false;
@@ -89,13 +120,21 @@ static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_h
 		if (code == 503)
 			resp->retry_after_s = 1;
 		jst_event_batch_release(&b);
+		char why[360];
+		snprintf(why, sizeof(why), "line %zu: %s", line, err);
+		jst__audit_ingest(s, req, NULL, code, why, false);
 		return;
 	}
 	struct jst_ingest_result res;
 	pthread_mutex_lock(&s->write_mu);
+	/* the batch's audit row is written in its transaction; a failed one gets its own row */
+	jst_store_set_ingest_audit(s->writer, jst__audit_ingest_hook, req);
 	r = jst_store_ingest(s->writer, &b, &res);
-	if (r < 0)
+	jst_store_set_ingest_audit(s->writer, NULL, NULL);
+	if (r < 0) {
 		jst__strlcpy(err, jst_store_errmsg(s->writer), sizeof(err));
+		jst__audit_ingest(s, req, &b, 503, err, true);
+	}
 	pthread_mutex_unlock(&s->write_mu);
 	jst_event_batch_release(&b);
 	if (r < 0) {
@@ -124,8 +163,13 @@ static void handle(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *r
 		ingest(s, req, resp);
 		return;
 	}
+	if (is_delete(req)) {
+		jst__api_delete_run(s, req, resp, req->path + 13);
+		return;
+	}
 	if (strcmp(req->method, "GET") != 0) {
-		jst__httpd_error(resp, 405, 0, "only GET here; events go to POST /api/v1/events");
+		jst__httpd_error(resp, 405, 0, "only GET here; events go to POST /api/v1/events, deletions to "
+		                 "DELETE /api/v1/runs/{id}");
 		return;
 	}
 	jst__api_get(s, req, resp);
@@ -152,6 +196,7 @@ int jst_server_start(struct jst_server **out, const struct jst_server_opts *o, c
 		s->o.stall_intervals = 5;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->read_mu, NULL);
+	pthread_mutex_init(&s->audit_mu, NULL);
 	int r;
 	if ((r = open_conn(&s->writer, o->db, err, errlen)) < 0 || (r = open_conn(&s->reader, o->db, err, errlen)) < 0 ||
 	    (r = open_conn(&s->tokens, o->db, err, errlen)) < 0)
@@ -164,8 +209,11 @@ int jst_server_start(struct jst_server **out, const struct jst_server_opts *o, c
 		snprintf(err, errlen, "cannot initialise libsodium");
 		goto fail;
 	}
-	struct jst_httpd_opts ho = {s->o.listen, s->o.body_max, s->o.threads, s, precheck, handle, done};
+	struct jst_httpd_opts ho = {s->o.listen, s->o.body_max, s->o.threads, s, precheck, handle, done,
+	                            s->o.tls_cert, s->o.tls_key};
 	if ((r = jst__httpd_start(&s->http, &ho, err, errlen)) < 0)
+		goto fail;
+	if (s->o.source && (r = jst__kafka_source_start(&s->source, s, err, errlen)) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -183,7 +231,10 @@ void jst_server_stop(struct jst_server *s)
 {
 	if (!s)
 		return;
+	jst__kafka_source_stop(s->source); /* stores what it polled, leaves the group */
 	jst__httpd_stop(s->http);
+	if (s->writer)
+		jst__audit_stop(s);
 	if (s->auth.store)
 		jst__auth_release(&s->auth);
 	jst_store_close(s->writer);
@@ -191,5 +242,6 @@ void jst_server_stop(struct jst_server *s)
 	jst_store_close(s->tokens);
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->read_mu);
+	pthread_mutex_destroy(&s->audit_mu);
 	free(s);
 }

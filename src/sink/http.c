@@ -13,8 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
+#include "core/dl_curl.h"
 #include "core/util.h"
 #include "event/jbuf.h"
 #include "sink/sink.h"
@@ -28,6 +27,7 @@ struct http_sink {
 	struct jst_sink base;
 	char url[1024];
 	char auth[400];
+	char ca[512]; /* --ca: the PEM file trusted for https, "" for the system's CAs */
 	struct jst_sink_opts o;
 	pthread_t thread;
 	bool started;
@@ -58,44 +58,57 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 	return n;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_setup(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	atexit(curl_global_cleanup);
-}
-
 enum post_result { POST_OK, POST_RETRY, POST_REJECTED };
+
+/* Why a transfer failed; a certificate that does not verify says how to trust it. Such a
+ * batch is retried like any other failure: it waits in the spool until the server is trusted. */
+static void tls_why(const struct http_sink *s, CURLcode rc, const char *cerr, char *why, size_t n)
+{
+	const char *msg = cerr[0] ? cerr : jst__curl.curl_easy_strerror(rc);
+	if (rc == CURLE_PEER_FAILED_VERIFICATION && s->ca[0])
+		snprintf(why, n, "%.80s: %.60s: the server's certificate is not signed by --ca %.40s", s->url, msg,
+		         s->ca);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		snprintf(why, n, "%.80s: %.60s: pass --ca FILE (the server's CA or self-signed certificate)", s->url,
+		         msg);
+	else if (rc == CURLE_SSL_CACERT_BADFILE)
+		snprintf(why, n, "%.80s: --ca %.60s is not a PEM certificate file: %.60s", s->url, s->ca, msg);
+	else
+		snprintf(why, n, "%.120s: %.120s", s->url, msg);
+}
 
 /* One POST of n bytes of NDJSON. */
 static enum post_result post(struct http_sink *s, const char *p, size_t n)
 {
 	struct curl_slist *h = NULL;
-	h = curl_slist_append(h, "Content-Type: application/x-ndjson");
+	h = jst__curl.curl_slist_append(h, "Content-Type: application/x-ndjson");
 	if (s->auth[0])
-		h = curl_slist_append(h, s->auth);
-	h = curl_slist_append(h, "Expect:");
+		h = jst__curl.curl_slist_append(h, s->auth);
+	h = jst__curl.curl_slist_append(h, "Expect:");
 	s->resp_len = 0;
 	s->resp[0] = '\0';
-	curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, p);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, 15000L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	CURLcode rc = curl_easy_perform(s->curl);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, p);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, 15000L);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (s->ca[0])
+		jst__curl.curl_easy_setopt(s->curl, CURLOPT_CAINFO, s->ca);
+	char cerr[CURL_ERROR_SIZE] = "";
+	jst__curl.curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, cerr);
+	CURLcode rc = jst__curl.curl_easy_perform(s->curl);
 	long code = 0;
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(h);
+	jst__curl.curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	jst__curl.curl_slist_free_all(h);
 	enum post_result res = POST_RETRY;
 	char why[256];
 	if (rc != CURLE_OK)
-		snprintf(why, sizeof(why), "%.120s: %.120s", s->url, curl_easy_strerror(rc));
+		tls_why(s, rc, cerr, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%.60s answered %ld: %.160s", s->url, code, s->resp);
 	if (rc == CURLE_OK && code >= 200 && code < 300)
@@ -155,7 +168,10 @@ static void replay_spool(struct http_sink *s)
 	if (!chunk)
 		return;
 	for (;;) {
+		uint64_t skipped = jst__spool_skipped(&s->spool);
 		size_t n = jst__spool_peek(&s->spool, chunk, BATCH_BYTES);
+		if (jst__spool_skipped(&s->spool) > skipped) /* lines too long to ever send */
+			add_stat(s, &s->st.dropped, jst__spool_skipped(&s->spool) - skipped);
 		if (n == 0)
 			break;
 		enum post_result r = post(s, chunk, n);
@@ -292,7 +308,7 @@ static void free_sink(struct http_sink *s)
 	jst__jbuf_release(&s->batch);
 	jst__spool_close(&s->spool);
 	if (s->curl)
-		curl_easy_cleanup(s->curl);
+		jst__curl.curl_easy_cleanup(s->curl);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s);
@@ -310,6 +326,21 @@ static void http_close(struct jst_sink *base, unsigned timeout_ms, struct jst_si
 		pthread_join(s->thread, NULL);
 	http_stats(base, st);
 	free_sink(s);
+}
+
+/* --ca FILE must be readable now: a typo is an error at start, not a spool that never drains. */
+static int check_ca(const char *path, char *dst, size_t n, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f || strlen(path) >= n) {
+		snprintf(err, errlen, "cannot read --ca %s: %s", path, f ? "path too long" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	jst__strlcpy(dst, path, n);
+	return 0;
 }
 
 static int http_open(struct jst_sink **out, const char *target, const struct jst_sink_opts *o, char *err,
@@ -340,10 +371,15 @@ static int http_open(struct jst_sink **out, const char *target, const struct jst
 	}
 	if (o->token && *o->token)
 		snprintf(s->auth, sizeof(s->auth), "Authorization: Bearer %s", o->token);
+	if (o->ca_file && check_ca(o->ca_file, s->ca, sizeof(s->ca), err, errlen) < 0) {
+		free_sink(s);
+		return -EINVAL;
+	}
 	int r = jst__spool_open(&s->spool, o->spool_dir, o->spool_max ? o->spool_max : 64u << 20, err, errlen);
 	s->st.in_spool = jst__spool_lines(&s->spool); /* adopted from a dead sink */
-	pthread_once(&curl_once, curl_setup);
-	if (r < 0 || !(s->curl = curl_easy_init())) {
+	if (r >= 0)
+		r = jst__curl_load(err, errlen); /* libcurl is mapped only by those who send */
+	if (r < 0 || !(s->curl = jst__curl.curl_easy_init())) {
 		if (r >= 0)
 			snprintf(err, errlen, "cannot initialise libcurl");
 		free_sink(s);

@@ -7,7 +7,8 @@
 
 #include "sink/run_sink.h"
 
-int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool)
+int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool,
+                       const char *ca)
 {
 	memset(rs->seq, 0, sizeof(rs->seq));
 	rs->sink = NULL;
@@ -15,7 +16,7 @@ int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *ta
 	rs->target = target;
 	if (!target)
 		return 0;
-	struct jst_sink_opts o = {.token = getenv("JOULESTREAM_TOKEN"), .spool_dir = spool};
+	struct jst_sink_opts o = {.token = getenv("JOULESTREAM_TOKEN"), .spool_dir = spool, .ca_file = ca};
 	char err[512];
 	if (jst_sink_open(&rs->sink, target, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: --sink: %s\n", who, err);

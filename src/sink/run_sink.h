@@ -18,9 +18,11 @@ struct jst__run_sink {
 	char line[JST_EVENT_LINE_MAX];
 };
 
-/* Opens the sink before the command starts (a bad target fails now). spool may be NULL.
+/* Opens the sink before the command starts (a bad target fails now). spool may be NULL; ca
+ * (may be NULL) is the PEM file of CAs an https sink trusts instead of the system's.
  * Returns 0, or 2 after printing the error after who ("joulestream run"). */
-int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool);
+int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool,
+                       const char *ca);
 void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, const char *model, int argc,
                     char **argv);
 void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_sample *v,

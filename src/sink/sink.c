@@ -9,6 +9,7 @@ static const struct jst_sink_ops *const sinks[] = {
 	&jst__sink_file,
 	&jst__sink_http,
 	&jst__sink_https,
+	&jst__sink_kafka,
 	NULL,
 };
 
@@ -23,7 +24,7 @@ int jst_sink_open(struct jst_sink **out, const char *target, const struct jst_si
 				(*out)->ops = sinks[i];
 			return r;
 		}
-	snprintf(err, errlen, "unknown sink '%s': use file:PATH or http://HOST:PORT (kafka:// is not built yet)",
+	snprintf(err, errlen, "unknown sink '%s': use file:PATH, http://HOST:PORT or kafka://HOST:PORT/TOPIC",
 	         target);
 	return -EINVAL;
 }

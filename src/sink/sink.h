@@ -22,5 +22,6 @@ struct jst_sink {
 extern const struct jst_sink_ops jst__sink_file;
 extern const struct jst_sink_ops jst__sink_http;
 extern const struct jst_sink_ops jst__sink_https;
+extern const struct jst_sink_ops jst__sink_kafka; /* kafka.c */
 
 #endif

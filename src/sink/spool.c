@@ -41,7 +41,10 @@ static uint64_t count_lines(const char *p, size_t n)
 	return k;
 }
 
-/* Moves the content of an orphaned spool file (its owner is gone: the lock is free) into ours. */
+/* Moves the content of an orphaned spool file (its owner is gone: the lock is free) into ours.
+ * All or nothing: when ours cannot take it all (the ceiling), the file stays for a later sink.
+ * A torn last line (its writer died inside a write) is left out, or it would run into the
+ * first line we append and the server would refuse that whole batch. */
 static void adopt(struct jst__spool *sp, const char *path)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -53,14 +56,23 @@ static void adopt(struct jst__spool *sp, const char *path)
 	}
 	char buf[65536];
 	ssize_t r;
-	bool ok = true;
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		if (jst__spool_append(sp, buf, (size_t)r) < 0) {
-			ok = false;
+	uint64_t start = sp->size, start_lines = sp->lines, tail = 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		if (jst__spool_append(sp, buf, (size_t)r) < 0)
 			break;
-		}
-	if (ok && r == 0)
+		const char *nl = memrchr(buf, '\n', (size_t)r);
+		tail = nl ? (uint64_t)(buf + r - nl - 1) : tail + (uint64_t)r;
+	}
+	if (r == 0) {
+		sp->size -= tail;
 		unlink(path);
+	} else {
+		sp->size = start;
+		sp->lines = start_lines;
+	}
+	/* nothing past size may stay in the file: a later adopter would read it */
+	int rc = ftruncate(sp->fd, (off_t)sp->size);
+	(void)rc;
 	close(fd);
 }
 
@@ -151,15 +163,27 @@ int jst__spool_append(struct jst__spool *sp, const char *p, size_t n)
 
 size_t jst__spool_peek(struct jst__spool *sp, char *buf, size_t cap)
 {
-	uint64_t left = sp->size - sp->read_off;
-	size_t want = left < cap ? (size_t)left : cap;
-	ssize_t r = pread(sp->fd, buf, want, (off_t)sp->read_off);
-	if (r <= 0)
-		return 0;
-	size_t n = (size_t)r;
-	while (n > 0 && buf[n - 1] != '\n')
-		n--;
-	return n;
+	while (cap > 0 && sp->read_off < sp->size) {
+		uint64_t left = sp->size - sp->read_off;
+		size_t want = left < cap ? (size_t)left : cap;
+		ssize_t r = pread(sp->fd, buf, want, (off_t)sp->read_off);
+		if (r <= 0)
+			return 0;
+		size_t n = (size_t)r;
+		if (sp->skipping) {
+			const char *nl = memchr(buf, '\n', n);
+			sp->skipping = nl == NULL;
+			sp->skipped += nl != NULL;
+			jst__spool_consume(sp, nl ? (size_t)(nl - buf) + 1 : n, nl != NULL);
+			continue;
+		}
+		while (n > 0 && buf[n - 1] != '\n')
+			n--;
+		if (n > 0 || (size_t)r < cap)
+			return n;
+		sp->skipping = true; /* a full buffer, no newline: the line is longer than cap */
+	}
+	return 0;
 }
 
 void jst__spool_consume(struct jst__spool *sp, size_t n, uint64_t lines)
@@ -167,6 +191,7 @@ void jst__spool_consume(struct jst__spool *sp, size_t n, uint64_t lines)
 	sp->read_off += n;
 	sp->lines = sp->lines > lines ? sp->lines - lines : 0;
 	if (sp->read_off >= sp->size) {
+		sp->skipping = false; /* all read: no line left to skip the rest of */
 		if (ftruncate(sp->fd, 0) == 0)
 			sp->size = sp->read_off = 0;
 	}
@@ -180,4 +205,9 @@ bool jst__spool_pending(const struct jst__spool *sp)
 uint64_t jst__spool_lines(const struct jst__spool *sp)
 {
 	return sp->lines;
+}
+
+uint64_t jst__spool_skipped(const struct jst__spool *sp)
+{
+	return sp->skipped;
 }

@@ -40,19 +40,39 @@ static const char schema[] =
 	" PRIMARY KEY(dim, win, key));"
 	"CREATE TABLE IF NOT EXISTS api_tokens(id BIGSERIAL PRIMARY KEY, prefix TEXT, hash BYTEA NOT NULL UNIQUE,"
 	" role TEXT NOT NULL, \"user\" TEXT, all_users INTEGER, label TEXT, created_ns BIGINT,"
-	" revoked_ns BIGINT);";
+	" revoked_ns BIGINT);"
+	/* the audit log and run tombstones (postgres_audit.c), as JST_SQLITE_AUDIT_SCHEMA */
+	"CREATE TABLE IF NOT EXISTS audit_log(id BIGINT PRIMARY KEY, ts_ns BIGINT NOT NULL, actor TEXT NOT NULL,"
+	" role TEXT, \"user\" TEXT, action TEXT NOT NULL, object TEXT, detail TEXT, outcome TEXT NOT NULL,"
+	" client TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_log_ts ON audit_log(ts_ns);"
+	"CREATE OR REPLACE FUNCTION jst_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+	" $$BEGIN RAISE EXCEPTION 'the audit log is append-only'; END$$;"
+	"DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log;"
+	"CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
+	" FOR EACH ROW EXECUTE FUNCTION jst_audit_append_only();"
+	"DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;"
+	"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
+	" FOR EACH STATEMENT EXECUTE FUNCTION jst_audit_append_only();"
+	"CREATE TABLE IF NOT EXISTS ev_deleted(run TEXT PRIMARY KEY NOT NULL, deleted_ns BIGINT NOT NULL);"
+	/* serve --source kafka:// (postgres_source.c); as JST_SQLITE_SOURCE_SCHEMA */
+	"CREATE TABLE IF NOT EXISTS ev_source_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL,"
+	" next_offset BIGINT NOT NULL, updated_ns BIGINT, PRIMARY KEY(grp, topic, part));"
+	"CREATE TABLE IF NOT EXISTS ev_source_rejects(seq BIGSERIAL PRIMARY KEY, grp TEXT NOT NULL, topic TEXT NOT NULL,"
+	" part INTEGER NOT NULL, msg_offset BIGINT NOT NULL, ts_ns BIGINT, error TEXT, body BYTEA,"
+	" UNIQUE(grp, topic, part, msg_offset));";
 
 int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
 {
 	PGconn *c = jst__pg_conn(s);
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c);
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? jst__pq.PQresultErrorMessage(res) : jst__pq.PQerrorMessage(c);
+	const char *state = res ? jst__pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.*s", what, (int)(n > 400 ? 400 : n), msg);
-	PQclear(res);
-	if (PQstatus(c) != CONNECTION_OK)
+	jst__pq.PQclear(res);
+	if (jst__pq.PQstatus(c) != CONNECTION_OK)
 		return -ENOTCONN;
 	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
 		return -EBUSY;
@@ -63,19 +83,19 @@ int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
 
 int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
 {
-	PGresult *res = PQexec(jst__pg_conn(s), sql);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res = jst__pq.PQexec(jst__pg_conn(s), sql);
+	ExecStatusType st = jst__pq.PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) /* a SELECT of a lock function returns a row */
 		return jst__pg_fail(s, res, what);
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return 0;
 }
 
 PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char *const *params, ExecStatusType want,
                         int *rc, const char *what)
 {
-	PGresult *res = PQexecParams(jst__pg_conn(s), sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != want) {
+	PGresult *res = jst__pq.PQexecParams(jst__pg_conn(s), sql, n, NULL, params, NULL, NULL, 0);
+	if (jst__pq.PQresultStatus(res) != want) {
 		*rc = jst__pg_fail(s, res, what);
 		return NULL;
 	}
@@ -85,17 +105,17 @@ PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char 
 
 void jst__pg_text(const PGresult *res, int row, int col, char *dst, size_t n)
 {
-	jst__strlcpy(dst, PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col), n);
+	jst__strlcpy(dst, jst__pq.PQgetisnull(res, row, col) ? "" : jst__pq.PQgetvalue(res, row, col), n);
 }
 
 int64_t jst__pg_i64(const PGresult *res, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+	return jst__pq.PQgetisnull(res, row, col) ? 0 : strtoll(jst__pq.PQgetvalue(res, row, col), NULL, 10);
 }
 
 double jst__pg_f64(const PGresult *res, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
+	return jst__pq.PQgetisnull(res, row, col) ? 0 : strtod(jst__pq.PQgetvalue(res, row, col), NULL);
 }
 
 static int migrate(struct jst_store *s)
@@ -111,7 +131,7 @@ static int migrate(struct jst_store *s)
 		                    "reading the schema version");
 	if (res) {
 		int64_t v = jst__pg_i64(res, 0, 0);
-		PQclear(res);
+		jst__pq.PQclear(res);
 		if (v > PG_SCHEMA_VERSION) {
 			snprintf(s->errmsg, sizeof(s->errmsg), "database schema %lld is newer than this joulestream knows (%d):"
 			         " upgrade joulestream", (long long)v, PG_SCHEMA_VERSION);
@@ -122,14 +142,14 @@ static int migrate(struct jst_store *s)
 	}
 	if (r == 0)
 		return jst__pg_exec(s, "COMMIT", "creating the schema");
-	PQclear(PQexec(jst__pg_conn(s), "ROLLBACK"));
+	jst__pq.PQclear(jst__pq.PQexec(jst__pg_conn(s), "ROLLBACK"));
 	return r;
 }
 
 static void pg_close(struct jst_store *base)
 {
 	struct pg_store *s = (struct pg_store *)base;
-	PQfinish(s->conn);
+	jst__pq.PQfinish(s->conn);
 	free(s);
 }
 
@@ -142,6 +162,9 @@ static void ignore_notice(void *ud, const char *msg)
 /* target is what follows "postgresql://" (store.c strips the scheme): a libpq URI's rest. */
 static int pg_open(struct jst_store **out, const char *target, char *err, size_t errlen)
 {
+	int lr = jst__pq_load(err, errlen); /* libpq is mapped only by those who use it */
+	if (lr < 0)
+		return lr;
 	size_t n = strlen(target) + sizeof("postgresql://");
 	char *uri = malloc(n);
 	struct pg_store *s = calloc(1, sizeof(*s));
@@ -152,17 +175,17 @@ static int pg_open(struct jst_store **out, const char *target, char *err, size_t
 		return -ENOMEM;
 	}
 	snprintf(uri, n, "postgresql://%s", target);
-	s->conn = PQconnectdb(uri);
+	s->conn = jst__pq.PQconnectdb(uri);
 	free(uri);
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		const char *m = PQerrorMessage(s->conn);
+	if (jst__pq.PQstatus(s->conn) != CONNECTION_OK) {
+		const char *m = jst__pq.PQerrorMessage(s->conn);
 		snprintf(err, errlen, "cannot connect to postgresql (%.*s): check the URI, that the server runs and that"
 		         " the user may log in", (int)strcspn(m, "\n"), m);
-		PQfinish(s->conn);
+		jst__pq.PQfinish(s->conn);
 		free(s);
 		return -ECONNREFUSED;
 	}
-	PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+	jst__pq.PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
 	int r = migrate(&s->base);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", s->base.errmsg);

@@ -5,7 +5,7 @@
 #ifndef JST_STORE_POSTGRES_H
 #define JST_STORE_POSTGRES_H
 
-#include <libpq-fe.h>
+#include "core/dl_pq.h"
 
 #include "store/store.h"
 #include "store/stream.h"
@@ -52,6 +52,21 @@ int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 int jst__pg_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 int jst__pg_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
+/* postgres_audit.c */
+int jst__pg_audit_add(struct jst_store *s, struct jst_audit_entry *e);
+/* Inside an ingest's transaction: the row of the store's ingest hook, if any. */
+int jst__pg_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
+			 const struct jst_ingest_result *res);
+int jst__pg_audit_list(struct jst_store *s, const struct jst_audit_query *q, bool ascending, int64_t after_id,
+                       int (*fn)(const struct jst_audit_entry *, void *), void *ud);
+
+/* postgres_source.c: serve --source's offsets and refused messages, inside the caller's
+ * transaction; the stored offsets of (group, topic). */
+int jst__pg_source_write(struct jst_store *s, const struct jst_source_batch *src);
+int jst__pg_source_offsets(struct jst_store *s, const char *group, const char *topic,
+                           int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud);
+int jst__pg_sources(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
+                    int (*on_refusal)(const struct jst_source_refusal *, void *), void *ud, int64_t *refused);
 
 extern const struct jst_stream_ops jst__stream_postgres;
 

@@ -1,5 +1,5 @@
 /* Reading the event log's views in PostgreSQL for the query API (postgres.h): runs with
- * filters, sorting and keyset pages (the cursor format of sqlite_query.c), a run's zones and
+ * filters, sorting and keyset pages (the cursor of store/cursor.h), a run's zones and
  * windows, totals by user, model, host, zone or phase (summed in window order, as SQLite's scan
  * of its primary key does, so both stores give the same figures), and the API tokens table. */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "agg/agg.h"
 #include "core/util.h"
 #include "event/jbuf.h"
+#include "store/cursor.h"
 #include "store/postgres.h"
 
 #define RUN_COLS "run,host,\"user\",model,project,zone,finished,start_ns,end_ns,last_ns,duration_s,interval_s," \
@@ -50,22 +51,13 @@ static const char *sort_col(enum jst_run_sort s)
 	                                                                                          : "start_ns";
 }
 
-/* A cursor is "BITS~RUN" (sqlite_query.c): the previous page's last sort value as the 16 hex
+/* A cursor is "BITS~RUN" (store/cursor.h): the previous page's last sort value as the 16 hex
  * digits of its double, then its run id. Sorting and comparing on col::float8 keeps pages exact. */
 static int parse_cursor(const char *c, char *v, size_t vn, char *run, size_t n)
 {
-	uint64_t bits = 0;
-	for (int i = 0; i < 16; i++) {
-		char h = c[i];
-		int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
-		if (d < 0)
-			return -EINVAL;
-		bits = bits << 4 | (uint64_t)d;
-	}
-	if (c[16] != '~' || !c[17] || !jst__strlcpy(run, c + 17, n))
-		return -EINVAL;
 	double d;
-	memcpy(&d, &bits, sizeof(d));
+	if (jst__cursor_parse(c, &d, run, n) < 0)
+		return -EINVAL;
 	snprintf(v, vn, "%.17g", d);
 	return 0;
 }
@@ -123,14 +115,12 @@ int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
 	size_t n = 0;
 	next[0] = '\0';
 	struct jst_run_summary r, last;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		read_run(res, i, &r);
 		if (n == q->limit) {
 			double v = q->sort == JST_SORT_ENERGY ? last.energy_j : q->sort == JST_SORT_CO2E ? last.co2e_g :
 			           q->sort == JST_SORT_DURATION ? last.duration_s : (double)last.start_ns;
-			uint64_t bits;
-			memcpy(&bits, &v, sizeof(bits));
-			snprintf(next, nextlen, "%016llx~%s", (unsigned long long)bits, last.run);
+			jst__cursor_format(v, last.run, next, nextlen);
 			break;
 		}
 		n++;
@@ -138,7 +128,7 @@ int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
 		if (fn(&r, ud))
 			break;
 	}
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return (int)n;
 }
 
@@ -149,10 +139,10 @@ int jst__pg_run(struct jst_store *s, const char *id, struct jst_run_summary *r)
 	                              "reading a run");
 	if (!res)
 		return rc;
-	rc = PQntuples(res) ? 0 : -ENOENT;
+	rc = jst__pq.PQntuples(res) ? 0 : -ENOENT;
 	if (rc == 0)
 		read_run(res, 0, r);
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return rc;
 }
 
@@ -164,7 +154,7 @@ int jst__pg_zones(struct jst_store *s, const char *id, int (*fn)(const struct js
 	                              "reading a run's zones");
 	if (!res)
 		return rc;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		struct jst_zone_summary z;
 		jst__pg_text(res, i, 0, z.zone, sizeof(z.zone));
 		jst__pg_text(res, i, 1, z.kind, sizeof(z.kind));
@@ -177,7 +167,7 @@ int jst__pg_zones(struct jst_store *s, const char *id, int (*fn)(const struct js
 		if (fn(&z, ud))
 			break;
 	}
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return n;
 }
 
@@ -189,7 +179,7 @@ int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
 	                              1, &id, PGRES_TUPLES_OK, &rc, "reading a run's windows");
 	if (!res)
 		return rc;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		struct jst_window w;
 		jst__pg_text(res, i, 0, w.zone, sizeof(w.zone));
 		w.win_ns = (uint64_t)jst__pg_i64(res, i, 1);
@@ -208,7 +198,7 @@ int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
 		if (fn(&w, ud))
 			break;
 	}
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return n;
 }
 
@@ -242,7 +232,7 @@ int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 	PGresult *res = jst__pg_query(s, sql, 3, p, PGRES_TUPLES_OK, &rc, "reading totals");
 	if (!res)
 		return rc;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		struct jst_aggregate a;
 		jst__pg_text(res, i, 0, a.key, sizeof(a.key));
 		a.samples = jst__pg_i64(res, i, 1);
@@ -253,7 +243,7 @@ int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 		if (fn(&a, ud))
 			break;
 	}
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return n;
 }
 
@@ -264,13 +254,13 @@ int jst__pg_token_add(struct jst_store *s, const struct jst_token_info *t, int64
 	snprintf(created, sizeof(created), "%" PRId64, (int64_t)t->created_ns);
 	const char *v[] = {t->prefix, (const char *)t->hash, jst_role_name(t->role), t->user, all, t->label, created};
 	int len[] = {0, (int)sizeof(t->hash), 0, 0, 0, 0, 0}, fmt[] = {0, 1, 0, 0, 0, 0, 0};
-	PGresult *res = PQexecParams(jst__pg_conn(s), "INSERT INTO api_tokens(prefix,hash,role,\"user\",all_users,label,"
+	PGresult *res = jst__pq.PQexecParams(jst__pg_conn(s), "INSERT INTO api_tokens(prefix,hash,role,\"user\",all_users,label,"
 	                             "created_ns) VALUES($1,$2,$3,$4,$5,$6,$7) RETURNING id", 7, NULL, v, len, fmt, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (jst__pq.PQresultStatus(res) != PGRES_TUPLES_OK)
 		return jst__pg_fail(s, res, "adding a token");
 	if (id)
 		*id = jst__pg_i64(res, 0, 0);
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return 0;
 }
 
@@ -282,17 +272,17 @@ int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *,
 	                              &rc, "reading tokens");
 	if (!res)
 		return rc;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		struct jst_token_info t;
 		memset(&t, 0, sizeof(t));
 		t.id = jst__pg_i64(res, i, 0);
 		jst__pg_text(res, i, 1, t.prefix, sizeof(t.prefix));
 		size_t hn = 0;
-		unsigned char *h = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 2), &hn);
+		unsigned char *h = jst__pq.PQunescapeBytea((const unsigned char *)jst__pq.PQgetvalue(res, i, 2), &hn);
 		if (h && hn == sizeof(t.hash))
 			memcpy(t.hash, h, sizeof(t.hash));
-		PQfreemem(h);
-		int ro = jst_role_parse(PQgetvalue(res, i, 3));
+		jst__pq.PQfreemem(h);
+		int ro = jst_role_parse(jst__pq.PQgetvalue(res, i, 3));
 		t.role = ro < 0 ? JST_ROLE_READER : (enum jst_role)ro;
 		jst__pg_text(res, i, 4, t.user, sizeof(t.user));
 		t.all_users = jst__pg_i64(res, i, 5) != 0;
@@ -303,7 +293,7 @@ int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *,
 		if (fn(&t, ud))
 			break;
 	}
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return n;
 }
 
@@ -317,8 +307,8 @@ int jst__pg_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t
 	                              " (id::text=$2 OR prefix=$2)", 2, p, PGRES_COMMAND_OK, &rc, "revoking a token");
 	if (!res)
 		return rc;
-	bool none = strcmp(PQcmdTuples(res), "0") == 0;
-	PQclear(res);
+	bool none = strcmp(jst__pq.PQcmdTuples(res), "0") == 0;
+	jst__pq.PQclear(res);
 	if (none) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "no active token with id or prefix '%.100s' (see token list)",
 		         id_or_prefix);

@@ -55,8 +55,8 @@ static void p_bin(struct params *p, const void *b, size_t n)
 static PGresult *run_prepared(struct jst_store *s, const char *name, const struct params *p, ExecStatusType want,
                               int *rc, const char *what)
 {
-	PGresult *res = PQexecPrepared(jst__pg_conn(s), name, p->n, p->v, p->len, p->fmt, 0);
-	if (PQresultStatus(res) != want) {
+	PGresult *res = jst__pq.PQexecPrepared(jst__pg_conn(s), name, p->n, p->v, p->len, p->fmt, 0);
+	if (jst__pq.PQresultStatus(res) != want) {
 		*rc = jst__pg_fail(s, res, what);
 		return NULL;
 	}
@@ -109,11 +109,11 @@ static int session_setup(struct jst_store *s)
 	int r = jst__pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS ev_in(ord INTEGER, id TEXT, type TEXT, run TEXT,"
 	                     " ts_ns BIGINT, body TEXT) ON COMMIT DELETE ROWS", "creating the staging table");
 	for (size_t i = 0; r == 0 && i < JST_ARRAY_LEN(prepared); i++) {
-		PGresult *res = PQprepare(ps->conn, prepared[i][0], prepared[i][1], 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		PGresult *res = jst__pq.PQprepare(ps->conn, prepared[i][0], prepared[i][1], 0, NULL);
+		if (jst__pq.PQresultStatus(res) != PGRES_COMMAND_OK)
 			r = jst__pg_fail(s, res, "preparing a statement");
 		else
-			PQclear(res);
+			jst__pq.PQclear(res);
 	}
 	ps->staging = r == 0;
 	return r;
@@ -126,8 +126,8 @@ static int load_run(void *ud, const char *run, struct jst_agg_run *r)
 	p_text(&p, run);
 	int rc;
 	PGresult *res = run_prepared(s, "jst_get_run", &p, PGRES_TUPLES_OK, &rc, "reading a run");
-	if (!res || PQntuples(res) == 0) {
-		PQclear(res);
+	if (!res || jst__pq.PQntuples(res) == 0) {
+		jst__pq.PQclear(res);
 		return rc;
 	}
 	jst__strlcpy(r->run, run, sizeof(r->run));
@@ -155,7 +155,7 @@ static int load_run(void *ud, const char *run, struct jst_agg_run *r)
 	r->water_l = jst__pg_f64(res, 0, 23);
 	r->gaps = jst__pg_i64(res, 0, 24);
 	r->failed = jst__pg_i64(res, 0, 25);
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return 1;
 }
 
@@ -167,8 +167,8 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	p_text(&p, zone);
 	int rc;
 	PGresult *res = run_prepared(s, "jst_get_zone", &p, PGRES_TUPLES_OK, &rc, "reading a run's zone");
-	if (!res || PQntuples(res) == 0) {
-		PQclear(res);
+	if (!res || jst__pq.PQntuples(res) == 0) {
+		jst__pq.PQclear(res);
 		return rc;
 	}
 	z->last_ts_ns = (uint64_t)jst__pg_i64(res, 0, 0);
@@ -176,7 +176,7 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	z->gaps = jst__pg_i64(res, 0, 2);
 	z->energy_j = jst__pg_f64(res, 0, 3);
 	z->host_energy_j = jst__pg_f64(res, 0, 4);
-	PQclear(res);
+	jst__pq.PQclear(res);
 	return 1;
 }
 
@@ -189,8 +189,8 @@ static int load_window(void *ud, const char *run, const char *zone, uint64_t win
 	p_i64(&p, (int64_t)win);
 	int rc;
 	PGresult *res = run_prepared(s, "jst_get_win", &p, PGRES_TUPLES_OK, &rc, "reading a window");
-	if (!res || PQntuples(res) == 0) {
-		PQclear(res);
+	if (!res || jst__pq.PQntuples(res) == 0) {
+		jst__pq.PQclear(res);
 		return rc;
 	}
 	w->samples = jst__pg_i64(res, 0, 0);
@@ -198,10 +198,10 @@ static int load_window(void *ud, const char *run, const char *zone, uint64_t win
 	for (int k = 0; k < 6; k++)
 		*d[k] = jst__pg_f64(res, 0, 1 + k);
 	size_t n = 0;
-	unsigned char *blob = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 7), &n);
+	unsigned char *blob = jst__pq.PQunescapeBytea((const unsigned char *)jst__pq.PQgetvalue(res, 0, 7), &n);
 	rc = blob && jst__sketch_decode(&w->sketch, blob, n) == 0 ? 1 : -EIO;
-	PQfreemem(blob);
-	PQclear(res);
+	jst__pq.PQfreemem(blob);
+	jst__pq.PQclear(res);
 	if (rc < 0)
 		snprintf(s->errmsg, sizeof(s->errmsg), "a stored window sketch is corrupt: run joulestream replay");
 	return rc;
@@ -230,7 +230,7 @@ static int write_runs(struct jst_store *s, const struct jst_agg *a)
 			p_f64(&p, e[k]);
 		p_i64(&p, x->gaps);
 		p_i64(&p, x->failed);
-		PQclear(run_prepared(s, "jst_put_run", &p, PGRES_COMMAND_OK, &r, "writing a run's totals"));
+		jst__pq.PQclear(run_prepared(s, "jst_put_run", &p, PGRES_COMMAND_OK, &r, "writing a run's totals"));
 	}
 	return r;
 }
@@ -250,7 +250,7 @@ static int write_zones(struct jst_store *s, const struct jst_agg *a)
 		p_i64(&p, z->gaps);
 		p_f64(&p, z->energy_j);
 		p_f64(&p, z->host_energy_j);
-		PQclear(run_prepared(s, "jst_put_zone", &p, PGRES_COMMAND_OK, &r, "writing a run's zone"));
+		jst__pq.PQclear(run_prepared(s, "jst_put_zone", &p, PGRES_COMMAND_OK, &r, "writing a run's zone"));
 	}
 	return r;
 }
@@ -272,7 +272,7 @@ static int write_windows(struct jst_store *s, const struct jst_agg *a)
 		for (int k = 0; k < 9; k++)
 			p_f64(&p, d[k]);
 		p_bin(&p, blob, jst__sketch_encode(&w->sketch, blob, sizeof(blob)));
-		PQclear(run_prepared(s, "jst_put_win", &p, PGRES_COMMAND_OK, &r, "writing a window"));
+		jst__pq.PQclear(run_prepared(s, "jst_put_win", &p, PGRES_COMMAND_OK, &r, "writing a window"));
 	}
 	return r;
 }
@@ -290,7 +290,7 @@ static int write_totals(struct jst_store *s, const struct jst_agg *a)
 		p_f64(&p, t->energy_j);
 		p_f64(&p, t->co2e_g);
 		p_f64(&p, t->water_l);
-		PQclear(run_prepared(s, "jst_put_total", &p, PGRES_COMMAND_OK, &r, "writing a total"));
+		jst__pq.PQclear(run_prepared(s, "jst_put_total", &p, PGRES_COMMAND_OK, &r, "writing a total"));
 	}
 	return r;
 }
@@ -325,10 +325,10 @@ static void copy_field(struct jst_jbuf *b, const char *p, size_t n)
 static int copy_batch(struct jst_store *s, const struct jst_event_batch *b)
 {
 	PGconn *c = jst__pg_conn(s);
-	PGresult *res = PQexec(c, "COPY ev_in(ord,id,type,run,ts_ns,body) FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN)
+	PGresult *res = jst__pq.PQexec(c, "COPY ev_in(ord,id,type,run,ts_ns,body) FROM STDIN");
+	if (jst__pq.PQresultStatus(res) != PGRES_COPY_IN)
 		return jst__pg_fail(s, res, "starting COPY");
-	PQclear(res);
+	jst__pq.PQclear(res);
 	struct jst_jbuf buf;
 	jst__jbuf_init(&buf, (size_t)1 << 30);
 	int r = 0;
@@ -347,7 +347,7 @@ static int copy_batch(struct jst_store *s, const struct jst_event_batch *b)
 		if (buf.full)
 			r = -ENOMEM;
 		else if (buf.len >= 65536 || i + 1 == b->n) {
-			if (PQputCopyData(c, buf.p, (int)buf.len) != 1)
+			if (jst__pq.PQputCopyData(c, buf.p, (int)buf.len) != 1)
 				r = jst__pg_fail(s, NULL, "sending COPY data");
 			jst__jbuf_reset(&buf);
 		}
@@ -355,13 +355,13 @@ static int copy_batch(struct jst_store *s, const struct jst_event_batch *b)
 	jst__jbuf_release(&buf);
 	if (r == -ENOMEM)
 		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory building the COPY data");
-	if (PQputCopyEnd(c, r == 0 ? NULL : "batch abandoned") != 1 && r == 0)
+	if (jst__pq.PQputCopyEnd(c, r == 0 ? NULL : "batch abandoned") != 1 && r == 0)
 		r = jst__pg_fail(s, NULL, "ending COPY");
-	while ((res = PQgetResult(c)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
+	while ((res = jst__pq.PQgetResult(c)) != NULL) {
+		if (jst__pq.PQresultStatus(res) != PGRES_COMMAND_OK && r == 0)
 			r = jst__pg_fail(s, res, "copying the batch");
 		else
-			PQclear(res);
+			jst__pq.PQclear(res);
 	}
 	return r;
 }
@@ -379,25 +379,25 @@ static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool
 	PGresult *q = jst__pg_query(s, "SELECT nextval('ev_batch_seq')", 0, NULL, PGRES_TUPLES_OK, &r, "numbering the batch");
 	if (!q)
 		return r;
-	const char *batch[1] = {PQgetvalue(q, 0, 0)};
+	const char *batch[1] = {jst__pq.PQgetvalue(q, 0, 0)};
 	PGresult *ins = jst__pg_query(s, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) SELECT id,$1::bigint,type,run,"
 	                              "ts_ns,body FROM ev_in ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id",
 	                              1, batch, PGRES_TUPLES_OK, &r, "storing the events");
-	PQclear(q);
+	jst__pq.PQclear(q);
 	if (!ins)
 		return r;
-	int n = PQntuples(ins);
+	int n = jst__pq.PQntuples(ins);
 	const char **ids = calloc((size_t)n + 1, sizeof(*ids));
 	bool *used = calloc((size_t)n + 1, sizeof(*used));
 	if (!ids || !used) {
 		free(ids);
 		free(used);
-		PQclear(ins);
+		jst__pq.PQclear(ins);
 		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
 		return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++)
-		ids[i] = PQgetvalue(ins, i, 0);
+		ids[i] = jst__pq.PQgetvalue(ins, i, 0);
 	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
 	for (size_t i = 0; i < b->n; i++) {
 		const char *key = b->ev[i].id;
@@ -412,7 +412,7 @@ static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool
 	}
 	free(ids);
 	free(used);
-	PQclear(ins);
+	jst__pq.PQclear(ins);
 	return 0;
 }
 
@@ -420,7 +420,7 @@ static void rollback(struct jst_store *s)
 {
 	char keep[sizeof(s->errmsg)];
 	memcpy(keep, s->errmsg, sizeof(keep));
-	PQclear(PQexec(jst__pg_conn(s), "ROLLBACK"));
+	jst__pq.PQclear(jst__pq.PQexec(jst__pg_conn(s), "ROLLBACK"));
 	memcpy(s->errmsg, keep, sizeof(keep));
 }
 
@@ -428,10 +428,10 @@ static void rollback(struct jst_store *s)
 static int begin(struct jst_store *s)
 {
 	PGconn *c = jst__pg_conn(s);
-	if (PQstatus(c) != CONNECTION_OK) {
-		PQreset(c);
+	if (jst__pq.PQstatus(c) != CONNECTION_OK) {
+		jst__pq.PQreset(c);
 		((struct pg_store *)s)->staging = false;
-		if (PQstatus(c) != CONNECTION_OK)
+		if (jst__pq.PQstatus(c) != CONNECTION_OK)
 			return jst__pg_fail(s, NULL, "reconnecting to postgresql");
 	}
 	int r = session_setup(s);
@@ -442,7 +442,36 @@ static int begin(struct jst_store *s)
 	return r;
 }
 
-static int pg_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+/* A deleted run's later events are kept in the log but change no view (DELETE /api/v1/runs);
+ * the answer for the last run asked is kept, since a batch's events come run by run. */
+struct tombstones {
+	char run[JST_EVENT_ID_MAX + 1];
+	bool deleted;
+};
+
+static int is_deleted(struct jst_store *s, struct tombstones *t, const char *run, bool *out)
+{
+	*out = false;
+	if (!run[0])
+		return 0;
+	if (strcmp(run, t->run) != 0) {
+		int r;
+		const char *p[] = {run};
+		PGresult *res = jst__pg_query(s, "SELECT 1 FROM ev_deleted WHERE run=$1", 1, p, PGRES_TUPLES_OK, &r,
+		                              "reading run tombstones");
+		if (!res)
+			return r;
+		t->deleted = jst__pq.PQntuples(res) > 0;
+		jst__pq.PQclear(res);
+		jst__strlcpy(t->run, run, sizeof(t->run));
+	}
+	*out = t->deleted;
+	return 0;
+}
+
+/* src: a log source's offsets and rejects, stored in the same transaction (NULL: none). */
+static int pg_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
+                          struct jst_ingest_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	bool *fresh = calloc(b->n + 1, sizeof(*fresh));
@@ -458,13 +487,22 @@ static int pg_ingest(struct jst_store *s, const struct jst_event_batch *b, struc
 	struct jst_agg agg;
 	jst__agg_init(&agg);
 	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
-	for (size_t i = 0; r == 0 && i < b->n; i++)
+	struct tombstones tomb = {"", false};
+	for (size_t i = 0; r == 0 && i < b->n; i++) {
+		bool gone = false;
 		if (fresh[i])
+			r = is_deleted(s, &tomb, b->ev[i].run, &gone);
+		if (r == 0 && fresh[i] && !gone)
 			r = jst__agg_add(&agg, &ld, &b->ev[i]);
+	}
 	if (r == 0)
 		r = write_agg(s, &agg);
 	jst__agg_release(&agg);
 	free(fresh);
+	if (r == 0 && src)
+		r = jst__pg_source_write(s, src);
+	if (r == 0)
+		r = jst__pg_audit_ingest(s, b, res); /* the batch and its audit row commit together */
 	if (r == 0)
 		r = jst__pg_exec(s, "COMMIT", "committing the batch");
 	if (r < 0) {
@@ -474,10 +512,16 @@ static int pg_ingest(struct jst_store *s, const struct jst_event_batch *b, struc
 	return r;
 }
 
+static int pg_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+{
+	return pg_ingest_from(s, b, NULL, res);
+}
+
 /* Feeds ev_log batch by batch through the aggregation, as ingest did, through a cursor. */
 static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events)
 {
 	int r = jst__pg_exec(s, "DECLARE jst_replay NO SCROLL CURSOR FOR SELECT batch, body FROM ev_log"
+	                     " WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
 	                     " ORDER BY batch, seq", "reading the event log");
 	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
 	struct jst_event ev;
@@ -486,14 +530,14 @@ static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events
 	for (int rows = 1; r == 0 && rows > 0;) {
 		PGresult *res = jst__pg_query(s, "FETCH 2000 FROM jst_replay", 0, NULL, PGRES_TUPLES_OK, &r,
 		                              "reading the event log");
-		rows = res ? PQntuples(res) : 0;
+		rows = res ? jst__pq.PQntuples(res) : 0;
 		for (int i = 0; r == 0 && i < rows; i++) {
 			int64_t batch = jst__pg_i64(res, i, 0);
 			if (batch != cur && cur >= 0)
 				r = write_agg(s, agg);
 			cur = batch;
-			const char *body = PQgetvalue(res, i, 1);
-			if (r == 0 && jst_event_parse(body, (size_t)PQgetlength(res, i, 1), &ev, err, sizeof(err)) < 0) {
+			const char *body = jst__pq.PQgetvalue(res, i, 1);
+			if (r == 0 && jst_event_parse(body, (size_t)jst__pq.PQgetlength(res, i, 1), &ev, err, sizeof(err)) < 0) {
 				snprintf(s->errmsg, sizeof(s->errmsg), "a stored event no longer parses (%.200s)", err);
 				r = -EIO;
 			}
@@ -501,9 +545,49 @@ static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events
 				r = jst__agg_add(agg, &ld, &ev);
 			(*events)++;
 		}
-		PQclear(res);
+		jst__pq.PQclear(res);
 	}
 	return r < 0 ? r : write_agg(s, agg);
+}
+
+/* Inside an open transaction: every aggregate dropped and rebuilt from the log. */
+static int reaggregate(struct jst_store *s, uint64_t *events)
+{
+	int r = jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
+	                     " DELETE FROM ev_totals", "deleting the aggregates");
+	struct jst_agg agg;
+	jst__agg_init(&agg);
+	if (r == 0)
+		r = replay_log(s, &agg, events);
+	jst__agg_release(&agg);
+	return r;
+}
+
+/* The tombstone and the rebuild without the run commit together, under the ingest lock. */
+static int pg_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events)
+{
+	char now[24];
+	snprintf(now, sizeof(now), "%" PRId64, (int64_t)now_ns);
+	const char *p[] = {run, now};
+	*events = 0;
+	int r = begin(s);
+	PGresult *res = r == 0 ? jst__pg_query(s, "SELECT 1 FROM ev_runs WHERE run=$1", 1, p, PGRES_TUPLES_OK, &r,
+	                                       "reading a run") : NULL;
+	if (res && jst__pq.PQntuples(res) == 0) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "no run '%.200s' (or it was deleted already)", run);
+		r = -ENOENT;
+	}
+	jst__pq.PQclear(res);
+	res = r == 0 ? jst__pg_query(s, "INSERT INTO ev_deleted(run, deleted_ns) VALUES($1,$2)", 2, p,
+	                             PGRES_COMMAND_OK, &r, "recording the deletion") : NULL;
+	jst__pq.PQclear(res);
+	if (r == 0)
+		r = reaggregate(s, events);
+	if (r == 0)
+		r = jst__pg_exec(s, "COMMIT", "committing the deletion");
+	if (r < 0)
+		rollback(s);
+	return r;
 }
 
 static int pg_rebuild(struct jst_store *s, uint64_t *events)
@@ -511,13 +595,7 @@ static int pg_rebuild(struct jst_store *s, uint64_t *events)
 	*events = 0;
 	int r = begin(s);
 	if (r == 0)
-		r = jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
-		                 " DELETE FROM ev_totals", "deleting the aggregates");
-	struct jst_agg agg;
-	jst__agg_init(&agg);
-	if (r == 0)
-		r = replay_log(s, &agg, events);
-	jst__agg_release(&agg);
+		r = reaggregate(s, events);
 	if (r == 0)
 		r = jst__pg_exec(s, "COMMIT", "committing the rebuilt aggregates");
 	if (r < 0)
@@ -543,4 +621,10 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.token_add = jst__pg_token_add,
 	.tokens = jst__pg_tokens,
 	.token_revoke = jst__pg_token_revoke,
+	.audit_add = jst__pg_audit_add,
+	.audit_list = jst__pg_audit_list,
+	.run_delete = pg_run_delete,
+	.ingest_from = pg_ingest_from,
+	.source_offsets = jst__pg_source_offsets,
+	.sources = jst__pg_sources,
 };

@@ -12,6 +12,7 @@
 
 #include "core/util.h"
 #include "sensor/sensor.h"
+#include "store/sqlite_audit.h"
 #include "store/sqlite_results.h"
 #include "store/sqlite_stream.h"
 #include "store/sqlite_train.h"
@@ -154,6 +155,13 @@ static const char *const migrations[] = {
 	JST_SQLITE_STREAM_SCHEMA,
 	/* 5: trust (sqlite_trust.c, sqlite_chain.c): flags, calibrations, the record chain */
 	JST_SQLITE_TRUST_SCHEMA,
+	/* 6: the audit log and run tombstones (sqlite_audit.c) */
+	JST_SQLITE_AUDIT_SCHEMA,
+	/* 7: serve --source kafka://: offsets and refused messages (sqlite_source.c) */
+	JST_SQLITE_SOURCE_SCHEMA,
+	/* 8: ingest reads the next batch number from the log's last row and the rebuild replays in
+	 * seq order (sqlite_stream.c), so the batch index was only a cost to every insert */
+	"DROP INDEX IF EXISTS ev_log_batch;",
 };
 
 static int fail(struct sqlite_store *s, const char *what)

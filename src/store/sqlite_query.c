@@ -10,6 +10,7 @@
 #include "agg/agg.h"
 #include "core/util.h"
 #include "event/jbuf.h"
+#include "store/cursor.h"
 #include "store/sqlite_stream.h"
 
 #define RUN_COLS "run,host,user,model,project,zone,finished,start_ns,end_ns,last_ns,duration_s,interval_s," \
@@ -55,24 +56,6 @@ static const char *sort_col(enum jst_run_sort s)
 	       : s == JST_SORT_WATER ? "water_l" : "start_ns";
 }
 
-/* A cursor is "BITS~RUN": the sort value of the previous page's last row as the 16 hex digits
- * of its double (exact, and safe in a URL), then its run id. */
-static int parse_cursor(const char *c, double *v, char *run, size_t n)
-{
-	uint64_t bits = 0;
-	for (int i = 0; i < 16; i++) {
-		char h = c[i];
-		int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
-		if (d < 0)
-			return -EINVAL;
-		bits = bits << 4 | (uint64_t)d;
-	}
-	if (c[16] != '~' || !c[17] || !jst__strlcpy(run, c + 17, n))
-		return -EINVAL;
-	memcpy(v, &bits, sizeof(*v));
-	return 0;
-}
-
 int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
                  int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen)
 {
@@ -101,7 +84,7 @@ int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
 	char crun[JST_EVENT_ID_MAX + 1] = "";
 	const char *col = sort_col(q->sort);
 	if (q->cursor && *q->cursor) {
-		if (parse_cursor(q->cursor, &cv, crun, sizeof(crun)) < 0) {
+		if (jst__cursor_parse(q->cursor, &cv, crun, sizeof(crun)) < 0) {
 			jst__jbuf_release(&sql);
 			snprintf(s->errmsg, sizeof(s->errmsg), "bad cursor: pass the \"next\" of the previous page");
 			return -EINVAL;
@@ -132,9 +115,7 @@ int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
 			double v = q->sort == JST_SORT_ENERGY ? last.energy_j : q->sort == JST_SORT_CO2E ? last.co2e_g :
 			           q->sort == JST_SORT_DURATION ? last.duration_s : q->sort == JST_SORT_WATER ? last.water_l
 			           : (double)last.start_ns;
-			uint64_t bits;
-			memcpy(&bits, &v, sizeof(bits));
-			snprintf(next, nextlen, "%016llx~%s", (unsigned long long)bits, last.run);
+			jst__cursor_format(v, last.run, next, nextlen);
 			break;
 		}
 		n++;

@@ -9,13 +9,16 @@
 
 #include "agg/agg.h"
 #include "core/util.h"
+#include "store/sqlite_audit.h"
 #include "store/sqlite_stream.h"
 
 struct ingest_ctx {
 	struct jst_store *s;
 	sqlite3 *db;
-	sqlite3_stmt *get_run, *get_zone, *get_win;
+	sqlite3_stmt *get_run, *get_zone, *get_win, *deleted;
 	struct jst_agg agg;
+	char last_run[JST_EVENT_ID_MAX + 1]; /* the run whose tombstone was looked up last */
+	bool last_deleted;
 };
 
 int jst__sqlite_stream_fail(struct jst_store *s, const char *what)
@@ -141,7 +144,8 @@ static int ctx_open(struct ingest_ctx *c, struct jst_store *s)
 	    (r = prepare(c, "SELECT last_ts_ns,samples,gaps,energy_j,host_energy_j FROM ev_run_zones"
 	                    " WHERE run=? AND zone=?", &c->get_zone)) < 0 ||
 	    (r = prepare(c, "SELECT samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,max_w,sketch FROM ev_windows"
-	                    " WHERE run=? AND zone=? AND win=?", &c->get_win)) < 0)
+	                    " WHERE run=? AND zone=? AND win=?", &c->get_win)) < 0 ||
+	    (r = prepare(c, "SELECT 1 FROM ev_deleted WHERE run=?", &c->deleted)) < 0)
 		return r;
 	return 0;
 }
@@ -151,6 +155,7 @@ static void ctx_close(struct ingest_ctx *c)
 	sqlite3_finalize(c->get_run);
 	sqlite3_finalize(c->get_zone);
 	sqlite3_finalize(c->get_win);
+	sqlite3_finalize(c->deleted);
 	jst__agg_release(&c->agg);
 }
 
@@ -280,10 +285,31 @@ static int exec(struct jst_store *s, const char *sql)
 	return 0;
 }
 
+/* A deleted run's later events are kept in the log but change no view (DELETE /api/v1/runs). */
+static int is_deleted(struct ingest_ctx *c, const char *run, bool *out)
+{
+	if (!run[0]) {
+		*out = false;
+		return 0;
+	}
+	if (strcmp(run, c->last_run) != 0) {
+		sqlite3_reset(c->deleted);
+		sqlite3_bind_text(c->deleted, 1, run, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(c->deleted);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return jst__sqlite_stream_fail(c->s, "reading run tombstones");
+		c->last_deleted = rc == SQLITE_ROW;
+		jst__strlcpy(c->last_run, run, sizeof(c->last_run));
+	}
+	*out = c->last_deleted;
+	return 0;
+}
+
 static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, struct jst_ingest_result *res)
 {
 	sqlite3_stmt *st = NULL, *mx = NULL;
-	int r = prepare(c, "SELECT coalesce(max(batch),0)+1 FROM ev_log", &mx);
+	/* seq only grows and every batch comes after the last: the last row has the highest batch */
+	int r = prepare(c, "SELECT coalesce((SELECT batch FROM ev_log ORDER BY seq DESC LIMIT 1),0)+1", &mx);
 	sqlite3_int64 batch = 1;
 	if (r == 0 && sqlite3_step(mx) == SQLITE_ROW)
 		batch = sqlite3_column_int64(mx, 0);
@@ -313,13 +339,18 @@ static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, str
 			continue;
 		}
 		res->accepted++;
-		r = jst__agg_add(&c->agg, &ld, ev);
+		bool gone = false;
+		r = is_deleted(c, ev->run, &gone);
+		if (r == 0 && !gone)
+			r = jst__agg_add(&c->agg, &ld, ev);
 	}
 	sqlite3_finalize(st);
 	return r < 0 ? r : write_agg(c);
 }
 
-static int sq_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+/* src: a log source's offsets and rejects, stored in the same transaction (NULL: none). */
+static int sq_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
+                          struct jst_ingest_result *res)
 {
 	struct ingest_ctx c;
 	memset(res, 0, sizeof(*res));
@@ -330,6 +361,10 @@ static int sq_ingest(struct jst_store *s, const struct jst_event_batch *b, struc
 	if (r == 0)
 		r = add_events(&c, b, res);
 	ctx_close(&c);
+	if (r == 0 && src)
+		r = jst__sq_source_write(s, src);
+	if (r == 0)
+		r = jst__sq_audit_ingest(s, b, res); /* the batch and its audit row commit together */
 	if (r == 0)
 		r = exec(s, "COMMIT");
 	if (r < 0) {
@@ -342,11 +377,17 @@ static int sq_ingest(struct jst_store *s, const struct jst_event_batch *b, struc
 	return r;
 }
 
+static int sq_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+{
+	return sq_ingest_from(s, b, NULL, res);
+}
+
 /* Feeds ev_log batch by batch through the aggregation, as ingest did. */
 static int replay_log(struct ingest_ctx *c, uint64_t *events)
 {
 	sqlite3_stmt *st;
-	int r = prepare(c, "SELECT batch, body FROM ev_log ORDER BY batch, seq", &st);
+	int r = prepare(c, "SELECT batch, body FROM ev_log WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
+	                   " ORDER BY seq", &st); /* the batches' order too */
 	sqlite3_int64 cur = -1;
 	struct jst_agg_loader ld = {c, load_run, load_zone, load_window};
 	struct jst_event ev;
@@ -370,13 +411,10 @@ static int replay_log(struct ingest_ctx *c, uint64_t *events)
 	return r < 0 ? r : write_agg(c);
 }
 
-static int sq_rebuild(struct jst_store *s, uint64_t *events)
+/* Inside a transaction: every aggregate deleted and replayed from the log. */
+static int rebuild_in_tx(struct jst_store *s, uint64_t *events)
 {
-	*events = 0;
-	int r = exec(s, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	r = exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows; DELETE FROM ev_totals;");
+	int r = exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows; DELETE FROM ev_totals;");
 	struct ingest_ctx c;
 	int r2 = ctx_open(&c, s);
 	if (r == 0)
@@ -384,10 +422,63 @@ static int sq_rebuild(struct jst_store *s, uint64_t *events)
 	if (r == 0)
 		r = replay_log(&c, events);
 	ctx_close(&c);
+	return r;
+}
+
+static int sq_rebuild(struct jst_store *s, uint64_t *events)
+{
+	*events = 0;
+	int r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = rebuild_in_tx(s, events);
 	if (r == 0)
 		r = exec(s, "COMMIT");
 	if (r < 0)
 		sqlite3_exec(jst__sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* The tombstone and the rebuild without the run commit together: no view ever shows half. */
+static int sq_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events)
+{
+	sqlite3 *db = jst__sqlite_db(s);
+	sqlite3_stmt *st = NULL;
+	*events = 0;
+	int r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM ev_runs WHERE run=?", -1, &st, NULL) != SQLITE_OK) {
+		r = jst__sqlite_stream_fail(s, "reading a run");
+	} else {
+		sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "no run '%.200s' (or it was deleted already)", run);
+			r = -ENOENT;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r == 0 && sqlite3_prepare_v2(db, "INSERT INTO ev_deleted(run, deleted_ns) VALUES(?,?)", -1, &st, NULL) !=
+	                      SQLITE_OK)
+		r = jst__sqlite_stream_fail(s, "recording the deletion");
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ns);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = jst__sqlite_stream_fail(s, "recording the deletion");
+	}
+	sqlite3_finalize(st);
+	if (r == 0)
+		r = rebuild_in_tx(s, events);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+	if (r < 0) {
+		char keep[sizeof(s->errmsg)];
+		memcpy(keep, s->errmsg, sizeof(keep));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		memcpy(s->errmsg, keep, sizeof(keep));
+	}
 	return r;
 }
 
@@ -409,4 +500,10 @@ const struct jst_stream_ops jst__stream_sqlite = {
 	.tokens = jst__sq_tokens,
 	.token_revoke = jst__sq_token_revoke,
 	.events = jst__sq_events,
+	.audit_add = jst__sq_audit_add,
+	.audit_list = jst__sq_audit_list,
+	.run_delete = sq_run_delete,
+	.ingest_from = sq_ingest_from,
+	.source_offsets = jst__sq_source_offsets,
+	.sources = jst__sq_sources,
 };

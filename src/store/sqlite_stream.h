@@ -35,6 +35,22 @@
 	" role TEXT NOT NULL, user TEXT, all_users INTEGER, label TEXT, created_ns INTEGER,"             \
 	" revoked_ns INTEGER);"
 
+/* serve --source (migration 7 of sqlite.c, sqlite_source.c): the next offset of each partition
+ * of a log source, and the messages it refused, written in the transaction of their batch. */
+#define JST_SQLITE_SOURCE_SCHEMA                                                                   \
+	"CREATE TABLE ev_source_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL," \
+	" next_offset INTEGER NOT NULL, updated_ns INTEGER, PRIMARY KEY(grp, topic, part)) WITHOUT ROWID;" \
+	"CREATE TABLE ev_source_rejects(seq INTEGER PRIMARY KEY, grp TEXT NOT NULL, topic TEXT NOT NULL,"  \
+	" part INTEGER NOT NULL, msg_offset INTEGER NOT NULL, ts_ns INTEGER, error TEXT, body TEXT,"      \
+	" UNIQUE(grp, topic, part, msg_offset));"
+
+/* sqlite_source.c: writes a batch's offsets and rejects (inside the caller's transaction). */
+int jst__sq_source_write(struct jst_store *s, const struct jst_source_batch *src);
+int jst__sq_source_offsets(struct jst_store *s, const char *group, const char *topic,
+                           int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud);
+int jst__sq_sources(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
+                    int (*on_refusal)(const struct jst_source_refusal *, void *), void *ud, int64_t *refused);
+
 /* The connection of a SQLite store (sqlite.c). */
 sqlite3 *jst__sqlite_db(struct jst_store *s);
 

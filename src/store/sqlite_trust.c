@@ -18,6 +18,16 @@ sqlite3 *jst__sqlite_handle(struct jst_store *s)
 	return s && s->ops == &jst__store_sqlite ? jst__sqlite_db(s) : NULL;
 }
 
+int jst_store_trust_check(struct jst_store *s, const char *what)
+{
+	if (jst__sqlite_handle(s))
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg),
+		 "%s needs a sqlite store (--db PATH): not supported on %s stores yet, which keep "
+		 "the event log of serve only", what, s->ops->scheme);
+	return -ENOTSUP;
+}
+
 static void text(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -211,8 +221,7 @@ int jst_store_add_calibration(struct jst_store *s, const struct jst_calibration 
 	sqlite3 *db = jst__sqlite_handle(s);
 	sqlite3_stmt *ref = NULL, *st = NULL;
 	if (!db) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "this store keeps no calibrations");
-		return -ENOTSUP;
+		return jst_store_trust_check(s, "storing a calibration");
 	}
 	int r = -EIO;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
@@ -277,7 +286,7 @@ int jst_store_calibration(struct jst_store *s, const char *host, uint64_t before
 {
 	sqlite3 *db = jst__sqlite_handle(s);
 	if (!db)
-		return -ENOTSUP;
+		return jst_store_trust_check(s, "reading calibrations");
 	int r = calibration_load(db, host, before_ns, out);
 	if (r == -ENOENT)
 		snprintf(s->errmsg, sizeof(s->errmsg),
@@ -292,7 +301,7 @@ int jst_store_floor(struct jst_store *s, struct jst_run *run)
 {
 	sqlite3 *db = jst__sqlite_handle(s);
 	if (!db)
-		return -ENOTSUP;
+		return jst_store_trust_check(s, "the idle floor");
 	floor_load(db, run);
 	return run->floor.known ? 0 : -ENOENT;
 }

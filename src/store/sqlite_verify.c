@@ -233,8 +233,7 @@ int jst_store_verify(struct jst_store *s, jst_verify_fn fn, void *ud, struct jst
 	sqlite3 *db = jst__sqlite_handle(s);
 	memset(out, 0, sizeof(*out));
 	if (!db) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "this store keeps no record chain");
-		return -ENOTSUP;
+		return jst_store_trust_check(s, "the record chain");
 	}
 	struct walk w = {fn, ud, out};
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) !=
@@ -279,8 +278,7 @@ int jst_store_record_hash(struct jst_store *s, const char *run_id, char out[65])
 	char *parts = NULL;
 	out[0] = '\0';
 	if (!db) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "this store keeps no record chain");
-		return -ENOTSUP;
+		return jst_store_trust_check(s, "the record chain");
 	}
 	int r = jst__sqlite_record_parts(db, run_id, &parts, s->errmsg, sizeof(s->errmsg));
 	if (r == 0)

@@ -4,6 +4,7 @@
 #ifndef JST_STORE_STORE_H
 #define JST_STORE_STORE_H
 
+#include "joulestream/audit.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
 
@@ -32,6 +33,9 @@ struct jst_store_ops {
 struct jst_store {
 	const struct jst_store_ops *ops;
 	char errmsg[512];
+	/* the audit row of the next ingests, written in their transaction (joulestream/audit.h) */
+	jst_ingest_audit_fn ingest_audit;
+	void *ingest_audit_ud;
 };
 
 extern const struct jst_store_ops jst__store_sqlite;

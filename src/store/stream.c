@@ -55,6 +55,38 @@ int jst_store_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64
 {
 	FORWARD(token_revoke(s, id_or_prefix, now_ns));
 }
+/* An optional call of the stream vtable: its message when the backend lacks it. */
+static bool has_source(struct jst_store *s)
+{
+	if (ops(s) && !ops(s)->ingest_from)
+		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot keep a log source's offsets", s->ops->scheme);
+	return ops(s) && ops(s)->ingest_from && ops(s)->source_offsets;
+}
+
+int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
+                          struct jst_ingest_result *res)
+{
+	if (!has_source(s))
+		return -ENOTSUP;
+	return ops(s)->ingest_from(s, b, src, res);
+}
+
+int jst_store_source_offsets(struct jst_store *s, const char *group, const char *topic,
+                             int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud)
+{
+	if (!has_source(s))
+		return -ENOTSUP;
+	return ops(s)->source_offsets(s, group, topic, fn, ud);
+}
+
+int jst_store_sources(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
+                      int (*on_refusal)(const struct jst_source_refusal *, void *), void *ud, int64_t *refused)
+{
+	if (!has_source(s) || !ops(s)->sources)
+		return -ENOTSUP;
+	return ops(s)->sources(s, limit, on_offset, on_refusal, ud, refused);
+}
+
 int jst_store_run_events(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
                          int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud)
 {

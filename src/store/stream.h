@@ -3,6 +3,7 @@
 #ifndef JST_STORE_STREAM_H
 #define JST_STORE_STREAM_H
 
+#include "joulestream/audit.h"
 #include "joulestream/ingest.h"
 
 struct jst_stream_ops {
@@ -21,11 +22,31 @@ struct jst_stream_ops {
 	int (*token_add)(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 	int (*tokens)(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 	int (*token_revoke)(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
+	/* optional (NULL: -ENOTSUP): ingest with a log source's offsets and rejects in the same
+	 * transaction, and the stored offsets (serve --source, src/server/kafka_source.c) */
+	int (*ingest_from)(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
+	                   struct jst_ingest_result *res);
+	int (*source_offsets)(struct jst_store *s, const char *group, const char *topic,
+	                      int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud);
+	int (*sources)(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
+	               int (*on_refusal)(const struct jst_source_refusal *, void *), void *ud, int64_t *refused);
 	/* optional (NULL: -ENOTSUP): a run's raw events, for the dashboard */
 	int (*events)(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
 	              int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud);
+	/* the audit log (joulestream/audit.h, sqlite_audit.c, postgres_audit.c); NULL: -ENOTSUP */
+	int (*audit_add)(struct jst_store *s, struct jst_audit_entry *e);
+	int (*audit_list)(struct jst_store *s, const struct jst_audit_query *q, bool ascending, int64_t after_id,
+	                  int (*fn)(const struct jst_audit_entry *, void *), void *ud);
+	/* tombstones a run and rebuilds the aggregates without it (the raw events stay); -ENOENT
+	 * when the run is unknown or already deleted; *events: events replayed */
+	int (*run_delete)(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events);
 };
 
 extern const struct jst_stream_ops jst__stream_sqlite;
+
+/* The row the store's ingest hook fills for a batch (audit.c): 1 with *out malloc'd (id and
+ * hashes still to set, the caller frees it), 0 when no row is wanted, -ENOMEM. */
+int jst__audit_ingest_row(struct jst_store *s, const struct jst_event_batch *b, const struct jst_ingest_result *res,
+                          struct jst_audit_entry **out);
 
 #endif

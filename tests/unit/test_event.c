@@ -1,12 +1,17 @@
 /* Event schema v1: every type parses, every field is checked (types, ranges, lengths), NaN,
  * infinities, negative energy, invalid UTF-8 and unknown versions are rejected with a reason,
  * ts_ns keeps all 64 bits, a batch is all or nothing with the bad line's number, and what the
- * encoders write parses back to the same values. */
+ * encoders write parses back to the same values; the flat fast path and cJSON agree on lines
+ * at the edge of what the fast path takes. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "event/flat.h"
+#include "event/parse.h"
 #include "joulestream/event.h"
 
 #define SAMPLE_HEAD "{\"v\":1,\"id\":\"R1-s-0-0\",\"type\":\"sample\",\"ts_ns\":1732170000123456789,\"run\":\"R1\",\"host\":\"n1\","
@@ -162,11 +167,89 @@ static void test_encode_roundtrip(void)
 	free(run);
 }
 
+/* Lines at the edge of the flat scanner (src/event/flat.c): the answer, error text included,
+ * must be cJSON's whichever path reads them. */
+static void test_flat_agrees(void)
+{
+	static const char *const lines[] = {
+		SAMPLE_HEAD SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":+1," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":01," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":.5," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":1.," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":1e999," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":-0," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"power_w\":0.0000000000000000000000000000000000000000000000000000000000001," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"host\":\"dup\"," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"zone\":\"g\\u0000x\"," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"estimate\":null," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"flags\":[\"wrap\"]," SAMPLE_TAIL,
+		SAMPLE_HEAD "\"flags\":\"wrap\"," SAMPLE_TAIL,
+		"\xef\xbb\xbf" SAMPLE_HEAD SAMPLE_TAIL,
+		"\r" SAMPLE_HEAD SAMPLE_TAIL,
+		SAMPLE_HEAD "\"x\"\r:1," SAMPLE_TAIL,
+		"{\"v\":1,\"id\":\"a\",\"type\":\"run_end\",\"ts_ns\": 7 ,\"run\":\"r\",\"host\":\"h\",\"exit\":0,"
+		"\"duration_s\":1}\t\r",
+		"{\"v\":1,\"id\":\"a\",\"type\":\"run_end\",\"ts_ns\":7\r,\"run\":\"r\",\"host\":\"h\",\"exit\":0,"
+		"\"duration_s\":1}",
+		"{\"v\":1,\"id\":\"a\",\"type\":\"run_start\",\"ts_ns\":7,\"run\":\"r\",\"host\":\"h\","
+		"\"command\":\"train\",\"interval_s\":1}",
+		"{\"v\":1.0,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":1e3,\"host\":\"h\"}",
+		"{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":3,\"host\":\"h\"} x",
+		"{}",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct jst_event a, b;
+		char ea[256] = "", eb[256] = "";
+		size_t n = strlen(lines[i]);
+		int ra = jst__event_parse_with(lines[i], n, &a, ea, sizeof(ea), true);
+		int rb = jst__event_parse_with(lines[i], n, &b, eb, sizeof(eb), false);
+		CHECK_INT(ra, rb);
+		CHECK_STR(ea, eb);
+		CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	}
+	/* numbers the flat path converts itself (jst__flat_number) must be strtod's, bit for bit */
+	uint64_t x = 88172645463325252ull;
+	int differ = 0;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		char num[40], line[512];
+		unsigned digits = 1 + (unsigned)(x % 17), point = (unsigned)(x >> 8) % (digits + 1);
+		int e = (int)((x >> 16) % 61) - 30;
+		size_t k = 0;
+		for (unsigned d = 0; d < digits; d++) {
+			if (d == point && d > 0)
+				num[k++] = '.';
+			num[k++] = (char)('0' + (d == 0 && digits > 1 && point != 1 ? 1 + (x >> (20 + d)) % 9
+										   : (x >> (20 + d)) % 10));
+		}
+		if ((x >> 40) & 1)
+			k += (size_t)snprintf(num + k, sizeof(num) - k, "e%d", e);
+		num[k] = '\0';
+		snprintf(line, sizeof(line), SAMPLE_HEAD "\"dt_s\":%s," SAMPLE_TAIL, num);
+		struct jst_event a, b;
+		char ea[256] = "", eb[256] = "";
+		int ra = jst__event_parse_with(line, strlen(line), &a, ea, sizeof(ea), true);
+		int rb = jst__event_parse_with(line, strlen(line), &b, eb, sizeof(eb), false);
+		differ += ra != rb || strcmp(ea, eb) != 0 || memcmp(&a, &b, sizeof(a)) != 0;
+		struct jst_flat_member m = {.val = num, .vlen = k, .kind = JST_FLAT_NUM};
+		double fast = jst__flat_number(&m), slow = strtod(num, NULL);
+		differ += memcmp(&fast, &slow, sizeof(fast)) != 0;
+	}
+	CHECK_INT(differ, 0);
+	/* findings of the fuzz target, fixed: a derived power past the written one's bound, and a
+	 * heartbeat's run id that no other event could carry */
+	expect_bad(SAMPLE_HEAD "\"dt_s\":1e-9," SAMPLE_TAIL, "above 1e9 W");
+	expect_bad("{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":3,\"host\":\"h\",\"run\":\"a b\"}",
+		   "\"run\" must be");
+}
+
 int main(void)
 {
 	test_sample();
 	test_rejects();
 	test_batch();
 	test_encode_roundtrip();
+	test_flat_agrees();
 	return check_done();
 }
