@@ -100,8 +100,13 @@ static bool broker_ok(const char *p, const char *e)
 	for (const char *q = p; q < colon; q++)
 		if (!host_char(*q))
 			return false;
-	uint64_t port;
-	return jst__parse_u64(colon + 1, (size_t)(e - colon - 1), &port) == 0 && port >= 1 && port <= 65535;
+	unsigned port = 0; /* digits only: jst__parse_u64 would let blanks around them through */
+	for (const char *q = colon + 1; q < e; q++) {
+		if (*q < '0' || *q > '9')
+			return false;
+		port = port * 10 + (unsigned)(*q - '0');
+	}
+	return port >= 1 && port <= 65535;
 }
 
 #define URL_FORM "kafka://HOST:PORT[,HOST:PORT…]/TOPIC"

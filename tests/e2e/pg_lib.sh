@@ -4,7 +4,7 @@
 # stop_pg stops it. When it cannot, start_pg prints why and the test exits 77 (skipped).
 PGPID= PGBIN=
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# setpriv execs the program (no helper process in between), so PGPID is the server itself
+# PGPID is the background subshell that runs as_pg; the server's own pid is in postmaster.pid
 as_pg() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
 skip() { echo "SKIP: $*"; exit 77; }
 start_pg() {
@@ -34,9 +34,12 @@ start_pg() {
 psql_val() { "$PGBIN/psql" -X -A -t -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "$1"; }
 stop_pg() {
 	[ -n "$PGPID" ] || return 0
-	kill -INT "$PGPID" 2>/dev/null # fast shutdown
-	for _ in $(seq 100); do kill -0 "$PGPID" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$PGPID" 2>/dev/null
+	local server
+	server=$(head -n1 "$T/pg/data/postmaster.pid" 2>/dev/null)
+	[ -n "$server" ] || server=$PGPID
+	kill -INT "$server" 2>/dev/null # fast shutdown
+	for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$server" 2>/dev/null
 	wait "$PGPID" 2>/dev/null
 	PGPID=
 }

@@ -42,6 +42,8 @@ static void test_urls(void)
 	url_bad("kafka://h/t", "bad broker 'h'");
 	url_bad("kafka://h:0/t", "port 1-65535");
 	url_bad("kafka://h:65536/t", "port 1-65535");
+	url_bad("kafka://h:9 /t", "port 1-65535"); /* found by fuzz.kafka_url */
+	url_bad("kafka://h: 9/t", "port 1-65535");
 	url_bad("kafka://:1/t", "bad broker");
 	url_bad("kafka://h:1,/t", "empty broker");
 	url_bad("kafka://h:1/", "no topic");
