@@ -33,5 +33,8 @@ void jst__workloads_free(struct jst_workloads *w);
  * *n set), and the host's total CPU time (busy + idle, all CPUs) over the same interval. */
 int jst__workloads_scan(struct jst_workloads *w, struct jst_workload_use *out, size_t max, size_t *n,
                         double *host_total_s, double *host_busy_s);
+/* The workload key of pid as of the last scan: "" for the host's processes and for pids the
+ * scan did not see (another PID namespace, started since). */
+const char *jst__workloads_key(const struct jst_workloads *w, pid_t pid);
 
 #endif

@@ -124,6 +124,13 @@ static int one_pid(struct jst_workloads *w, pid_t pid, struct jst_workload_use *
 	return 0;
 }
 
+const char *jst__workloads_key(const struct jst_workloads *w, pid_t pid)
+{
+	struct proc probe = {.pid = pid};
+	const struct proc *p = w->nold ? bsearch(&probe, w->old, w->nold, sizeof(probe), by_pid) : NULL;
+	return p ? p->key : "";
+}
+
 int jst__workloads_scan(struct jst_workloads *w, struct jst_workload_use *out, size_t max, size_t *n,
                         double *host_total_s, double *host_busy_s)
 {

@@ -2,7 +2,8 @@
  * (scope host), scans /proc for workloads, and adds to the counters that /metrics exposes:
  * per zone (joules, watts, wraps), per workload (joules of the counted CPU zones, shared by
  * CPU time as Kepler does: a workload gets E × its CPU time / the host's total CPU time, so
- * idle and the host's own processes stay the host's and Σ workloads ≤ host by construction),
+ * idle and the host's own processes stay the host's and Σ workloads ≤ host by construction;
+ * joules of GPU zones by the processes the driver lists on each GPU, as `run` shares them),
  * and the agent's own CPU time, RSS and sensor read time. Labels are bounded: the first `top`
  * workloads seen keep their own label for the agent's life (a counter must not move between
  * labels), every later one adds to workload="other". */
@@ -24,10 +25,12 @@
 
 #define USES_MAX 4096
 #define HEARTBEAT_NS 60000000000ull
+#define GPU_PROCS_MAX 64
 
 struct wl {
 	char key[JST_WORKLOAD_KEY];
 	double joules;
+	double gpu_joules; /* the part of joules from GPU zones */
 };
 
 struct jst_agent {
@@ -43,45 +46,76 @@ struct jst_agent {
 	double zone_j[JST_ZONES_MAX], zone_w[JST_ZONES_MAX];
 	struct wl *wl;
 	size_t nwl;
-	double other_j;
+	double other_j, other_gpu_j;
+	struct jst_gpu_proc gpu_procs[GPU_PROCS_MAX];
 	double read_s_sum;
 	uint64_t reads, workload_scan_errors;
 	uint64_t started_ns, last_heartbeat_ns, heartbeats;
 };
 
-static void add_workload(struct jst_agent *a, const char *key, double j)
+static void add_workload(struct jst_agent *a, const char *key, double j, double gpu_j)
 {
 	for (size_t i = 0; i < a->nwl; i++)
 		if (strcmp(a->wl[i].key, key) == 0) {
-			a->wl[i].joules += j;
+			a->wl[i].joules += j + gpu_j;
+			a->wl[i].gpu_joules += gpu_j;
 			return;
 		}
 	if (a->nwl == a->o.top) {
-		a->other_j += j;
+		a->other_j += j + gpu_j;
+		a->other_gpu_j += gpu_j;
 		return;
 	}
 	jst__strlcpy(a->wl[a->nwl].key, key, sizeof(a->wl[a->nwl].key));
-	a->wl[a->nwl++].joules = j;
+	a->wl[a->nwl].gpu_joules = gpu_j;
+	a->wl[a->nwl++].joules = j + gpu_j;
 }
 
-/* Workload shares of this tick's counted CPU-zone energy. */
-static void attribute(struct jst_agent *a, double cpu_zone_j)
+/* A GPU zone's energy of this tick among the workloads of the processes on it, by their SM
+ * utilisation when the driver gives it, else evenly (jst_share_gpu's rule); the part of
+ * processes with no workload, and of an idle GPU, stays the host's. Needs the scan of /proc
+ * made just before (attribute()). */
+static void attribute_gpu(struct jst_agent *a, size_t zone, double gpu_j)
+{
+	int n = jst_sensors_gpu_procs(jst_monitor_sensors(a->mon), zone, a->gpu_procs, GPU_PROCS_MAX);
+	if (n <= 0 || !(gpu_j > 0))
+		return;
+	bool by_util = true;
+	double all = 0;
+	for (int i = 0; i < n; i++) {
+		by_util = by_util && a->gpu_procs[i].util_known;
+		all += a->gpu_procs[i].sm_util > 100 ? 100 : a->gpu_procs[i].sm_util;
+	}
+	by_util = by_util && all > 0;
+	for (int i = 0; i < n; i++) {
+		const char *key = jst__workloads_key(a->wls, a->gpu_procs[i].pid);
+		if (!key[0])
+			continue;
+		unsigned u = a->gpu_procs[i].sm_util > 100 ? 100 : a->gpu_procs[i].sm_util;
+		add_workload(a, key, 0, gpu_j * (by_util ? u / all : 1.0 / n));
+	}
+}
+
+/* Workload shares of this tick's counted CPU-zone energy. 0, or -1 when /proc could not be
+ * scanned (the GPU split then waits for the next tick too). */
+static int attribute(struct jst_agent *a, double cpu_zone_j)
 {
 	size_t n = 0;
 	double total_s = 0, busy_s = 0;
 	if (jst__workloads_scan(a->wls, a->uses, USES_MAX, &n, &total_s, &busy_s) < 0) {
 		a->workload_scan_errors++;
-		return;
+		return -1;
 	}
 	if (total_s <= 0 || n == 0)
-		return;
+		return 0;
 	double sum = 0;
 	for (size_t i = 0; i < n; i++)
 		sum += a->uses[i].cpu_s;
 	/* clock-tick rounding can make the processes' sum pass the host's busy time */
 	double scale = sum > busy_s && sum > 0 ? busy_s / sum : 1;
 	for (size_t i = 0; i < n; i++)
-		add_workload(a, a->uses[i].key, cpu_zone_j * a->uses[i].cpu_s * scale / total_s);
+		add_workload(a, a->uses[i].key, cpu_zone_j * a->uses[i].cpu_s * scale / total_s, 0);
+	return 0;
 }
 
 void jst_agent_tick(struct jst_agent *a, uint64_t now_ns)
@@ -102,14 +136,20 @@ void jst_agent_tick(struct jst_agent *a, uint64_t now_ns)
 		if ((z->flags & JST_ZONE_COUNTED) && (z->flags & JST_ZONE_BY_CPU))
 			cpu_j += v[i].host_j;
 	}
-	attribute(a, cpu_j);
+	if (attribute(a, cpu_j) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const struct jst_zone *z = &a->run->zones[v[i].zone].zone;
+			if ((z->flags & JST_ZONE_COUNTED) && (z->flags & JST_ZONE_BY_GPU))
+				attribute_gpu(a, v[i].zone, v[i].host_j);
+		}
 	pthread_mutex_unlock(&a->mu);
 	jst__run_sink_samples(&a->sink, a->run, v, n);
 	jst_monitor_drained(a->mon);
 	if (a->sink.sink && now_ns - a->last_heartbeat_ns >= HEARTBEAT_NS) {
 		a->last_heartbeat_ns = now_ns;
 		int len = jst_event_encode_heartbeat(a->run->id, a->heartbeats++, a->run->meta.host,
-		                                     (double)(now_ns - a->started_ns) / 1e9, a->sink.line, sizeof(a->sink.line));
+		                                     (double)(now_ns - a->started_ns) / 1e9, HEARTBEAT_NS / 1e9,
+		                                     a->sink.line, sizeof(a->sink.line));
 		if (len > 0)
 			jst_sink_write(a->sink.sink, a->sink.line, (size_t)len);
 	}
@@ -182,13 +222,23 @@ char *jst_agent_metrics(struct jst_agent *a)
 		}
 	}
 	metric_head(&b, "joulestream_workload_joules_total", "counter",
-	            "CPU-zone energy attributed to a workload by CPU time (container:ID, pod:UID, run:ID, other).");
+	            "Energy of the counted zones attributed to a workload (container:ID, pod:UID, run:ID, "
+	            "other): CPU zones by CPU time, GPU zones by the processes on the GPU.");
 	for (size_t i = 0; i < a->nwl; i++) {
 		jst__jbuf_str(&b, "joulestream_workload_joules_total{workload=\"");
 		label(&b, a->wl[i].key);
 		jst__jbuf_printf(&b, "\"} %.9g\n", a->wl[i].joules);
 	}
 	jst__jbuf_printf(&b, "joulestream_workload_joules_total{workload=\"other\"} %.9g\n", a->other_j);
+	metric_head(&b, "joulestream_workload_gpu_joules_total", "counter",
+	            "The part of joulestream_workload_joules_total from GPU zones.");
+	for (size_t i = 0; i < a->nwl; i++) {
+		jst__jbuf_str(&b, "joulestream_workload_gpu_joules_total{workload=\"");
+		label(&b, a->wl[i].key);
+		jst__jbuf_printf(&b, "\"} %.9g\n", a->wl[i].gpu_joules);
+	}
+	jst__jbuf_printf(&b, "joulestream_workload_gpu_joules_total{workload=\"other\"} %.9g\n",
+	                 a->other_gpu_j);
 	self_metrics(a, &b);
 	pthread_mutex_unlock(&a->mu);
 	if (b.full) {
