@@ -13,6 +13,7 @@
 
 #include "joulestream/common.h"
 #include "joulestream/run.h"
+#include "joulestream/train.h"
 
 #define JST_EVENT_ID_MAX 64
 #define JST_EVENT_LINE_MAX (64 * 1024) /* one event's line, in bytes */
@@ -45,7 +46,8 @@ struct jst_event {
 	char host[256];
 	/* run_start */
 	char user[64], model[128], project[128], zone_code[32];
-	double interval_s, pue, wue_l_per_kwh; /* pue and wue -1 when absent */
+	double interval_s, pue, wue_l_per_kwh; /* pue and wue -1 when absent; interval_s also of a
+	                                          heartbeat (0 when absent) */
 	bool scope_host;
 	/* sample */
 	char zone[64], source[32];
@@ -96,9 +98,18 @@ JST_API int jst_event_encode_run_start(const struct jst_run *run, const char *mo
 JST_API int jst_event_encode_sample(const struct jst_run *run, const struct jst_sample *s,
                                     uint64_t seq, char *out, size_t n);
 JST_API int jst_event_encode_run_end(const struct jst_run *run, char *out, size_t n);
-/* A heartbeat of an agent (id AGENTID-h-SEQ). */
+/* A heartbeat of an agent (id AGENTID-h-SEQ); interval_s: the period it promises (0: not said),
+ * from which the server tells a silent host. */
 JST_API int jst_event_encode_heartbeat(const char *agent_id, uint64_t seq, const char *host,
-                                       double uptime_s, char *out, size_t n);
+                                       double uptime_s, double interval_s, char *out, size_t n);
+/* A phase edge (id RUNID-p-SEQ, SEQ counting the run's phase events from 0): path is the full
+ * phase path ("train/forward"), ts_ns UTC. */
+JST_API int jst_event_encode_phase(const struct jst_run *run, const char *path, bool begin, uint64_t ts_ns,
+                                   uint64_t seq, char *out, size_t n);
+/* A metric mark's values (id RUNID-m-SEQ); step and epoch -1 when none. Values that JSON
+ * cannot carry (NaN, infinities) are left out; -EINVAL when none is left. */
+JST_API int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk, int64_t step,
+                                    int64_t epoch, uint64_t ts_ns, uint64_t seq, char *out, size_t n);
 /* Any parsed event back to a line (tests, the Kafka source later): only the v1 fields kept
  * in struct jst_event. */
 JST_API int jst_event_encode(const struct jst_event *ev, char *out, size_t n);

@@ -124,6 +124,17 @@ struct jst_zone_summary {
 JST_API int jst_store_run_zones(struct jst_store *s, const char *id,
                                 int (*fn)(const struct jst_zone_summary *z, void *ud), void *ud);
 
+/* A host that sent heartbeats (an agent's): the newest one. */
+struct jst_host_summary {
+	char host[256];
+	char agent[65];     /* the agent's id (its heartbeats' run), "" when none */
+	uint64_t last_ns;   /* ts_ns of the newest heartbeat */
+	double interval_s;  /* the period it announced; 0 when it did not say */
+};
+/* Hosts with heartbeats, by name; -ENOTSUP for a store that does not keep them. */
+JST_API int jst_store_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *h, void *ud),
+                            void *ud);
+
 struct jst_window {
 	char zone[64];
 	uint64_t win_ns; /* window start */

@@ -16,6 +16,7 @@ struct jst_server_opts {
 	unsigned threads;        /* HTTP worker threads (0: 2) */
 	unsigned ingest_queue;   /* ingest requests waiting for the store before 429 (0: 16) */
 	double stall_intervals;  /* a running run is stalled after this many silent intervals (0: 5) */
+	double silent_intervals; /* a host is silent after this many heartbeat periods (0: 3) */
 	const char *source;      /* kafka://HOST:PORT[,…]/TOPIC: also consume events there (NULL: none) */
 	const char *group;       /* its consumer group (NULL: "joulestream-serve") */
 	size_t source_batch;     /* messages per store transaction (0: 1000) */

@@ -38,7 +38,7 @@ void jst__agg_init(struct jst_agg *a)
 
 void jst__agg_reset(struct jst_agg *a)
 {
-	a->nruns = a->nzones = a->nwins = a->ntotals = 0;
+	a->nruns = a->nzones = a->nwins = a->ntotals = a->nhosts = 0;
 	a->err = 0;
 }
 
@@ -48,6 +48,7 @@ void jst__agg_release(struct jst_agg *a)
 	free(a->zones);
 	free(a->wins);
 	free(a->totals);
+	free(a->hosts);
 	jst__agg_init(a);
 }
 
@@ -226,9 +227,9 @@ static int add_sample(struct jst_agg *a, const struct jst_agg_loader *ld, size_t
 	const char *keys[] = {r->user, r->model, r->host, r->zone};
 	for (int d = JST_DIM_USER; d <= JST_DIM_ZONE && e == 0; d++)
 		e = add_total(a, (enum jst_agg_dim)d, keys[d], win, run_j, co2e, water);
-	if (e == 0 && r->phase[0]) {
+	if (e == 0) { /* outside any phase: "(none)", so a run's phases add up to its energy */
 		char key[336];
-		snprintf(key, sizeof(key), "%s/%s", r->run, r->phase);
+		snprintf(key, sizeof(key), "%s/%s", r->run, r->phase[0] ? r->phase : "(none)");
 		e = add_total(a, JST_DIM_PHASE, key, win, run_j, co2e, water);
 	}
 	return e;
@@ -266,10 +267,41 @@ static void phase(struct jst_agg_run *r, const struct jst_event *ev)
 	jst__strlcpy(r->phase, parent, sizeof(r->phase));
 }
 
+/* The store keeps the newest heartbeat per host (an upsert that keeps the larger last_ns), so
+ * no row needs loading: the batch only keeps its own newest per host. */
+static int heartbeat(struct jst_agg *a, const struct jst_event *ev)
+{
+	struct jst_agg_host *h = NULL;
+	for (size_t i = 0; i < a->nhosts && !h; i++)
+		if (strcmp(a->hosts[i].host, ev->host) == 0)
+			h = &a->hosts[i];
+	if (!h) {
+		struct jst_agg_host *p = more(a->hosts, a->nhosts, &a->chosts, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		a->hosts = p;
+		h = &a->hosts[a->nhosts++];
+		memset(h, 0, sizeof(*h));
+		jst__strlcpy(h->host, ev->host, sizeof(h->host));
+	} else if (ev->ts_ns < h->last_ns) {
+		return 0;
+	}
+	h->last_ns = ev->ts_ns;
+	h->interval_s = ev->interval_s > 0 ? ev->interval_s : 0;
+	/* the agent: the heartbeat's run, else its id without "-h-SEQ" (encode.c's AGENT-h-SEQ) */
+	jst__strlcpy(h->agent, ev->run[0] ? ev->run : ev->id, sizeof(h->agent));
+	char *cut = ev->run[0] ? NULL : strstr(h->agent, "-h-");
+	for (char *next = cut; next; next = strstr(next + 1, "-h-"))
+		cut = next;
+	if (cut)
+		*cut = '\0';
+	return 0;
+}
+
 int jst__agg_add(struct jst_agg *a, const struct jst_agg_loader *ld, const struct jst_event *ev)
 {
 	if (ev->type == JST_EV_HEARTBEAT)
-		return 0;
+		return heartbeat(a, ev);
 	long ri = find_run(a, ld, ev);
 	if (ri < 0)
 		return (int)ri;

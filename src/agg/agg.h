@@ -1,8 +1,8 @@
 /* Real-time aggregation (DESIGN.md §1): a batch of new events turned into changes of the
  * derived views — per-run totals, per-run-and-zone totals, 1-minute windows per run and zone
  * (energy, CO2e, water, average, max and p50/p90/p99 power from a log-bucket sketch), and
- * totals per user, model, host, grid zone and phase per window. Pure logic: the store loads
- * the rows a batch touches through the callbacks and writes back the result, in the same
+ * totals per user, model, host, grid zone and phase per window, and each host's newest
+ * heartbeat. Pure logic: the store loads the rows a batch touches through the callbacks and writes back the result, in the same
  * transaction as the raw events. Replaying the log batch by batch through the same code gives
  * the same figures bit for bit. */
 #ifndef JST_AGG_AGG_H
@@ -64,6 +64,14 @@ struct jst_agg_window {
 	bool exists;
 };
 
+/* The last heartbeat of a host (for the silent-host flag): the newest wins. */
+struct jst_agg_host {
+	char host[256];
+	char agent[JST_EVENT_ID_MAX + 1]; /* the heartbeat's run, "" when it had none */
+	uint64_t last_ns;
+	double interval_s;                /* announced; 0 when the heartbeat did not say */
+};
+
 enum jst_agg_dim { JST_DIM_USER, JST_DIM_MODEL, JST_DIM_HOST, JST_DIM_ZONE, JST_DIM_PHASE, JST_DIM_N };
 
 /* An additive change of a (dim, key, window) total. */
@@ -88,8 +96,9 @@ struct jst_agg {
 	struct jst_agg_zone *zones;
 	struct jst_agg_window *wins;
 	struct jst_agg_total *totals;
-	size_t nruns, nzones, nwins, ntotals;
-	size_t cruns, czones, cwins, ctotals;
+	struct jst_agg_host *hosts;
+	size_t nruns, nzones, nwins, ntotals, nhosts;
+	size_t cruns, czones, cwins, ctotals, chosts;
 	int err;
 };
 

@@ -56,7 +56,8 @@ void marksock_open(struct marksock *s, struct jst_run *run)
 	snprintf(s->env, sizeof(s->env), "JOULESTREAM_SOCKET=%s", s->path);
 }
 
-void marksock_read(struct marksock *s, struct jst_monitor *m)
+void marksock_read(struct marksock *s, struct jst_monitor *m,
+                   void (*on_mark)(const struct jst_mark *mk, uint64_t mono_ns, void *ud), void *ud)
 {
 	static char buf[DGRAM_MAX];
 	if (s->fd < 0 || !m)
@@ -67,7 +68,22 @@ void marksock_read(struct marksock *s, struct jst_monitor *m)
 			continue;
 		if (n <= 0)
 			break;
-		jst_monitor_mark_text(m, buf, (size_t)n, jst__mono_ns());
+		uint64_t now = jst__mono_ns();
+		if (!on_mark) {
+			jst_monitor_mark_text(m, buf, (size_t)n, now);
+			continue;
+		}
+		/* line by line, so that each mark the monitor accepted reaches on_mark */
+		for (size_t off = 0; off < (size_t)n;) {
+			const char *line = buf + off;
+			const char *nl = memchr(line, '\n', (size_t)n - off);
+			size_t len = nl ? (size_t)(nl - line) : (size_t)n - off;
+			struct jst_mark mk;
+			if (len && jst_monitor_mark_text(m, line, len, now) == 0 &&
+			    jst_mark_parse(line, len, &mk, NULL) == 0)
+				on_mark(&mk, now, ud);
+			off += len + (nl != NULL);
+		}
 	}
 }
 

@@ -6,8 +6,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "joulestream/run.h"
+#include "joulestream/train.h"
 
 struct marksock {
 	int fd;                  /* -1 when there is no socket */
@@ -21,8 +23,10 @@ struct marksock {
 void marksock_open(struct marksock *s, struct jst_run *run);
 
 /* Reads the datagrams waiting (at most 1024 per call, so ticks are not starved) into the
- * monitor. */
-void marksock_read(struct marksock *s, struct jst_monitor *m);
+ * monitor; on_mark (may be NULL) gets each mark the monitor accepted, with the time it was
+ * received (CLOCK_MONOTONIC), e.g. for `run --sink`. */
+void marksock_read(struct marksock *s, struct jst_monitor *m,
+                   void (*on_mark)(const struct jst_mark *mk, uint64_t mono_ns, void *ud), void *ud);
 
 /* Prints a new prediction line from the monitor on stderr unless quiet. */
 void marksock_say(struct marksock *s, const struct jst_monitor *m, bool quiet);

@@ -85,7 +85,8 @@ static void usage(FILE *f)
 	        "  --procfs-root DIR    where /proc is; default /\n"
 	        "  --sink TARGET        stream the run as events: file:PATH (NDJSON) or\n"
 	        "                       http[s]://HOST:PORT (joulestream serve; token in JOULESTREAM_TOKEN)\n"
-	        "                       or kafka://HOST:PORT[,HOST:PORT…]/TOPIC (key: the run id)\n"
+	        "                       or kafka://HOST:PORT[,HOST:PORT…]/TOPIC (key: the run id);\n"
+	        "                       the command's training marks go too (phases, metrics)\n"
 	        "  --ca FILE            trust the CA or self-signed certificate in FILE (PEM) for an\n"
 	        "                       https:// sink, instead of the system's CAs\n"
 	        "  --spool DIR          where --sink http/kafka keeps undelivered events (default\n"
@@ -248,6 +249,13 @@ static void drain(struct run_state *st)
 	jst_monitor_drained(st->mon);
 }
 
+/* A mark the monitor accepted: streamed as a phase or metric event by --sink. */
+static void sink_mark(const struct jst_mark *mk, uint64_t mono_ns, void *ud)
+{
+	struct run_state *st = ud;
+	jst__run_sink_mark(&st->sink, st->run, mk, mono_ns);
+}
+
 /* Starts the command. Returns 0, or the exit status to give (126/127) when it cannot run. */
 static int spawn(struct run_state *st, char **cmd)
 {
@@ -362,7 +370,7 @@ static void loop(struct run_state *st)
 		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[2].revents & POLLIN)
-			marksock_read(&st->sock, st->mon);
+			marksock_read(&st->sock, st->mon, sink_mark, st);
 		if (pfd[1].revents & POLLIN)
 			on_signal(st, sfd);
 		if (pfd[0].revents & POLLIN) {
@@ -493,7 +501,8 @@ int cli_run(int argc, char **argv)
 			store_call(&st, jst_store_run_begin(st.store, run), "recording the run");
 		jst__run_sink_start(&st.sink, run, st.o.model, argc - cmd, argv + cmd);
 		loop(&st);
-		marksock_read(&st.sock, st.mon); /* marks the command sent just before it exited */
+		/* marks the command sent just before it exited */
+		marksock_read(&st.sock, st.mon, sink_mark, &st);
 		uint64_t t1 = jst__mono_ns();
 		jst_monitor_tick(st.mon, t1, reaped_cpu_s());
 		jst_monitor_finish(st.mon, t1);

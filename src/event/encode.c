@@ -1,7 +1,9 @@
 /* Encoding events of schema v1 as NDJSON lines: from a run record and its samples (what
  * `joulestream run --sink` and the agent send) and from parsed events. Ids are deterministic
- * so that a resent event is stored once: RUNID-b, RUNID-s-SEQ-ZONE, RUNID-e, AGENT-h-SEQ. */
+ * so that a resent event is stored once: RUNID-b, RUNID-s-SEQ-ZONE, RUNID-p-SEQ (phase),
+ * RUNID-m-SEQ (metric), RUNID-e, AGENT-h-SEQ. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,7 +189,7 @@ int jst_event_encode_run_end(const struct jst_run *run, char *out, size_t n)
 }
 
 int jst_event_encode_heartbeat(const char *agent_id, uint64_t seq, const char *host, double uptime_s,
-                               char *out, size_t n)
+                               double interval_s, char *out, size_t n)
 {
 	struct jst_jbuf b;
 	jst__jbuf_fixed(&b, out, n);
@@ -198,6 +200,53 @@ int jst_event_encode_heartbeat(const char *agent_id, uint64_t seq, const char *h
 	jst__jbuf_jstr(&b, jst_version());
 	jst__jbuf_key(&b, "uptime_s");
 	jst__jbuf_jnum(&b, uptime_s);
+	if (interval_s > 0) {
+		jst__jbuf_key(&b, "interval_s");
+		jst__jbuf_jnum(&b, interval_s);
+	}
+	return done(&b);
+}
+
+int jst_event_encode_phase(const struct jst_run *run, const char *path, bool begin, uint64_t ts_ns,
+                           uint64_t seq, char *out, size_t n)
+{
+	struct jst_jbuf b;
+	jst__jbuf_fixed(&b, out, n);
+	char suffix[32];
+	snprintf(suffix, sizeof(suffix), "-p-%llu", (unsigned long long)seq);
+	head(&b, run->id, suffix, "phase", ts_ns, run->id, run->meta.host);
+	jst__jbuf_key(&b, "name");
+	jst__jbuf_jstr(&b, path);
+	jst__jbuf_str(&b, begin ? ",\"edge\":\"begin\"" : ",\"edge\":\"end\"");
+	return done(&b);
+}
+
+int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk, int64_t step,
+                            int64_t epoch, uint64_t ts_ns, uint64_t seq, char *out, size_t n)
+{
+	struct jst_jbuf b;
+	jst__jbuf_fixed(&b, out, n);
+	char suffix[32];
+	snprintf(suffix, sizeof(suffix), "-m-%llu", (unsigned long long)seq);
+	head(&b, run->id, suffix, "metric", ts_ns, run->id, run->meta.host);
+	if (step >= 0)
+		jst__jbuf_printf(&b, ",\"step\":%lld", (long long)step);
+	if (epoch >= 0)
+		jst__jbuf_printf(&b, ",\"epoch\":%lld", (long long)epoch);
+	jst__jbuf_str(&b, ",\"values\":{");
+	size_t k = 0;
+	for (size_t i = 0; i < mk->nvalues; i++) {
+		if (!isfinite(mk->values[i].value))
+			continue; /* JSON has no literal for it; the local report keeps it */
+		if (k++)
+			jst__jbuf_put(&b, ",", 1);
+		jst__jbuf_jstr(&b, mk->values[i].name);
+		jst__jbuf_put(&b, ":", 1);
+		jst__jbuf_jnum(&b, mk->values[i].value);
+	}
+	if (k == 0)
+		return -EINVAL;
+	jst__jbuf_put(&b, "}", 1);
 	return done(&b);
 }
 
@@ -261,6 +310,10 @@ static void encode_fields(struct jst_jbuf *b, const struct jst_event *ev)
 			jst__jbuf_printf(b, ",\"samples\":%lld", (long long)ev->samples);
 		break;
 	case JST_EV_HEARTBEAT:
+		if (ev->interval_s > 0) {
+			jst__jbuf_key(b, "interval_s");
+			jst__jbuf_jnum(b, ev->interval_s);
+		}
 		break;
 	}
 }

@@ -375,6 +375,8 @@ static int parse_other(const struct view *w, struct jst_event *ev, char *err, si
 			return r;
 		ev->exit_signal = (int)v;
 		return 0;
+	case JST_EV_HEARTBEAT: /* the agent's announced period, for the silent-host flag */
+		return get_num(w, "interval_s", false, 1e-3, 86400, &ev->interval_s, NULL, err, el);
 	default:
 		return 0;
 	}

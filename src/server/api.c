@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/metricwin.h"
 #include "core/isotime.h"
 #include "core/util.h"
 #include "joulestream/ingest.h"
@@ -18,6 +19,8 @@ struct out {
 	size_t n;
 	uint64_t now_ns;
 	double stall_intervals;
+	const struct jst__hosts *hosts; /* for the silent_host flag; NULL: none loaded */
+	double silent_intervals;
 };
 
 static void num(struct jst_jbuf *b, const char *key, double v)
@@ -51,12 +54,15 @@ static bool is_stalled(const struct jst_run_summary *r, uint64_t now, double sta
 	return strcmp(r->status, "running") == 0 && silent > stall * iv;
 }
 
-static void health(struct jst_jbuf *b, const struct jst_run_summary *r, bool stalled)
+static void health(struct jst_jbuf *b, const struct jst_run_summary *r, bool stalled,
+                   bool silent_host)
 {
-	const char *f[4];
+	const char *f[5];
 	int k = 0;
 	if (stalled)
 		f[k++] = "stalled";
+	if (silent_host)
+		f[k++] = "silent_host";
 	if (r->gaps || r->failed)
 		f[k++] = "sensor_gap";
 	if (r->samples == 0 && (strcmp(r->status, "finished") == 0 || stalled))
@@ -72,13 +78,16 @@ static void health(struct jst_jbuf *b, const struct jst_run_summary *r, bool sta
 	jst__jbuf_put(b, "]", 1);
 }
 
-static void run_json(struct jst_jbuf *b, const struct jst_run_summary *r, uint64_t now, double stall)
+static void run_json(struct jst_jbuf *b, const struct jst_run_summary *r, const struct out *o)
 {
-	bool stalled = is_stalled(r, now, stall);
+	bool stalled = is_stalled(r, o->now_ns, o->stall_intervals);
+	/* a running run on a host whose agent went quiet: its own events may still arrive late */
+	bool silent = strcmp(r->status, "running") == 0 &&
+	              jst__hosts_silent(o->hosts, r->host, o->now_ns, o->silent_intervals);
 	jst__jbuf_put(b, "{", 1);
 	str(b, "id", r->run);
-	str(b, "status", stalled ? "stalled" : r->status);
-	health(b, r, stalled);
+	str(b, "status", stalled || silent ? "stalled" : r->status);
+	health(b, r, stalled, silent);
 	const char *k[] = {"host", "user", "model", "project", "zone"};
 	const char *v[] = {r->host, r->user, r->model, r->project, r->zone};
 	for (int i = 0; i < 5; i++)
@@ -107,7 +116,7 @@ static int each_run(const struct jst_run_summary *r, void *ud)
 	struct out *o = ud;
 	if (o->n++)
 		jst__jbuf_put(&o->resp->body, ",", 1);
-	run_json(&o->resp->body, r, o->now_ns, o->stall_intervals);
+	run_json(&o->resp->body, r, o);
 	return 0;
 }
 
@@ -133,14 +142,18 @@ static void list_runs(struct jst_server *s, struct jst_httpd_req *req, struct js
 		jst__httpd_error(resp, 400, 0, "%s", why);
 		return;
 	}
-	struct out o = {resp, 0, q.now_ns, s->o.stall_intervals};
+	struct jst__hosts hs;
+	struct out o = {resp, 0, q.now_ns, s->o.stall_intervals, &hs, s->o.silent_intervals};
 	char next[128];
 	jst__jbuf_str(&resp->body, "{\"runs\":[");
 	pthread_mutex_lock(&s->read_mu);
-	int r = jst_store_query_runs(s->reader, &q, each_run, &o, next, sizeof(next));
+	int r = jst__hosts_load(s, &hs);
+	if (r == 0)
+		r = jst_store_query_runs(s->reader, &q, each_run, &o, next, sizeof(next));
 	char err[300];
 	jst__strlcpy(err, jst_store_errmsg(s->reader), sizeof(err));
 	pthread_mutex_unlock(&s->read_mu);
+	jst__hosts_release(&hs);
 	if (r < 0) {
 		jst__httpd_error(resp, r == -EINVAL ? 400 : 503, 0, "%s", err);
 		return;
@@ -185,6 +198,72 @@ static int each_window(const struct jst_window *w, void *ud)
 	return 0;
 }
 
+struct phases_out {
+	struct jst_jbuf *b;
+	const char *run;
+	size_t n;
+};
+
+/* Phase totals are keyed RUNID/PATH; "(none)" is the energy outside any phase. */
+static int each_phase(const struct jst_aggregate *a, void *ud)
+{
+	struct phases_out *o = ud;
+	size_t rl = strlen(o->run);
+	if (strncmp(a->key, o->run, rl) != 0 || a->key[rl] != '/')
+		return 0;
+	jst__jbuf_str(o->b, o->n++ ? ",{" : "{");
+	str(o->b, "name", a->key + rl + 1);
+	jst__jbuf_printf(o->b, ",\"samples\":%lld", (long long)a->samples);
+	num(o->b, "energy_j", a->energy_j);
+	num(o->b, "co2e_g", a->co2e_g);
+	num(o->b, "water_l", a->water_l);
+	jst__jbuf_put(o->b, "}", 1);
+	return 0;
+}
+
+struct metric_acc {
+	struct jst_metric_wins m;
+	int64_t last; /* log sequence number of the last event read */
+};
+
+static int each_metric_event(int64_t seq, const char *body, size_t len, void *ud)
+{
+	struct metric_acc *acc = ud;
+	acc->last = seq;
+	jst__metric_wins_add(&acc->m, body, len); /* a body that is not a metric is skipped */
+	return 0;
+}
+
+/* The run's training metrics per window, from its metric events (a backend without the raw
+ * log answers an empty list). */
+static void metrics_json(struct jst_server *s, const char *id, struct jst_jbuf *b)
+{
+	struct metric_acc acc = {{0}, 0};
+	for (int64_t after = -1; after != acc.last;) {
+		after = acc.last;
+		if (jst_store_run_events(s->reader, id, "metric", after, 1000, each_metric_event,
+		                         &acc) < 0)
+			break;
+	}
+	jst__metric_wins_sort(&acc.m);
+	jst__jbuf_str(b, "],\"metrics\":[");
+	for (size_t i = 0; i < acc.m.n; i++) {
+		const struct jst_metric_cell *c = &acc.m.cell[i];
+		jst__jbuf_str(b, i ? ",{" : "{");
+		time_field(b, "start", c->win);
+		jst__jbuf_printf(b, ",\"start_ns\":%llu", (unsigned long long)c->win);
+		str(b, "name", c->name);
+		jst__jbuf_printf(b, ",\"count\":%lld", (long long)c->count);
+		num(b, "last", c->last);
+		num(b, "avg", c->sum / (double)c->count);
+		num(b, "min", c->min);
+		num(b, "max", c->max);
+		jst__jbuf_put(b, "}", 1);
+	}
+	jst__jbuf_printf(b, "],\"metrics_truncated\":%s", acc.m.truncated ? "true" : "false");
+	jst__metric_wins_release(&acc.m);
+}
+
 /* /api/v1/runs/{id} and /api/v1/runs/{id}/timeline */
 static void one_run(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp, const char *rest)
 {
@@ -206,21 +285,33 @@ static void one_run(struct jst_server *s, struct jst_httpd_req *req, struct jst_
 	memcpy(id, rest, n);
 	id[n] = '\0';
 	struct jst_run_summary r;
-	struct out o = {resp, 0, jst__wall_ns(), s->o.stall_intervals};
+	struct jst__hosts hs;
+	struct out o = {resp, 0, jst__wall_ns(), s->o.stall_intervals, &hs, s->o.silent_intervals};
 	pthread_mutex_lock(&s->read_mu);
-	int rc = jst_store_get_run(s->reader, id, &r);
+	int rc = jst__hosts_load(s, &hs);
+	if (rc == 0)
+		rc = jst_store_get_run(s->reader, id, &r);
 	const char *ou = only_user(&st->who);
 	if (rc == 0 && ou && strcmp(ou, r.user) != 0)
 		rc = -ENOENT;
 	if (rc == 0) {
 		jst__jbuf_str(&resp->body, "{\"run\":");
-		run_json(&resp->body, &r, o.now_ns, o.stall_intervals);
+		run_json(&resp->body, &r, &o);
 		jst__jbuf_str(&resp->body, timeline ? ",\"window_s\":60,\"windows\":[" : ",\"zones\":[");
 		rc = timeline ? jst_store_run_windows(s->reader, id, each_window, &o)
 		              : jst_store_run_zones(s->reader, id, each_zone, &o);
-		jst__jbuf_str(&resp->body, "]}\n");
+		if (rc >= 0 && timeline) {
+			metrics_json(s, id, &resp->body);
+		} else if (rc >= 0) {
+			struct phases_out po = {&resp->body, id, 0};
+			jst__jbuf_str(&resp->body, "],\"phases\":[");
+			rc = jst_store_aggregates(s->reader, "phase", 0, 0, NULL, each_phase, &po);
+			jst__jbuf_put(&resp->body, "]", 1);
+		}
+		jst__jbuf_str(&resp->body, "}\n");
 	}
 	pthread_mutex_unlock(&s->read_mu);
+	jst__hosts_release(&hs);
 	if (rc == -ENOENT)
 		jst__httpd_error(resp, 404, 0, "no run '%s' (or not yours)", id);
 	else if (rc < 0)
@@ -253,7 +344,7 @@ static void aggregates(struct jst_server *s, struct jst_httpd_req *req, struct j
 		return;
 	}
 	const char *by = a.by;
-	struct out o = {resp, 0, 0, 0};
+	struct out o = {resp, 0, 0, 0, NULL, 0};
 	jst__jbuf_str(&resp->body, "{\"by\":");
 	jst__jbuf_jstr(&resp->body, by);
 	jst__jbuf_str(&resp->body, ",\"groups\":[");
@@ -283,6 +374,8 @@ void jst__api_get(struct jst_server *s, struct jst_httpd_req *req, struct jst_ht
 		one_run(s, req, resp, p + 13);
 	else if (strcmp(p, "/api/v1/aggregates") == 0)
 		aggregates(s, req, resp);
+	else if (strcmp(p, "/api/v1/hosts") == 0)
+		jst__api_hosts(s, req, resp);
 	else if (strcmp(p, "/api/v1/zones") == 0)
 		jst__api_zones(s, req, resp);
 	else if (strcmp(p, "/api/v1/audit") == 0)

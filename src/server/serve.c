@@ -194,6 +194,8 @@ int jst_server_start(struct jst_server **out, const struct jst_server_opts *o, c
 		s->o.ingest_queue = 16;
 	if (s->o.stall_intervals <= 0)
 		s->o.stall_intervals = 5;
+	if (s->o.silent_intervals <= 0)
+		s->o.silent_intervals = 3;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->read_mu, NULL);
 	pthread_mutex_init(&s->audit_mu, NULL);

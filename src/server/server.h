@@ -66,6 +66,20 @@ void jst__api_delete_run(struct jst_server *s, struct jst_httpd_req *req, struct
                          const char *id);
 /* GET /api/v1/sources, admins: the sources' stored offsets and refused messages (api_sources.c). */
 void jst__api_sources(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
+/* Silent hosts (api_hosts.c): each host's newest heartbeat, loaded under read_mu (at most
+ * JST_HOSTS_LOADED_MAX); a host is silent after `silent_intervals` of its heartbeat period. */
+#define JST_HOSTS_LOADED_MAX 10000
+struct jst__hosts {
+	struct jst_host_summary *h;
+	size_t n, cap;
+};
+int jst__hosts_load(struct jst_server *s, struct jst__hosts *hs);
+void jst__hosts_release(struct jst__hosts *hs);
+bool jst__host_silent(const struct jst_host_summary *h, uint64_t now_ns, double intervals);
+/* false for a host that never sent a heartbeat */
+bool jst__hosts_silent(const struct jst__hosts *hs, const char *host, uint64_t now_ns, double intervals);
+/* GET /api/v1/hosts (admins and readers of every user) */
+void jst__api_hosts(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
 /* The embedded dashboard: true when path is one of its files (dashboard.c). */
 bool jst__dashboard_get(const char *path, struct jst_httpd_resp *resp);
 

@@ -38,6 +38,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS ev_totals(dim TEXT NOT NULL, key TEXT NOT NULL, win BIGINT NOT NULL,"
 	" samples BIGINT, energy_j DOUBLE PRECISION, co2e_g DOUBLE PRECISION, water_l DOUBLE PRECISION,"
 	" PRIMARY KEY(dim, win, key));"
+	"CREATE TABLE IF NOT EXISTS ev_hosts(host TEXT PRIMARY KEY NOT NULL, agent TEXT,"
+	" last_ns BIGINT NOT NULL, interval_s DOUBLE PRECISION);"
 	"CREATE TABLE IF NOT EXISTS api_tokens(id BIGSERIAL PRIMARY KEY, prefix TEXT, hash BYTEA NOT NULL UNIQUE,"
 	" role TEXT NOT NULL, \"user\" TEXT, all_users INTEGER, label TEXT, created_ns BIGINT,"
 	" revoked_ns BIGINT);"

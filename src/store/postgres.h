@@ -43,6 +43,7 @@ double jst__pg_f64(const PGresult *res, int row, int col);
 int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
                  int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
 int jst__pg_run(struct jst_store *s, const char *id, struct jst_run_summary *r);
+int jst__pg_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
 int jst__pg_zones(struct jst_store *s, const char *id, int (*fn)(const struct jst_zone_summary *, void *),
                   void *ud);
 int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),

@@ -171,6 +171,28 @@ int jst__pg_zones(struct jst_store *s, const char *id, int (*fn)(const struct js
 	return n;
 }
 
+int jst__pg_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud)
+{
+	int rc, n = 0;
+	PGresult *res = jst__pg_query(s, "SELECT host,agent,last_ns,interval_s FROM ev_hosts"
+	                              " ORDER BY host COLLATE \"C\"", 0, NULL, PGRES_TUPLES_OK, &rc,
+	                              "reading the hosts' heartbeats");
+	if (!res)
+		return rc;
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
+		struct jst_host_summary h;
+		jst__pg_text(res, i, 0, h.host, sizeof(h.host));
+		jst__pg_text(res, i, 1, h.agent, sizeof(h.agent));
+		h.last_ns = (uint64_t)jst__pg_i64(res, i, 2);
+		h.interval_s = jst__pg_f64(res, i, 3);
+		n++;
+		if (fn(&h, ud))
+			break;
+	}
+	jst__pq.PQclear(res);
+	return n;
+}
+
 int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *), void *ud)
 {
 	int rc, n = 0;

@@ -98,6 +98,9 @@ static const char *const prepared[][2] = {
 	 " VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(dim,win,key) DO UPDATE SET"
 	 " samples=ev_totals.samples+excluded.samples, energy_j=ev_totals.energy_j+excluded.energy_j,"
 	 " co2e_g=ev_totals.co2e_g+excluded.co2e_g, water_l=ev_totals.water_l+excluded.water_l"},
+	{"jst_put_host", "INSERT INTO ev_hosts(host,agent,last_ns,interval_s) VALUES($1,$2,$3,$4)"
+	 " ON CONFLICT(host) DO UPDATE SET agent=excluded.agent, last_ns=excluded.last_ns,"
+	 " interval_s=excluded.interval_s WHERE excluded.last_ns>=ev_hosts.last_ns"},
 };
 
 /* Once per session: the statements above and the staging table of COPY. */
@@ -295,11 +298,28 @@ static int write_totals(struct jst_store *s, const struct jst_agg *a)
 	return r;
 }
 
+/* The newest heartbeat per host wins, whichever batch it came in. */
+static int write_hosts(struct jst_store *s, const struct jst_agg *a)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < a->nhosts; i++) {
+		const struct jst_agg_host *h = &a->hosts[i];
+		struct params p = {.n = 0};
+		p_text(&p, h->host);
+		p_text(&p, h->agent);
+		p_i64(&p, (int64_t)h->last_ns);
+		p_f64(&p, h->interval_s);
+		jst__pq.PQclear(run_prepared(s, "jst_put_host", &p, PGRES_COMMAND_OK, &r,
+		                             "writing a host's heartbeat"));
+	}
+	return r;
+}
+
 static int write_agg(struct jst_store *s, struct jst_agg *a)
 {
 	int r;
 	if ((r = write_runs(s, a)) < 0 || (r = write_zones(s, a)) < 0 || (r = write_windows(s, a)) < 0 ||
-	    (r = write_totals(s, a)) < 0)
+	    (r = write_totals(s, a)) < 0 || (r = write_hosts(s, a)) < 0)
 		return r;
 	jst__agg_reset(a);
 	return 0;
@@ -554,7 +574,7 @@ static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events
 static int reaggregate(struct jst_store *s, uint64_t *events)
 {
 	int r = jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
-	                     " DELETE FROM ev_totals", "deleting the aggregates");
+	                     " DELETE FROM ev_totals; DELETE FROM ev_hosts", "deleting the aggregates");
 	struct jst_agg agg;
 	jst__agg_init(&agg);
 	if (r == 0)
@@ -616,6 +636,7 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.runs = jst__pg_runs,
 	.run = jst__pg_run,
 	.zones = jst__pg_zones,
+	.hosts = jst__pg_hosts,
 	.windows = jst__pg_windows,
 	.aggregates = jst__pg_aggregates,
 	.token_add = jst__pg_token_add,

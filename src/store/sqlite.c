@@ -162,6 +162,9 @@ static const char *const migrations[] = {
 	/* 8: ingest reads the next batch number from the log's last row and the rebuild replays in
 	 * seq order (sqlite_stream.c), so the batch index was only a cost to every insert */
 	"DROP INDEX IF EXISTS ev_log_batch;",
+	/* 9: each host's newest heartbeat, for the silent-host flag (sqlite_stream.c); a store
+	 * migrated with heartbeats already in its log fills it with `serve --rebuild` */
+	JST_SQLITE_HOSTS_SCHEMA,
 };
 
 static int fail(struct sqlite_store *s, const char *what)

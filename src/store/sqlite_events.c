@@ -1,8 +1,10 @@
 /* A run's raw events from the event log in SQLite (the `events` call of stream.h): the stored
  * bodies of one type, in log order after a sequence number, for the dashboard's power curves,
  * phases and training metrics at full resolution. The aggregates stay the API's source of
- * totals; this only hands back what was ingested, unchanged. */
+ * totals; this only hands back what was ingested, unchanged. Also each host's newest
+ * heartbeat (`hosts`), kept by the ingest in ev_hosts. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store/sqlite_stream.h"
@@ -34,4 +36,30 @@ int jst__sq_events(struct jst_store *s, const char *run, const char *type, int64
 		r = jst__sqlite_stream_fail(s, "reading a run's events");
 	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
+}
+
+int jst__sq_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(jst__sqlite_db(s), "SELECT host,agent,last_ns,interval_s FROM ev_hosts"
+			       " ORDER BY host", -1, &st, NULL) != SQLITE_OK)
+		return jst__sqlite_stream_fail(s, "reading the hosts' heartbeats");
+	int rc, r = 0, n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct jst_host_summary h;
+		memset(&h, 0, sizeof(h));
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		snprintf(h.host, sizeof(h.host), "%s", t ? t : "");
+		t = (const char *)sqlite3_column_text(st, 1);
+		snprintf(h.agent, sizeof(h.agent), "%s", t ? t : "");
+		h.last_ns = (uint64_t)sqlite3_column_int64(st, 2);
+		h.interval_s = sqlite3_column_double(st, 3);
+		n++;
+		if ((r = fn(&h, ud)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = jst__sqlite_stream_fail(s, "reading the hosts' heartbeats");
+	sqlite3_finalize(st);
+	return r < 0 ? r : n;
 }

@@ -268,11 +268,34 @@ static int write_totals(struct ingest_ctx *c)
 	return r;
 }
 
+/* The newest heartbeat wins, whichever batch it came in. */
+static int write_hosts(struct ingest_ctx *c)
+{
+	if (!c->agg.nhosts)
+		return 0;
+	sqlite3_stmt *st;
+	int r = prepare(c, "INSERT INTO ev_hosts(host,agent,last_ns,interval_s) VALUES(?,?,?,?)"
+	                   " ON CONFLICT(host) DO UPDATE SET agent=excluded.agent, last_ns=excluded.last_ns,"
+	                   " interval_s=excluded.interval_s WHERE excluded.last_ns>=ev_hosts.last_ns", &st);
+	for (size_t i = 0; r == 0 && i < c->agg.nhosts; i++) {
+		const struct jst_agg_host *h = &c->agg.hosts[i];
+		sqlite3_bind_text(st, 1, h->host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, h->agent, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last_ns);
+		sqlite3_bind_double(st, 4, h->interval_s);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = jst__sqlite_stream_fail(c->s, "writing a host's heartbeat");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int write_agg(struct ingest_ctx *c)
 {
 	int r;
 	if ((r = write_runs(c)) < 0 || (r = write_zones(c)) < 0 || (r = write_windows(c)) < 0 ||
-	    (r = write_totals(c)) < 0)
+	    (r = write_totals(c)) < 0 || (r = write_hosts(c)) < 0)
 		return r;
 	jst__agg_reset(&c->agg);
 	return 0;
@@ -414,7 +437,8 @@ static int replay_log(struct ingest_ctx *c, uint64_t *events)
 /* Inside a transaction: every aggregate deleted and replayed from the log. */
 static int rebuild_in_tx(struct jst_store *s, uint64_t *events)
 {
-	int r = exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows; DELETE FROM ev_totals;");
+	int r = exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
+	                " DELETE FROM ev_totals; DELETE FROM ev_hosts;");
 	struct ingest_ctx c;
 	int r2 = ctx_open(&c, s);
 	if (r == 0)
@@ -500,6 +524,7 @@ const struct jst_stream_ops jst__stream_sqlite = {
 	.tokens = jst__sq_tokens,
 	.token_revoke = jst__sq_token_revoke,
 	.events = jst__sq_events,
+	.hosts = jst__sq_hosts,
 	.audit_add = jst__sq_audit_add,
 	.audit_list = jst__sq_audit_list,
 	.run_delete = sq_run_delete,

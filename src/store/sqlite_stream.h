@@ -35,6 +35,11 @@
 	" role TEXT NOT NULL, user TEXT, all_users INTEGER, label TEXT, created_ns INTEGER,"             \
 	" revoked_ns INTEGER);"
 
+/* each host's newest heartbeat (migration 9 of sqlite.c) */
+#define JST_SQLITE_HOSTS_SCHEMA                                                                    \
+	"CREATE TABLE ev_hosts(host TEXT PRIMARY KEY NOT NULL, agent TEXT, last_ns INTEGER NOT NULL,"   \
+	" interval_s REAL) WITHOUT ROWID;"
+
 /* serve --source (migration 7 of sqlite.c, sqlite_source.c): the next offset of each partition
  * of a log source, and the messages it refused, written in the transaction of their batch. */
 #define JST_SQLITE_SOURCE_SCHEMA                                                                   \
@@ -70,6 +75,7 @@ int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 int jst__sq_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 int jst__sq_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 int jst__sq_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
+int jst__sq_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
 int jst__sq_events(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
                    int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud);
 

@@ -87,6 +87,16 @@ int jst_store_sources(struct jst_store *s, size_t limit, int (*on_offset)(const 
 	return ops(s)->sources(s, limit, on_offset, on_refusal, ud, refused);
 }
 
+int jst_store_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud)
+{
+	if (ops(s) && !ops(s)->hosts) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store does not keep heartbeats",
+		         s->ops->scheme);
+		return -ENOTSUP;
+	}
+	FORWARD(hosts(s, fn, ud));
+}
+
 int jst_store_run_events(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
                          int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud)
 {

@@ -37,6 +37,8 @@ struct jst_stream_ops {
 	int (*audit_add)(struct jst_store *s, struct jst_audit_entry *e);
 	int (*audit_list)(struct jst_store *s, const struct jst_audit_query *q, bool ascending, int64_t after_id,
 	                  int (*fn)(const struct jst_audit_entry *, void *), void *ud);
+	/* optional (NULL: -ENOTSUP): each host's newest heartbeat (the silent-host flag) */
+	int (*hosts)(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
 	/* tombstones a run and rebuilds the aggregates without it (the raw events stay); -ENOENT
 	 * when the run is unknown or already deleted; *events: events replayed */
 	int (*run_delete)(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events);

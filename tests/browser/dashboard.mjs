@@ -89,7 +89,7 @@ async function runPage(page) {
   ok('run page: power chart plots 2 zones x 60 samples');
   assert.equal(await points(page, '[data-chart="metric-loss"]'), 12);
   ok('run page: loss against cumulative energy, 12 points');
-  assert.deepEqual(await page.$$eval('#phases tbody tr td:first-child', (t) => t.map((x) => x.textContent).sort()), ['data', 'forward']);
+  assert.deepEqual(await page.$$eval('#phases tbody tr td:first-child', (t) => t.map((x) => x.textContent).sort()), ['(none)', 'data', 'forward']);
   ok('run page: phases breakdown');
   assert.match(await page.$eval('#totals', (t) => t.textContent), /Wh \(\d+ kJ\).*g CO2e.*mL/s);
   await page.screenshot({ path: `${OUT}/run.png`, fullPage: true });

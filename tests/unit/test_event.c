@@ -1,7 +1,8 @@
 /* Event schema v1: every type parses, every field is checked (types, ranges, lengths), NaN,
  * infinities, negative energy, invalid UTF-8 and unknown versions are rejected with a reason,
  * ts_ns keeps all 64 bits, a batch is all or nothing with the bad line's number, and what the
- * encoders write parses back to the same values; the flat fast path and cJSON agree on lines
+ * encoders write parses back to the same values (phase and metric events of training marks,
+ * heartbeats with their period included); the flat fast path and cJSON agree on lines
  * at the edge of what the fast path takes. */
 #include <errno.h>
 #include <stdint.h>
@@ -167,6 +168,61 @@ static void test_encode_roundtrip(void)
 	free(run);
 }
 
+/* The events of `run --sink` for training marks, and a heartbeat's announced period. */
+static void test_encode_marks(void)
+{
+	struct jst_run *run = calloc(1, sizeof(*run));
+	strcpy(run->id, "01JD5ZABCDEFGHJKMNPQRSTVWX");
+	strcpy(run->meta.host, "n1");
+	char line[4096], err[256] = "";
+	struct jst_event ev;
+	int n = jst_event_encode_phase(run, "train/forward", true, 1732170000123456789ull, 4, line, sizeof(line));
+	CHECK(n > 0);
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_INT(ev.type, JST_EV_PHASE);
+	CHECK_STR(ev.id, "01JD5ZABCDEFGHJKMNPQRSTVWX-p-4");
+	CHECK_STR(ev.run, "01JD5ZABCDEFGHJKMNPQRSTVWX");
+	CHECK_STR(ev.name, "train/forward");
+	CHECK(ev.begin);
+	CHECK(ev.ts_ns == 1732170000123456789ull);
+	n = jst_event_encode_phase(run, "eval", false, 5, 5, line, sizeof(line));
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK(!ev.begin);
+
+	struct jst_mark mk;
+	CHECK_INT(jst_mark_parse("metric - loss=0.25 acc=nan lr=1e-3", 34, &mk, NULL), 0);
+	n = jst_event_encode_metric(run, &mk, 12, 3, 7, 0, line, sizeof(line));
+	CHECK(n > 0);
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_STR(ev.id, "01JD5ZABCDEFGHJKMNPQRSTVWX-m-0");
+	CHECK_INT(ev.step, 12);
+	CHECK_INT(ev.epoch, 3);
+	CHECK_INT(ev.nvalues, 2); /* NaN left out: JSON cannot carry it */
+	CHECK_HAS(line, "\"values\":{\"loss\":0.25,\"lr\":0.001}");
+	n = jst_event_encode_metric(run, &mk, -1, -1, 7, 1, line, sizeof(line));
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_INT(ev.step, -1);
+	CHECK_INT(ev.epoch, -1);
+	CHECK_INT(jst_mark_parse("metric - acc=inf", 16, &mk, NULL), 0);
+	CHECK_INT(jst_event_encode_metric(run, &mk, -1, -1, 7, 2, line, sizeof(line)), -EINVAL);
+	CHECK_INT(jst_event_encode_phase(run, "train", true, 1, 0, line, 40), -ENOSPC);
+
+	n = jst_event_encode_heartbeat("AG1", 3, "n1", 12.5, 60, line, sizeof(line));
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_INT(ev.type, JST_EV_HEARTBEAT);
+	CHECK_NEAR(ev.interval_s, 60, 0);
+	char again[4096];
+	n = jst_event_encode(&ev, again, sizeof(again));
+	CHECK_INT(jst_event_parse(again, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_NEAR(ev.interval_s, 60, 0);
+	n = jst_event_encode_heartbeat("AG1", 4, "n1", 12.5, 0, line, sizeof(line));
+	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);
+	CHECK_NEAR(ev.interval_s, 0, 0);
+	expect_bad("{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":3,\"host\":\"h\",\"interval_s\":-1}",
+	           "interval_s");
+	free(run);
+}
+
 /* Lines at the edge of the flat scanner (src/event/flat.c): the answer, error text included,
  * must be cJSON's whichever path reads them. */
 static void test_flat_agrees(void)
@@ -250,6 +306,7 @@ int main(void)
 	test_rejects();
 	test_batch();
 	test_encode_roundtrip();
+	test_encode_marks();
 	test_flat_agrees();
 	return check_done();
 }

@@ -1,12 +1,15 @@
 /* The streaming pipeline's pure parts: the power sketch's quantiles (within 1 %), workload keys
  * from /proc/PID/cgroup (cgroup v1 and v2, Docker, containerd, Kubernetes pods) and environ,
  * and the aggregation of a batch (counted zones only in totals, shares, gaps, CO2e from the
- * run's zone and PUE) through an in-memory loader. */
+ * run's zone and PUE, phases, hosts' heartbeats) through an in-memory loader; metric values
+ * per window. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg/agg.h"
+#include "agg/metricwin.h"
 #include "attrib/workload.h"
 #include "check.h"
 #include "joulestream/carbon.h"
@@ -132,10 +135,128 @@ static void test_agg(void)
 	jst__agg_release(&a);
 }
 
+static void phase_ev(struct jst_event *ev, const char *name, bool begin)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = JST_EV_PHASE;
+	strcpy(ev->run, "R");
+	strcpy(ev->host, "h");
+	strcpy(ev->name, name);
+	ev->begin = begin;
+}
+
+static double phase_total(const struct jst_agg *a, const char *key)
+{
+	double e = -1;
+	for (size_t i = 0; i < a->ntotals; i++)
+		if (a->totals[i].dim == JST_DIM_PHASE && strcmp(a->totals[i].key, key) == 0)
+			e = (e < 0 ? 0 : e) + a->totals[i].energy_j;
+	return e;
+}
+
+/* Samples go to the innermost open phase, "(none)" outside any, so the phases add up to the
+ * run; an end returns to the parent path. */
+static void test_agg_phases(void)
+{
+	struct jst_agg a;
+	jst__agg_init(&a);
+	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win};
+	struct jst_event ev;
+	uint64_t t = 60000000000ull * 10;
+	sample(&ev, "package-0", JST_KIND_PACKAGE, t + 1000000000u, 10, 1);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	phase_ev(&ev, "train", true);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	sample(&ev, "package-0", JST_KIND_PACKAGE, t + 2000000000u, 20, 1);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	phase_ev(&ev, "train/forward", true);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	sample(&ev, "package-0", JST_KIND_PACKAGE, t + 3000000000u, 40, 1);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	phase_ev(&ev, "train/forward", false);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	sample(&ev, "package-0", JST_KIND_PACKAGE, t + 4000000000u, 80, 1);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	CHECK_NEAR(phase_total(&a, "R/(none)"), 10, 0);
+	CHECK_NEAR(phase_total(&a, "R/train"), 100, 0);
+	CHECK_NEAR(phase_total(&a, "R/train/forward"), 40, 0);
+	CHECK_NEAR(a.runs[0].energy_j, 150, 0);
+	jst__agg_release(&a);
+}
+
+static void heartbeat_ev(struct jst_event *ev, const char *id, const char *run, const char *host, uint64_t ts,
+                         double interval)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = JST_EV_HEARTBEAT;
+	strcpy(ev->id, id);
+	strcpy(ev->run, run);
+	strcpy(ev->host, host);
+	ev->ts_ns = ts;
+	ev->interval_s = interval;
+}
+
+/* The newest heartbeat of each host is kept, whatever the order; no run row is made. */
+static void test_agg_heartbeats(void)
+{
+	struct jst_agg a;
+	jst__agg_init(&a);
+	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win};
+	struct jst_event ev;
+	heartbeat_ev(&ev, "AG-x-h-7", "", "n1", 200, 60);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	heartbeat_ev(&ev, "AG-x-h-6", "", "n1", 100, 30); /* older, later: ignored */
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	heartbeat_ev(&ev, "RUNID-h-0", "RUNID", "n2", 50, 0);
+	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);
+	CHECK_INT(a.nruns, 0);
+	CHECK_INT(a.nhosts, 2);
+	CHECK_STR(a.hosts[0].host, "n1");
+	CHECK_STR(a.hosts[0].agent, "AG-x");
+	CHECK(a.hosts[0].last_ns == 200);
+	CHECK_NEAR(a.hosts[0].interval_s, 60, 0);
+	CHECK_STR(a.hosts[1].agent, "RUNID");
+	CHECK_NEAR(a.hosts[1].interval_s, 0, 0);
+	jst__agg_reset(&a);
+	CHECK_INT(a.nhosts, 0);
+	jst__agg_release(&a);
+}
+
+/* Metric values per window: count, average, min, max and the newest value. */
+static void test_metric_windows(void)
+{
+	struct jst_metric_wins m = {0};
+	const char *ev[] = {
+		"{\"v\":1,\"id\":\"R-m-1\",\"type\":\"metric\",\"ts_ns\":120000000002,\"run\":\"R\",\"host\":\"h\",\"values\":{\"loss\":0.5}}",
+		"{\"v\":1,\"id\":\"R-m-0\",\"type\":\"metric\",\"ts_ns\":120000000001,\"run\":\"R\",\"host\":\"h\",\"values\":{\"loss\":1.5,\"acc\":0.25}}",
+		"{\"v\":1,\"id\":\"R-m-2\",\"type\":\"metric\",\"ts_ns\":180000000000,\"run\":\"R\",\"host\":\"h\",\"values\":{\"loss\":0.25}}",
+	};
+	for (size_t i = 0; i < 3; i++)
+		CHECK_INT(jst__metric_wins_add(&m, ev[i], strlen(ev[i])), 0);
+	const char phase[] = "{\"v\":1,\"id\":\"R-p-0\",\"type\":\"phase\",\"ts_ns\":1,\"run\":\"R\",\"host\":\"h\"}";
+	CHECK_INT(jst__metric_wins_add(&m, phase, strlen(phase)), -EINVAL);
+	jst__metric_wins_sort(&m);
+	CHECK_INT(m.n, 3);
+	CHECK_STR(m.cell[0].name, "acc");
+	CHECK_STR(m.cell[1].name, "loss");
+	CHECK(m.cell[1].win == 120000000000ull);
+	CHECK_INT(m.cell[1].count, 2);
+	CHECK_NEAR(m.cell[1].sum / 2, 1.0, 0);
+	CHECK_NEAR(m.cell[1].last, 0.5, 0); /* the newest by ts_ns, not the last read */
+	CHECK_NEAR(m.cell[1].min, 0.5, 0);
+	CHECK_NEAR(m.cell[1].max, 1.5, 0);
+	CHECK(m.cell[2].win == 180000000000ull);
+	CHECK(!m.truncated);
+	jst__metric_wins_release(&m);
+}
+
 int main(void)
 {
 	test_sketch();
 	test_cgroup();
 	test_agg();
+	test_agg_phases();
+	test_agg_heartbeats();
+	test_metric_windows();
 	return check_done();
 }

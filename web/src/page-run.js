@@ -35,8 +35,9 @@ async function phasesSection(d) {
     const a = await get('aggregates', { by: 'phase' });
     energy = new Map(a.groups.filter((g) => g.key.startsWith(`${d.id}/`)).map((g) => [g.key.slice(d.id.length + 1), g.energy_j]));
   } catch { /* readers get no phase figures */ }
+  // "(none)" is the energy outside any phase: shown with the phases, not alone
   const names = [...new Set([...d.phases.keys(), ...energy.keys()])];
-  if (!names.length) return h('p', { class: 'muted' }, 'The run marked no phases.');
+  if (!names.some((n) => n !== '(none)')) return h('p', { class: 'muted' }, 'The run marked no phases.');
   const max = Math.max(...names.map((n) => energy.get(n) || d.phases.get(n)?.time_s || 0), 1e-12);
   const rows = names.map((n) => {
     const v = energy.get(n) ?? d.phases.get(n)?.time_s ?? 0;
