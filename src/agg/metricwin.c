@@ -36,26 +36,38 @@ static struct jst_metric_cell *cell(struct jst_metric_wins *m, uint64_t win, con
 	return c;
 }
 
-/* ts_ns is read from the text: a double keeps only 53 bits of epoch nanoseconds. */
+static const char *skip_blanks(const char *k, const char *end)
+{
+	while (k < end && (*k == ' ' || *k == '\t' || *k == '\n' || *k == '\r'))
+		k++;
+	return k;
+}
+
+/* ts_ns is read from the text: a double keeps only 53 bits of epoch nanoseconds. JSON allows
+ * blanks around the colon, and ingest keeps a body as it came, so they are skipped; a "ts_ns"
+ * not followed by a colon and digits (a string value) is passed over. */
 static int ts_of(const char *p, size_t n, uint64_t *ts)
 {
-	static const char key[] = "\"ts_ns\":";
-	const char *k = NULL;
-	for (size_t i = 0; i + 8 <= n && !k; i++)
-		if (memcmp(p + i, key, 8) == 0)
-			k = p + i + 8;
-	if (!k)
-		return -EINVAL;
-	uint64_t v = 0;
-	int digits = 0;
-	while (k < p + n && *k >= '0' && *k <= '9' && digits < 20) {
-		v = v * 10 + (uint64_t)(*k++ - '0');
-		digits++;
+	const char *end = p + n;
+	for (size_t i = 0; i + 7 <= n; i++) {
+		if (memcmp(p + i, "\"ts_ns\"", 7) != 0)
+			continue;
+		const char *k = skip_blanks(p + i + 7, end);
+		if (k == end || *k++ != ':')
+			continue;
+		k = skip_blanks(k, end);
+		uint64_t v = 0;
+		int digits = 0;
+		while (k < end && *k >= '0' && *k <= '9' && digits < 20) {
+			v = v * 10 + (uint64_t)(*k++ - '0');
+			digits++;
+		}
+		if (digits) {
+			*ts = v;
+			return 0;
+		}
 	}
-	if (!digits)
-		return -EINVAL;
-	*ts = v;
-	return 0;
+	return -EINVAL;
 }
 
 int jst__metric_wins_add(struct jst_metric_wins *m, const char *p, size_t n)

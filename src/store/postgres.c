@@ -19,6 +19,8 @@ static const char schema[] =
 	" batch BIGINT NOT NULL, type TEXT NOT NULL, run TEXT, ts_ns BIGINT, body TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS ev_log_batch ON ev_log(batch);"
 	"CREATE INDEX IF NOT EXISTS ev_log_run ON ev_log(run, ts_ns);"
+	/* a run's raw events in log order after a cursor (jst__pg_events) */
+	"CREATE INDEX IF NOT EXISTS ev_log_run_seq ON ev_log(run, seq);"
 	"CREATE TABLE IF NOT EXISTS ev_runs(run TEXT PRIMARY KEY NOT NULL, host TEXT, \"user\" TEXT, model TEXT,"
 	" project TEXT, zone TEXT, phase TEXT, ci_g_per_kwh DOUBLE PRECISION, pue DOUBLE PRECISION,"
 	" wue DOUBLE PRECISION, ewif DOUBLE PRECISION, interval_s DOUBLE PRECISION, has_start INTEGER,"

@@ -44,6 +44,9 @@ int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
                  int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
 int jst__pg_run(struct jst_store *s, const char *id, struct jst_run_summary *r);
 int jst__pg_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
+int jst__pg_events(struct jst_store *s, const char *run, const char *type, int64_t after,
+                   size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),
+                   void *ud);
 int jst__pg_zones(struct jst_store *s, const char *id, int (*fn)(const struct jst_zone_summary *, void *),
                   void *ud);
 int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),

@@ -1,7 +1,8 @@
 /* Reading the event log's views in PostgreSQL for the query API (postgres.h): runs with
- * filters, sorting and keyset pages (the cursor of store/cursor.h), a run's zones and
- * windows, totals by user, model, host, zone or phase (summed in window order, as SQLite's scan
- * of its primary key does, so both stores give the same figures), and the API tokens table. */
+ * filters, sorting and keyset pages (the cursor of store/cursor.h), a run's zones, windows and
+ * raw events, totals by user, model, host, zone or phase (summed in window order, as SQLite's
+ * scan of its primary key does, so both stores give the same figures), and the API tokens
+ * table. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -191,6 +192,36 @@ int jst__pg_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *
 	}
 	jst__pq.PQclear(res);
 	return n;
+}
+
+/* As SQLite's (sqlite_events.c): the stored bodies of the run's events, of one type or all, with
+ * a log sequence number above after, in log order, at most limit; deleted runs are the caller's
+ * to refuse (their events stay in the log). Walked with ev_log_run_seq. */
+int jst__pg_events(struct jst_store *s, const char *run, const char *type, int64_t after,
+                   size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),
+                   void *ud)
+{
+	char a[24], l[24];
+	snprintf(a, sizeof(a), "%lld", (long long)after);
+	snprintf(l, sizeof(l), "%lld", (long long)(limit > INT64_MAX ? INT64_MAX : limit));
+	const char *params[] = {run, a, l, type};
+	const char *sql = type ? "SELECT seq,body FROM ev_log WHERE run=$1 AND seq>$2::bigint AND type=$4"
+	                         " ORDER BY seq LIMIT $3::bigint" :
+	                         "SELECT seq,body FROM ev_log WHERE run=$1 AND seq>$2::bigint ORDER BY seq"
+	                         " LIMIT $3::bigint";
+	int rc;
+	PGresult *res = jst__pg_query(s, sql, type ? 4 : 3, params, PGRES_TUPLES_OK, &rc,
+	                              "reading a run's events");
+	if (!res)
+		return rc;
+	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
+		const char *body = jst__pq.PQgetvalue(res, i, 1);
+		rc = fn(jst__pg_i64(res, i, 0), body, (size_t)jst__pq.PQgetlength(res, i, 1), ud);
+		if (rc != 0)
+			break;
+	}
+	jst__pq.PQclear(res);
+	return rc < 0 ? rc : 0;
 }
 
 int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *), void *ud)

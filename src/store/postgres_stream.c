@@ -637,6 +637,7 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.run = jst__pg_run,
 	.zones = jst__pg_zones,
 	.hosts = jst__pg_hosts,
+	.events = jst__pg_events,
 	.windows = jst__pg_windows,
 	.aggregates = jst__pg_aggregates,
 	.token_add = jst__pg_token_add,

@@ -1,6 +1,7 @@
 # `joulestream serve --db postgresql://…` against a real PostgreSQL server started here
 # (pg_lib.sh): the same NDJSON batches give the same runs, timelines and totals as the SQLite
-# store; a run streamed live with `run --sink` is stored with the run's own totals; a re-POST
+# store (a run's raw events and the training metrics of its timeline included, from the log); a
+# run streamed live with `run --sink` is stored with the run's own totals; a re-POST
 # and an id repeated inside a batch count once; a rejected batch leaves no row in the log;
 # `replay` on PostgreSQL rebuilds exactly the live aggregates.
 . "$(dirname "$0")/lib.sh"
@@ -10,7 +11,8 @@ trap '[ -n "$SP" ] && kill "$SP" 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
 J=$JST_BIN
 start_pg
 
-# deterministic events: two runs, three zones, samples over three 1-minute windows, phases
+# deterministic events: two runs, three zones, samples over three 1-minute windows, phases, and
+# R0's training metrics in two 1-minute windows (from base - 20 s, base + 40 s)
 python3 - "$T" <<'PY'
 import json, sys
 t = sys.argv[1]
@@ -28,6 +30,11 @@ for r, (user, model, zone) in enumerate([("ann", "llama", "FR"), ("bob", "mlp", 
             ev.append(dict(v=1, id=f"{run}-{i}-{z}", type="sample", ts_ns=base + (i + 1) * 1000000000, run=run,
                            host=f"h{r}", zone=name, zone_index=z, kind=kind, source=src, dt_s=1, energy_j=e,
                            share=0.5 + r * 0.25))
+    if r == 0:
+        for k, (s, vals) in enumerate([(10, {"loss": 1.0}), (20, {"loss": 0.5}),
+                                       (90, {"loss": 0.25, "accuracy": 0.9})]):
+            ev.append(dict(v=1, id=f"{run}-m-{k}", type="metric", ts_ns=base + s * 1000000000 + 5, run=run,
+                           host=f"h{r}", step=k, values=vals))
     ev.append(dict(v=1, id=f"{run}-e", type="run_end", ts_ns=base + 171000000000, run=run, host=f"h{r}", exit=0,
                    signal=0, duration_s=171, samples=510, notes=[]))
 ev.sort(key=lambda e: (e["ts_ns"], e["id"]))
@@ -38,7 +45,9 @@ PY
 snap() {
 	for p in /api/v1/runs?sort=energy /api/v1/runs/R0 /api/v1/runs/R1 /api/v1/runs/R0/timeline \
 		/api/v1/runs/R1/timeline "/api/v1/aggregates?by=user" "/api/v1/aggregates?by=zone" \
-		"/api/v1/aggregates?by=model" "/api/v1/aggregates?by=host" "/api/v1/aggregates?by=phase"; do
+		"/api/v1/aggregates?by=model" "/api/v1/aggregates?by=host" "/api/v1/aggregates?by=phase" \
+		"/api/v1/runs/R0/events?type=metric" "/api/v1/runs/R0/events?limit=3" \
+		"/api/v1/runs/R0/events?after=3&limit=2" "/api/v1/runs/R1/events?type=phase"; do
 		http GET "$p" "$1"
 	done
 }
@@ -51,7 +60,7 @@ def norm(x):
         return {k: ("running" if v == "stalled" else norm(v)) for k, v in x.items() if k != "last_event"}
     return [norm(v) for v in x] if isinstance(x, list) else x
 a, b = ([norm(json.loads(l.split(" ", 1)[1])) for l in open(f) if l.strip()] for f in sys.argv[1:3])
-assert len(a) == 10 and len(b) == 10, (len(a), len(b))
+assert len(a) == 14 and len(b) == 14, (len(a), len(b))
 diff = [(x, y) for x, y in zip(a, b) if x != y]
 assert not diff, diff[:1]
 PY
@@ -78,7 +87,7 @@ expect_eq "tokens kept hashed in postgresql" "$(psql_val "SELECT count(*) FROM a
 start_serve "$PGURL" --batch-max 300
 expect_in "serve on postgresql" "listening on" "$T/serve.out"
 post_all "$AGENT"
-expect_eq "events in the postgresql log" "$(psql_val 'SELECT count(*) FROM ev_log')" 1026
+expect_eq "events in the postgresql log" "$(psql_val 'SELECT count(*) FROM ev_log')" 1029
 snap "$ADMIN" >"$T/pg.txt"
 if same_snaps "$T/sqlite.txt" "$T/pg.txt"; then ok; else ko "postgresql answers differ from sqlite's"; fi
 expect_py "the compared runs are the synthetic ones" "
@@ -86,6 +95,18 @@ import json
 r=json.loads([l for l in open('$T/pg.txt') if l.strip()][1].split(' ',1)[1])['run']
 assert r['samples']==510 and r['energy_j']>0 and r['status']=='finished', r"
 grep -q '"windows":\[{' "$T/pg.txt"; expect_eq "timeline has windows" $? 0
+expect_py "postgresql lists a run's raw events and their metrics" "
+import json
+a=[json.loads(l.split(' ',1)[1]) for l in open('$T/pg.txt') if l.strip()]
+m=a[3]['metrics']
+assert [(c['name'],c['count'],c['last']) for c in m]==[('loss',2,0.5),('accuracy',1,0.9),('loss',1,0.25)], m
+ev=a[10]
+assert [e['id'] for e in ev['events']]==['R0-m-0','R0-m-1','R0-m-2'] and not ev['more'], ev
+assert ev['events'][1]['values']=={'loss':0.5} and ev['last']>0, ev
+p1,p2=a[11],a[12]
+assert len(p1['events'])==3 and p1['more'] and len(p2['events'])==2, (p1, p2)
+assert all(e['run']=='R0' for e in p1['events']+p2['events']), (p1, p2)
+assert [e['type'] for e in a[13]['events']]==['phase'] and a[13]['events'][0]['run']=='R1', a[13]"
 
 # idempotent: a re-POST, and an id twice in one batch
 expect_eq "re-post" "$(http POST /api/v1/events "$AGENT" "$T/batch00.ndjson")" '200 {"accepted":0,"duplicates":250}'

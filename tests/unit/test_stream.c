@@ -250,6 +250,22 @@ static void test_metric_windows(void)
 	jst__metric_wins_release(&m);
 }
 
+/* A body as a pretty-printing client sent it (blanks around the colons), with "ts_ns" also as a
+ * string value before the key: the time is still found. */
+static void test_metric_windows_blanks(void)
+{
+	struct jst_metric_wins m = {0};
+	const char ev[] = "{\"v\": 1, \"id\": \"ts_ns\", \"type\": \"metric\", \"ts_ns\" :\n"
+			  " 180000000007, \"run\": \"R\", \"host\": \"h\", \"values\": {\"loss\": 2}}";
+	CHECK_INT(jst__metric_wins_add(&m, ev, strlen(ev)), 0);
+	CHECK_INT(m.n, 1);
+	CHECK(m.cell[0].win == 180000000000ull);
+	CHECK_NEAR(m.cell[0].last, 2, 0);
+	const char none[] = "{\"v\":1,\"type\":\"metric\",\"ts_ns\":\"x\",\"values\":{\"loss\":1}}";
+	CHECK_INT(jst__metric_wins_add(&m, none, strlen(none)), -EINVAL);
+	jst__metric_wins_release(&m);
+}
+
 int main(void)
 {
 	test_sketch();
@@ -258,5 +274,6 @@ int main(void)
 	test_agg_phases();
 	test_agg_heartbeats();
 	test_metric_windows();
+	test_metric_windows_blanks();
 	return check_done();
 }
