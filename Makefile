@@ -44,7 +44,7 @@ test: build
 
 demo: build
 	./$(BUILD)/joulestream run --zone DE -- python3 examples/train_mlp.py
-	./$(BUILD)/joulestream runs
+	./$(BUILD)/joulestream runs --limit 5
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
