@@ -8,6 +8,8 @@
 
 #include "joulestream/common.h"
 
+struct jst_config;
+
 struct jst_server_opts {
 	const char *listen;      /* "127.0.0.1:8080"; port 0: a free port */
 	const char *db;          /* the store (a SQLite path) */
@@ -24,6 +26,9 @@ struct jst_server_opts {
 	unsigned source_session_ms; /* group session timeout: a dead member's partitions move after it (0: 10000) */
 	const char *tls_cert;    /* HTTPS: PEM certificate file; with tls_key (NULL: plain HTTP) */
 	const char *tls_key;     /* its PEM private key file */
+	/* the configuration file whose [site …] sections GET /api/v1/zones lists (NULL: none); read
+	 * by the server while it runs, so it must outlive jst_server_stop */
+	const struct jst_config *config;
 };
 
 struct jst_server;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "joulestream/audit.h"
 #include "joulestream/ingest.h"
@@ -17,7 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: joulestream serve [--listen ADDR:PORT] [--db PATH|postgresql://…] [--threads N]\n"
 	           "                         [--body-max BYTES] [--batch-max N] [--tls-cert FILE --tls-key FILE]\n"
-	           "                         [--source kafka://BROKERS/TOPIC [--group NAME]]\n"
+	           "                         [--source kafka://BROKERS/TOPIC [--group NAME]] [--config FILE]\n"
 	           "Ingests events (POST /api/v1/events, NDJSON, Authorization: Bearer TOKEN) and answers\n"
 	           "the query API (docs/api.md) until INT or TERM.\n\n"
 	           "  --listen ADDR:PORT   IPv4 address and port (default 127.0.0.1:8080; port 0: a free port)\n"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
 	           "                       several serve share its partitions; offsets are kept in the store,\n"
 	           "                       in the same transaction as the events (exactly once; docs/api.md)\n"
 	           "  --group NAME         the consumer group (default joulestream-serve)\n"
+	           "  --config FILE        the configuration whose [site NAME] sections the dashboard's Zones\n"
+	           "                       page lists (default $JOULESTREAM_CONFIG, else\n"
+	           "                       ~/.config/joulestream/config; read once at start)\n"
 	           "  --source-batch N     messages per store transaction (default 1000)\n"
 	           "  --source-linger MS   longest wait to fill a batch (default 200)\n"
 	           "  --source-session-timeout MS\n"
@@ -58,8 +62,10 @@ int cli_serve(int argc, char **argv)
 		{"tls-key", required_argument, 0, 'k'}, {"source", required_argument, 0, 'S'},
 		{"group", required_argument, 0, 'G'}, {"source-batch", required_argument, 0, 'B'},
 		{"source-linger", required_argument, 0, 'L'}, {"source-session-timeout", required_argument, 0, 'T'},
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"config", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
+	static struct jst_config cfg; /* read by the server until it stops */
+	const char *config = NULL;
 	struct jst_server_opts o = {.listen = "127.0.0.1:8080"};
 	const char *db = NULL;
 	double v;
@@ -73,6 +79,7 @@ int cli_serve(int argc, char **argv)
 		case 'k': o.tls_key = optarg; break;
 		case 'S': o.source = optarg; break;
 		case 'G': o.group = optarg; break;
+		case 'C': config = optarg; break;
 		case 'B':
 			if (cli_parse_number(optarg, 1, 100000, &v) < 0)
 				goto bad;
@@ -111,6 +118,9 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "joulestream serve: --group needs --source kafka://HOST:PORT/TOPIC\n");
 		return 2;
 	}
+	if (cli_load_config(config, &cfg, "serve"))
+		return 2;
+	o.config = &cfg;
 	char path[1024];
 	struct jst_store *st = cli_open_store(db, true, path, sizeof(path));
 	if (!st)

@@ -1,7 +1,7 @@
 /* The two query calls the dashboard adds to the API (docs/api.md): a run's raw events of one
  * type, paged by log sequence number so that a live page asks only for what is new
  * (GET /api/v1/runs/{id}/events), and the bundled grid zones and cloud regions with their
- * intensity, water and PUE figures (GET /api/v1/zones). Same token rules as api.c: a reader
+ * intensity, water and PUE figures, and the configured sites (GET /api/v1/zones). Same token rules as api.c: a reader
  * sees only its own user's runs, and another user's run answers 404. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "joulestream/carbon.h"
 #include "joulestream/ingest.h"
 #include "server/params.h"
+#include "server/sites_json.h"
 #include "server/server.h"
 
 struct ev_out {
@@ -96,10 +97,10 @@ static void zone_json(struct jst_jbuf *b, const struct jst_grid_zone *z)
 	jst__jbuf_put(b, "}", 1);
 }
 
-/* GET /api/v1/zones: every bundled grid zone and cloud region (static data, any token). */
+/* GET /api/v1/zones: every bundled grid zone and cloud region (static data) and the sites of
+ * serve's configuration file; any token. */
 void jst__api_zones(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
 {
-	(void)s;
 	(void)req;
 	struct jst_jbuf *b = &resp->body;
 	jst__jbuf_str(b, "{\"zones\":[");
@@ -130,6 +131,8 @@ void jst__api_zones(struct jst_server *s, struct jst_httpd_req *req, struct jst_
 		jst__jbuf_jstr(b, c->source ? c->source : "");
 		jst__jbuf_put(b, "}", 1);
 	}
-	jst__jbuf_str(b, "]}\n");
+	jst__jbuf_str(b, "]");
+	jst__sites_json(b, s->o.config);
+	jst__jbuf_str(b, "}\n");
 	resp->status = 200;
 }

@@ -122,6 +122,11 @@ async function otherPages(page) {
   await visit(page, '#/zones?q=germany', '#zones');
   assert.deepEqual(await page.$$eval('#zones tbody tr td:first-child', (t) => t.map((x) => x.textContent)), ['DE']);
   ok('zones: search finds Germany');
+  await visit(page, '#/zones', '#sites');
+  const sites = await page.$$eval('#sites tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(sites.map((r) => [r[0], r[1], r[4]]), [['lab', 'DE', '1.25'], ['cloudy', 'DE (aws:eu-central-1)', '1.15']]);
+  assert.ok(sites.every((r) => /g\/kWh$/.test(r[2]) && /L\/kWh$/.test(r[6])), JSON.stringify(sites));
+  ok('zones: the two configured sites with their zone, intensity, PUE and grid water');
   await page.screenshot({ path: `${OUT}/zones.png`, fullPage: true });
 }
 
@@ -132,15 +137,27 @@ async function phone(browser) {
   await page.goto(`${BASE}/#/run/runA`);
   await page.waitForSelector('#power-chart[data-points]');
   await page.screenshot({ path: `${OUT}/run-phone.png`, fullPage: true });
-  const wide = await page.evaluate(() => {
+  let wide = await overflow(page);
+  assert.ok(wide.px <= 1, `the run page is ${wide.px}px wider than a phone: ${wide.over.join(', ')}`);
+  ok('phone width: no sideways scrolling of the run page');
+  await page.goto(`${BASE}/#/zones`);
+  await page.waitForSelector('#sites');
+  await page.screenshot({ path: `${OUT}/zones-phone.png`, fullPage: true });
+  wide = await overflow(page);
+  assert.ok(wide.px <= 1, `the zones page is ${wide.px}px wider than a phone: ${wide.over.join(', ')}`);
+  ok('phone width: no sideways scrolling of the zones page');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+}
+
+// How far the page is wider than the window, and the first elements past its right edge
+// (tables scroll inside their .scroll box, so they do not count).
+function overflow(page) {
+  return page.evaluate(() => {
     const over = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
       .filter((e) => !e.closest('.scroll')).map((e) => e.tagName + (e.id ? `#${e.id}` : '') + '.' + e.className);
     return { px: document.documentElement.scrollWidth - window.innerWidth, over: over.slice(0, 5) };
   });
-  assert.ok(wide.px <= 1, `the page is ${wide.px}px wider than a phone: ${wide.over.join(', ')}`);
-  ok('phone width: no sideways scrolling of the page');
-  assert.deepEqual(page.errors, []);
-  await page.close();
 }
 
 async function report(browser) {

@@ -24,7 +24,9 @@ fi
 DB=$T/serve.db
 AGENT=$("$J" token create --role agent --db "$DB" 2>/dev/null)
 ADMIN=$("$J" token create --role admin --db "$DB" 2>/dev/null)
-start_serve "$DB"
+# two configured sites for the Zones page: one with its own PUE, one taking its cloud region's
+printf '[site lab]\nzone = DE\npue = 1.25\nwue = 0.4\n[site cloudy]\ncloud = aws:eu-central-1\n' >"$T/sites.conf"
+start_serve "$DB" --config "$T/sites.conf"
 expect_eq "dashboard served without a token" "$(http GET / "" | head -c 18)" "200 <!doctype html"
 
 # a measured run, reported as one HTML file
