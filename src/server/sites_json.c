@@ -9,12 +9,20 @@
 #include "joulestream/sched.h"
 #include "server/sites_json.h"
 
-static void jnum_or_null(struct jst_jbuf *b, double v)
+/* ,"key":v for a figure that may be unknown (negative: no WUE or EWIF for it). */
+static void key_num_or_null(struct jst_jbuf *b, const char *key, double v)
 {
+	jst__jbuf_key(b, key);
 	if (v >= 0)
 		jst__jbuf_jnum(b, v);
 	else
 		jst__jbuf_str(b, "null");
+}
+
+static void key_str(struct jst_jbuf *b, const char *key, const char *v)
+{
+	jst__jbuf_key(b, key);
+	jst__jbuf_jstr(b, v);
 }
 
 /* One configured site with the figures `joulestream sites rank` uses (the zone's yearly
@@ -26,40 +34,29 @@ static void site_json(struct jst_jbuf *b, const struct jst_site_cfg *cfg, const 
 	char err[256] = "";
 	int r = jst_sched_site_init(&st, cfg, path, 0, err, sizeof(err));
 	const struct jst_grid_zone *z = r == 0 ? jst_grid_zone_find(st.zone) : NULL;
-	jst__jbuf_str(b, "{\"name\":");
-	jst__jbuf_jstr(b, cfg->name);
+	jst__jbuf_put(b, "{", 1);
+	key_str(b, "name", cfg->name);
 	if (!z) {
-		jst__jbuf_str(b, ",\"zone\":");
-		jst__jbuf_jstr(b, cfg->zone);
-		jst__jbuf_str(b, ",\"cloud\":");
-		jst__jbuf_jstr(b, cfg->cloud);
-		jst__jbuf_str(b, ",\"error\":");
-		jst__jbuf_jstr(b, err);
+		key_str(b, "zone", cfg->zone);
+		key_str(b, "cloud", cfg->cloud);
+		key_str(b, "error", err);
 		jst__jbuf_put(b, "}", 1);
 		return;
 	}
-	jst__jbuf_str(b, ",\"zone\":");
-	jst__jbuf_jstr(b, st.zone);
-	jst__jbuf_str(b, ",\"zone_name\":");
-	jst__jbuf_jstr(b, st.zone_name);
-	jst__jbuf_str(b, ",\"cloud\":");
-	jst__jbuf_jstr(b, st.cloud);
-	jst__jbuf_str(b, ",\"ci_g_per_kwh\":");
+	key_str(b, "zone", st.zone);
+	key_str(b, "zone_name", st.zone_name);
+	key_str(b, "cloud", st.cloud);
+	jst__jbuf_key(b, "ci_g_per_kwh");
 	jst__jbuf_jnum(b, st.ci);
-	jst__jbuf_str(b, ",\"year\":");
+	jst__jbuf_key(b, "year");
 	jst__jbuf_jnum(b, z->year);
-	jst__jbuf_str(b, ",\"ci_source\":");
-	jst__jbuf_jstr(b, st.ci_source);
-	jst__jbuf_str(b, ",\"pue\":");
+	key_str(b, "ci_source", st.ci_source);
+	jst__jbuf_key(b, "pue");
 	jst__jbuf_jnum(b, st.pue);
-	jst__jbuf_str(b, ",\"pue_source\":");
-	jst__jbuf_jstr(b, st.pue_source);
-	jst__jbuf_str(b, ",\"wue_l_per_kwh\":");
-	jnum_or_null(b, st.wue);
-	jst__jbuf_str(b, ",\"wue_source\":");
-	jst__jbuf_jstr(b, st.wue_source);
-	jst__jbuf_str(b, ",\"ewif_l_per_kwh\":");
-	jnum_or_null(b, st.ewif);
+	key_str(b, "pue_source", st.pue_source);
+	key_num_or_null(b, "wue_l_per_kwh", st.wue);
+	key_str(b, "wue_source", st.wue_source);
+	key_num_or_null(b, "ewif_l_per_kwh", st.ewif);
 	jst__jbuf_put(b, "}", 1);
 }
 
