@@ -4,6 +4,8 @@
  * (bounded) and are replayed, oldest first, once it answers; ids make replays idempotent.
  * `kafka://HOST:PORT[,…]/TOPIC` produces one message per event (key: its run id) and spools
  * what its delivery reports say was not delivered (librdkafka, loaded on first use).
+ * `sqlite:PATH` and `postgresql://…` ingest the events into a store's event log directly
+ * (`joulestream run` writes its own store this way), spooling while the database is away.
  * Backends are const vtables in src/sink/ (sink.h). */
 #ifndef JOULESTREAM_SINK_H
 #define JOULESTREAM_SINK_H
@@ -37,12 +39,19 @@ struct jst_sink_stats {
 	char last_error[256];
 };
 
-/* target: "file:PATH", "http://…", "https://…" or "kafka://…". err says what is wrong. */
+/* target: "file:PATH", "http://…", "https://…", "kafka://…", or a store: "sqlite:PATH" or
+ * "postgresql://…" (the events are ingested into its event log, as `serve` would; the store
+ * is opened by the sender, so an unreachable database spools instead of failing). err says
+ * what is wrong. */
 JST_API int jst_sink_open(struct jst_sink **out, const char *target, const struct jst_sink_opts *o,
                           char *err, size_t errlen);
 /* Queues one event line (no newline). Never blocks on I/O; 0, or -ENOBUFS when it was
  * dropped (counted). */
 JST_API int jst_sink_write(struct jst_sink *s, const char *line, size_t n);
+/* Asks a queued sink to deliver what it holds now rather than after its linger time (a no-op
+ * for the others, and for NULL), and waits at most wait_ms (0: not at all) until that is
+ * handled: delivered, refused, or spooled for later. */
+JST_API void jst_sink_flush(struct jst_sink *s, unsigned wait_ms);
 JST_API void jst_sink_stats(struct jst_sink *s, struct jst_sink_stats *st);
 /* Sends what is queued, for at most timeout_ms, keeps the rest in the spool, fills st (may be
  * NULL) and frees the sink. */

@@ -65,4 +65,4 @@ static void file_close(struct jst_sink *base, unsigned timeout_ms, struct jst_si
 	free(s);
 }
 
-const struct jst_sink_ops jst__sink_file = {"file:", file_open, file_write, file_stats, file_close};
+const struct jst_sink_ops jst__sink_file = {"file:", file_open, file_write, NULL, file_stats, file_close};

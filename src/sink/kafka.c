@@ -337,4 +337,4 @@ static int kafka_open(struct jst_sink **out, const char *target, const struct js
 	return 0;
 }
 
-const struct jst_sink_ops jst__sink_kafka = {"kafka://", kafka_open, kafka_write, kafka_stats, kafka_close};
+const struct jst_sink_ops jst__sink_kafka = {"kafka://", kafka_open, kafka_write, NULL, kafka_stats, kafka_close};

@@ -10,6 +10,8 @@ static const struct jst_sink_ops *const sinks[] = {
 	&jst__sink_http,
 	&jst__sink_https,
 	&jst__sink_kafka,
+	&jst__sink_sqlite,
+	&jst__sink_postgres,
 	NULL,
 };
 
@@ -24,7 +26,7 @@ int jst_sink_open(struct jst_sink **out, const char *target, const struct jst_si
 				(*out)->ops = sinks[i];
 			return r;
 		}
-	snprintf(err, errlen, "unknown sink '%s': use file:PATH, http://HOST:PORT or kafka://HOST:PORT/TOPIC",
+	snprintf(err, errlen, "unknown sink '%s': use file:PATH, http://HOST:PORT, kafka://HOST:PORT/TOPIC, sqlite:PATH or postgresql://…",
 	         target);
 	return -EINVAL;
 }
@@ -32,6 +34,12 @@ int jst_sink_open(struct jst_sink **out, const char *target, const struct jst_si
 int jst_sink_write(struct jst_sink *s, const char *line, size_t n)
 {
 	return s->ops->write(s, line, n);
+}
+
+void jst_sink_flush(struct jst_sink *s, unsigned wait_ms)
+{
+	if (s && s->ops->flush)
+		s->ops->flush(s, wait_ms);
 }
 
 void jst_sink_stats(struct jst_sink *s, struct jst_sink_stats *st)
