@@ -55,6 +55,7 @@ struct jst_event {
 	enum jst_zone_kind kind;
 	bool estimate;
 	double dt_s, energy_j, power_w, share; /* power_w: energy_j / dt_s when absent */
+	double idle_share;                     /* the idle part of energy_j (0 when absent) */
 	unsigned flags;                        /* enum jst_event_flag */
 	/* phase */
 	char name[256];

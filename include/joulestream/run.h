@@ -178,6 +178,7 @@ struct jst_sample {
 	double host_j;
 	double run_j;
 	double power_w;
+	double idle_j;   /* the idle part of host_j (CPU zones), charged to nobody */
 };
 
 /* Makes a new ULID from the wall clock and getrandom(); out has JST_RUN_ID_LEN + 1 bytes. */
@@ -193,6 +194,10 @@ JST_API int jst_run_set_site(struct jst_run *run, const char *zone, const char *
 
 /* "none", "option", "cloud", "site", "guessed", "series": the store's and reports' names. */
 JST_API const char *jst_zone_origin_name(enum jst_zone_origin o);
+
+/* Adds one valid sample to its zone's totals (energy, run and idle parts, peak power, count):
+ * the one accumulation the live monitor and the view rebuilt from the log share. */
+JST_API void jst_zone_total_add(struct jst_zone_total *zt, const struct jst_sample *s);
 
 /* Totals the zones into host_j / run_j / idle_j and computes the footprint. */
 JST_API void jst_run_finish_totals(struct jst_run *run);

@@ -204,6 +204,10 @@ static int open_outputs(struct run_state *st)
 	return 0;
 }
 
+/* The run's store. Its sink writes the run's events into the store's event log (a plain path
+ * is a SQLite file) and, while the database cannot be written, keeps them in a spool that the
+ * next run with the same store delivers; the store is also opened here for the record's
+ * results and trust rows and the report. */
 static void open_store(struct run_state *st)
 {
 	if (st->o.no_store)
@@ -219,8 +223,13 @@ static void open_store(struct run_state *st)
 			return;
 		}
 	}
+	char target[1040];
+	bool url = strncmp(st->store_path, "postgresql:", 11) == 0 || strncmp(st->store_path, "sqlite:", 7) == 0;
+	snprintf(target, sizeof(target), "%s%s", url ? "" : "sqlite:", st->store_path);
+	if (jst__run_sink_store(&st->sink, "joulestream run", target, st->o.spool) != 0)
+		jst_run_note(st->run, "not stored: cannot open a sink for the store %s", st->store_path);
 	if (jst_store_open(&st->store, st->store_path, err, sizeof(err)) < 0) {
-		jst_run_note(st->run, "not stored: %s", err);
+		jst_run_note(st->run, "store unavailable: %s", err);
 		st->store = NULL;
 		st->store_failed = true;
 	}
@@ -239,9 +248,8 @@ static void drain(struct run_state *st)
 {
 	size_t n;
 	const struct jst_sample *v = jst_monitor_pending(st->mon, &n);
-	if (st->store && !st->store_failed && n)
-		store_call(st, jst_store_add_samples(st->store, st->run->id, v, n), "writing samples");
-	jst__run_sink_samples(&st->sink, st->run, v, n);
+	jst__run_sink_samples(&st->sink, st->run, v, n); /* the store's event log and --sink */
+	jst__run_sink_flush(&st->sink, 0);
 	const struct jst_metric *mv = jst_monitor_pending_metrics(st->mon, &n);
 	if (st->store && !st->store_failed && n)
 		store_call(st, jst_store_add_metrics(st->store, st->run->id, mv, n, st->run->train->metric_names,
@@ -249,7 +257,7 @@ static void drain(struct run_state *st)
 	jst_monitor_drained(st->mon);
 }
 
-/* A mark the monitor accepted: streamed as a phase or metric event by --sink. */
+/* A mark the monitor accepted: streamed as a phase or metric event to the run's sinks. */
 static void sink_mark(const struct jst_mark *mk, uint64_t mono_ns, void *ud)
 {
 	struct run_state *st = ud;
@@ -515,14 +523,18 @@ int cli_run(int argc, char **argv)
 	jst_meta_collect_finish(&run->meta);
 	if (st.mon) {
 		drain(&st);
+		/* the samples are read back from the store's log by the live source's replay */
+		jst__run_sink_flush(&st.sink, 10000);
 		/* a live source is asked only now that the command has ended */
 		run_carbon_finish(&st.carbon, run, st.store && !st.store_failed ? st.store : NULL,
 		                  jst_monitor_timeline(st.mon));
-		jst__run_sink_finish(&st.sink, run, 2000);
+		jst__run_sink_finish(&st.sink, run, 10000);
 		outputs(&st);
 	}
 out:
-	jst_sink_close(st.sink.sink, 0, NULL); /* still open only when the command did not start */
+	/* still open only when the command did not start */
+	jst_sink_close(st.sink.sink, 0, NULL);
+	jst_sink_close(st.sink.store, 0, NULL);
 	run_carbon_release(&st.carbon);
 	marksock_close(&st.sock);
 	if (st.json)

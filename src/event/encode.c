@@ -9,6 +9,7 @@
 
 #include "core/util.h"
 #include "event/jbuf.h"
+#include "event/record.h"
 #include "joulestream/event.h"
 
 static int done(struct jst_jbuf *b)
@@ -121,6 +122,7 @@ int jst_event_encode_run_start(const struct jst_run *run, const char *model, int
 	}
 	jst__jbuf_key(&b, "meta");
 	meta_object(&b, run);
+	jst__rec_write(&b, run, jst__rec_start, jst__rec_nstart);
 	return done(&b);
 }
 
@@ -155,6 +157,11 @@ int jst_event_encode_sample(const struct jst_run *run, const struct jst_sample *
 	jst__jbuf_jnum(&b, s->power_w > 0 ? s->power_w : 0);
 	jst__jbuf_key(&b, "share");
 	jst__jbuf_jnum(&b, share);
+	if (s->idle_j > 0 && s->host_j > 0) {
+		double idle = s->idle_j / s->host_j;
+		jst__jbuf_key(&b, "idle_share");
+		jst__jbuf_jnum(&b, idle > 1 ? 1 : idle);
+	}
 	if (s->flags & (JST_READ_WRAP | JST_READ_BACKWARDS | JST_READ_FAILED | JST_READ_GONE)) {
 		const char *names[] = {"wrap", "backwards", "failed", "gone"};
 		unsigned bits[] = {JST_READ_WRAP, JST_READ_BACKWARDS, JST_READ_FAILED, JST_READ_GONE};
@@ -185,6 +192,8 @@ int jst_event_encode_run_end(const struct jst_run *run, char *out, size_t n)
 		jst__jbuf_jstr(&b, run->notes[i]);
 	}
 	jst__jbuf_put(&b, "]", 1);
+	jst__rec_write(&b, run, jst__rec_end, jst__rec_nend);
+	jst__rec_write_end_extra(&b, run);
 	return done(&b);
 }
 

@@ -292,7 +292,8 @@ static int parse_sample(const struct view *w, struct jst_event *ev, char *err, s
 	    (r = get_num(w, "dt_s", true, 1e-9, 86400, &ev->dt_s, NULL, err, el)) < 0 ||
 	    (r = get_num(w, "energy_j", true, 0, 1e12, &ev->energy_j, NULL, err, el)) < 0 ||
 	    (r = get_num(w, "power_w", false, 0, 1e9, &ev->power_w, &has_power, err, el)) < 0 ||
-	    (r = get_num(w, "share", true, 0, 1, &ev->share, NULL, err, el)) < 0)
+	    (r = get_num(w, "share", true, 0, 1, &ev->share, NULL, err, el)) < 0 ||
+	    (r = get_num(w, "idle_share", false, 0, 1, &ev->idle_share, NULL, err, el)) < 0)
 		return r;
 	if (!ev->zone[0])
 		return bad(err, el, "\"zone\" is empty");

@@ -243,19 +243,14 @@ void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double reaped_s)
 			zt->failed++;
 			continue;
 		}
-		double run_j = rd->energy_j * m->shares[i].run;
-		zt->samples++;
-		zt->host_j += rd->energy_j;
-		zt->run_j += run_j;
-		zt->idle_j += rd->energy_j * m->shares[i].idle;
-		if (rd->power_w > zt->peak_w)
-			zt->peak_w = rd->power_w;
-		m->tick_host[i] = rd->energy_j;
-		m->tick_run[i] = run_j;
-		struct jst_sample s = {t_s, dt, (uint32_t)i, rd->flags, rd->energy_j, run_j, rd->power_w};
+		struct jst_sample s = {t_s, dt, (uint32_t)i, rd->flags, rd->energy_j, rd->energy_j * m->shares[i].run,
+		                       rd->power_w, rd->energy_j * m->shares[i].idle};
+		jst_zone_total_add(zt, &s);
+		m->tick_host[i] = s.host_j;
+		m->tick_run[i] = s.run_j;
 		add_pending(m, &s);
 		if (m->carbon.series && (zt->zone.flags & JST_ZONE_COUNTED))
-			jst_carbon_acc_add(&m->carbon, run->start_ns, t_s, dt, run_j);
+			jst_carbon_acc_add(&m->carbon, run->start_ns, t_s, dt, s.run_j);
 	}
 	if (m->trainer)
 		jst__trainer_tick(m->trainer, run, now_ns, m->tick_run);

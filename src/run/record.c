@@ -246,3 +246,13 @@ void jst_timeline_add(struct jst_timeline *tl, double t_s, double dt_s, const do
 	if (++tl->pending >= tl->stride)
 		tl->pending = 0;
 }
+
+void jst_zone_total_add(struct jst_zone_total *zt, const struct jst_sample *s)
+{
+	zt->samples++;
+	zt->host_j += s->host_j;
+	zt->run_j += s->run_j;
+	zt->idle_j += s->idle_j;
+	if (s->power_w > zt->peak_w)
+		zt->peak_w = s->power_w;
+}

@@ -1,6 +1,6 @@
-/* The live event stream of `joulestream run --sink` (run_sink.h): encodes the monitor's run
- * and samples as events of schema v1 and hands them to a sink, whose sender thread does the
- * I/O. Training marks become phase and metric events.
+/* The live event stream of a run (run_sink.h): encodes the monitor's run and samples as
+ * events of schema v1 once and hands each line to the run's sinks (its store, --sink), whose
+ * sender threads do the I/O. Training marks become phase and metric events.
  * Ids are RUNID-b, RUNID-s-SEQ-ZONE, RUNID-p-SEQ, RUNID-m-SEQ and RUNID-e, so a resent event
  * is stored once. */
 #include <errno.h>
@@ -15,7 +15,8 @@ int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *ta
                        const char *ca)
 {
 	memset(rs->seq, 0, sizeof(rs->seq));
-	rs->sink = NULL;
+	rs->sink = rs->store = NULL;
+	rs->store_target[0] = '\0';
 	rs->unencoded = 0;
 	rs->phase_seq = rs->metric_seq = 0;
 	rs->step = rs->epoch = -1;
@@ -32,26 +33,53 @@ int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *ta
 	return 0;
 }
 
+int jst__run_sink_store(struct jst__run_sink *rs, const char *who, const char *target, const char *spool)
+{
+	struct jst_sink_opts o = {.spool_dir = spool};
+	char err[512];
+	jst__strlcpy(rs->store_target, target, sizeof(rs->store_target));
+	if (jst_sink_open(&rs->store, rs->store_target, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: store: %s\n", who, err);
+		rs->store = NULL;
+		return 2;
+	}
+	return 0;
+}
+
+bool jst__run_sink_any(const struct jst__run_sink *rs)
+{
+	return rs->sink || rs->store;
+}
+
+void jst__run_sink_flush(struct jst__run_sink *rs, unsigned wait_ms)
+{
+	jst_sink_flush(rs->sink, 0);
+	jst_sink_flush(rs->store, wait_ms);
+}
+
 static void put(struct jst__run_sink *rs, int n)
 {
 	if (n < 0) {
 		rs->unencoded++;
 		return;
 	}
-	jst_sink_write(rs->sink, rs->line, (size_t)n);
+	if (rs->store)
+		jst_sink_write(rs->store, rs->line, (size_t)n);
+	if (rs->sink)
+		jst_sink_write(rs->sink, rs->line, (size_t)n);
 }
 
 void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, const char *model, int argc,
                     char **argv)
 {
-	if (rs->sink)
+	if (jst__run_sink_any(rs))
 		put(rs, jst_event_encode_run_start(run, model, argc, argv, rs->line, sizeof(rs->line)));
 }
 
 void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_sample *v,
                       size_t n)
 {
-	if (!rs->sink)
+	if (!jst__run_sink_any(rs))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t z = v[i].zone < JST_ZONES_MAX ? v[i].zone : 0;
@@ -96,7 +124,7 @@ static void phase_edge(struct jst__run_sink *rs, const struct jst_run *run, cons
 void jst__run_sink_mark(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_mark *mk,
                         uint64_t mono_ns)
 {
-	if (!rs->sink)
+	if (!jst__run_sink_any(rs))
 		return;
 	uint64_t ts = mark_utc(mk->t_ns, mono_ns);
 	switch (mk->kind) {
@@ -119,24 +147,34 @@ void jst__run_sink_mark(struct jst__run_sink *rs, const struct jst_run *run, con
 	}
 }
 
+/* Closes one sink and notes in the run what it did not deliver. */
+static void close_noting(struct jst_sink **sp, struct jst_run *run, const char *what, const char *target,
+                         unsigned timeout_ms)
+{
+	struct jst_sink_stats st;
+	jst_sink_close(*sp, timeout_ms, &st);
+	*sp = NULL;
+	if (st.rejected)
+		jst_run_note(run, "%s %s refused %llu events: %s", what, target, (unsigned long long)st.rejected,
+		             st.last_error);
+	if (st.in_spool)
+		jst_run_note(run, "%s %s: %llu events not delivered yet, kept in %s (the next `run` with the "
+		             "same target sends them): %s", what, target, (unsigned long long)st.in_spool,
+		             st.spool_path, st.last_error);
+	if (st.dropped)
+		jst_run_note(run, "%s %s: %llu events lost (queue or spool full): %s", what, target,
+		             (unsigned long long)st.dropped, st.last_error);
+}
+
 void jst__run_sink_finish(struct jst__run_sink *rs, struct jst_run *run, unsigned timeout_ms)
 {
-	if (!rs->sink)
+	if (!jst__run_sink_any(rs))
 		return;
 	put(rs, jst_event_encode_run_end(run, rs->line, sizeof(rs->line)));
-	struct jst_sink_stats st;
-	jst_sink_close(rs->sink, timeout_ms, &st);
-	rs->sink = NULL;
+	if (rs->store)
+		close_noting(&rs->store, run, "store", rs->store_target, timeout_ms);
+	if (rs->sink)
+		close_noting(&rs->sink, run, "--sink", rs->target, timeout_ms);
 	if (rs->unencoded)
-		jst_run_note(run, "--sink: %lu events could not be encoded", rs->unencoded);
-	if (st.rejected)
-		jst_run_note(run, "--sink %s refused %llu events: %s", rs->target,
-		             (unsigned long long)st.rejected, st.last_error);
-	if (st.in_spool)
-		jst_run_note(run, "--sink %s: %llu events not delivered yet, kept in %s (the next "
-		             "`run --sink` to the same spool sends them): %s", rs->target,
-		             (unsigned long long)st.in_spool, st.spool_path, st.last_error);
-	if (st.dropped)
-		jst_run_note(run, "--sink %s: %llu events lost (queue or spool full): %s", rs->target,
-		             (unsigned long long)st.dropped, st.last_error);
+		jst_run_note(run, "%lu events could not be encoded", rs->unencoded);
 }

@@ -1,9 +1,12 @@
-/* `joulestream run --sink TARGET` (and the agent): a run streamed live as events (run_start, one
- * sample per zone and interval, phase and metric events from the training marks, run_end) to a
- * file or a server, without ever blocking the command; the report says what was not delivered. */
+/* A run as events (run_start, one sample per zone and interval, phase, metric and mark events
+ * from the training marks, run_end), encoded once and written to every sink of the run: its
+ * store's event log (`sqlite:PATH`, `postgresql://…`: the run's record) and, with --sink, a
+ * file, a server or Kafka; never blocking the command. The report says what was not
+ * delivered. Used by `joulestream run` and the agent. */
 #ifndef JST_SINK_RUN_SINK_H
 #define JST_SINK_RUN_SINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "joulestream/event.h"
@@ -11,9 +14,13 @@
 #include "joulestream/sink.h"
 #include "joulestream/train.h"
 
+#define JST_RUN_SINKS 2 /* the store and --sink */
+
 struct jst__run_sink {
-	struct jst_sink *sink;
+	struct jst_sink *sink;  /* --sink (NULL without) */
 	const char *target;
+	struct jst_sink *store; /* the run's store (NULL without) */
+	char store_target[1040];
 	uint64_t seq[JST_ZONES_MAX]; /* samples sent per zone: the SEQ of the next id */
 	unsigned long unencoded;
 	uint64_t phase_seq, metric_seq; /* phase and metric events sent: the SEQ of the next id */
@@ -27,6 +34,16 @@ struct jst__run_sink {
  * Returns 0, or 2 after printing the error after who ("joulestream run"). */
 int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool,
                        const char *ca);
+/* Adds the run's store as a sink: target "sqlite:PATH" or "postgresql://…", spooled in spool
+ * (NULL: the default) while the database cannot be written. Returns 0, or 2 after printing the
+ * error after who. */
+int jst__run_sink_store(struct jst__run_sink *rs, const char *who, const char *target, const char *spool);
+/* True when the run goes to at least one sink. */
+bool jst__run_sink_any(const struct jst__run_sink *rs);
+/* Asks the sinks to deliver what they hold (the run's drain, every 250 ms); waits at most
+ * wait_ms for the store's events to be handled (0: no wait), so that what follows can read
+ * them back. */
+void jst__run_sink_flush(struct jst__run_sink *rs, unsigned wait_ms);
 void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, const char *model, int argc,
                     char **argv);
 void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_sample *v,
@@ -36,8 +53,8 @@ void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, 
  * step and epoch; other marks only update those. Times are converted to UTC. */
 void jst__run_sink_mark(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_mark *mk,
                         uint64_t mono_ns);
-/* Sends run_end, waits at most timeout_ms for delivery and notes in the run what was not
- * delivered. */
+/* Sends run_end, waits at most timeout_ms for delivery (the store's events first: they are
+ * the run's record) and notes in the run what was not delivered. */
 void jst__run_sink_finish(struct jst__run_sink *rs, struct jst_run *run, unsigned timeout_ms);
 
 #endif

@@ -1,7 +1,8 @@
 /* The PostgreSQL store (postgres.h): the connection, the schema (created once under an
  * advisory lock, so several servers opening at once do not race), the libpq helpers the other
- * postgres_*.c files share, and the vtable. It keeps the event log of `serve` only: the
- * per-job calls (run_begin, samples, …) answer -ENOTSUP with a message pointing at SQLite. */
+ * postgres_*.c files share, and the vtable. A run is its events here: `run --db postgresql://`
+ * writes them through its store sink, and `show`, `runs` and `reprocess` read the view of them
+ * (store.c); run_results keeps the figures by data version. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,14 @@ static const char schema[] =
 	"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
 	" FOR EACH STATEMENT EXECUTE FUNCTION jst_audit_append_only();"
 	"CREATE TABLE IF NOT EXISTS ev_deleted(run TEXT PRIMARY KEY NOT NULL, deleted_ns BIGINT NOT NULL);"
+	/* a run's figures by data version (postgres_results.c), as sqlite's run_results */
+	"CREATE TABLE IF NOT EXISTS run_results(run TEXT NOT NULL, data_version TEXT NOT NULL, zone_code TEXT NOT NULL,"
+	" computed_ns BIGINT, kind TEXT, ci_source TEXT, ci_avg_g_per_kwh DOUBLE PRECISION,"
+	" ci_min_g_per_kwh DOUBLE PRECISION, ci_max_g_per_kwh DOUBLE PRECISION, outside_kwh DOUBLE PRECISION,"
+	" it_kwh DOUBLE PRECISION, facility_kwh DOUBLE PRECISION, co2e_g DOUBLE PRECISION,"
+	" water_site_l DOUBLE PRECISION, water_grid_l DOUBLE PRECISION, water_l DOUBLE PRECISION,"
+	" embodied_g DOUBLE PRECISION, sci_g DOUBLE PRECISION, functional_units DOUBLE PRECISION,"
+	" functional_unit TEXT, PRIMARY KEY(run, data_version, zone_code));"
 	/* serve --source kafka:// (postgres_source.c); as JST_SQLITE_SOURCE_SCHEMA */
 	"CREATE TABLE IF NOT EXISTS ev_source_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL,"
 	" next_offset BIGINT NOT NULL, updated_ns BIGINT, PRIMARY KEY(grp, topic, part));"
@@ -200,54 +209,73 @@ static int pg_open(struct jst_store **out, const char *target, char *err, size_t
 	return 0;
 }
 
-static int unsupported(struct jst_store *s)
+/* A run's events reach the log through its store sink (src/sink/store.c); its record is the
+ * view of them (src/agg/runview.c). So the record calls have nothing to write here. */
+static int pg_run_record(struct jst_store *s, const struct jst_run *r)
 {
-	snprintf(s->errmsg, sizeof(s->errmsg), "the postgresql store keeps the event log of serve only;"
-	         " keep per-job runs in a sqlite store (--db PATH)");
-	return -ENOTSUP;
+	(void)s, (void)r;
+	return 0;
 }
 
-static int pg_run_begin(struct jst_store *s, const struct jst_run *r) { (void)r; return unsupported(s); }
-static int pg_add_samples(struct jst_store *s, const char *id, const struct jst_sample *v, size_t n)
-{
-	(void)id, (void)v, (void)n;
-	return unsupported(s);
-}
-static int pg_load(struct jst_store *s, const char *id, struct jst_run *r) { (void)id, (void)r; return unsupported(s); }
-static int pg_list(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
-{
-	(void)limit, (void)fn, (void)ud;
-	return unsupported(s);
-}
-static int pg_samples(struct jst_store *s, const char *id, int (*fn)(const struct jst_sample *, void *), void *ud)
-{
-	(void)id, (void)fn, (void)ud;
-	return unsupported(s);
-}
 static int pg_add_metrics(struct jst_store *s, const char *id, const struct jst_metric *v, size_t n,
                           const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
 {
-	(void)id, (void)v, (void)n, (void)names, (void)nnames;
-	return unsupported(s);
+	(void)s, (void)id, (void)v, (void)n, (void)names, (void)nnames;
+	return 0; /* metric events carry them */
 }
+
+static int unsupported(struct jst_store *s, const char *what)
+{
+	snprintf(s->errmsg, sizeof(s->errmsg), "the postgresql store keeps runs as events: %s is only in the"
+	         " sqlite record of earlier releases", what);
+	return -ENOTSUP;
+}
+
+static int pg_add_samples(struct jst_store *s, const char *id, const struct jst_sample *v, size_t n)
+{
+	(void)id, (void)v, (void)n;
+	return unsupported(s, "writing samples outside their events");
+}
+
 static int pg_load_train(struct jst_store *s, const struct jst_run *r, struct jst_train *t)
 {
 	(void)r, (void)t;
-	return unsupported(s);
+	return unsupported(s, "the training record (phases, epochs)");
+}
+
+static int pg_resolve(struct jst_store *s, const char *pattern, char *out, size_t n)
+{
+	const char *sql = pattern ? "SELECT run FROM ev_runs WHERE run LIKE $1 || '%' AND has_start=1"
+	                            " AND run NOT IN (SELECT run FROM ev_deleted) ORDER BY run=$1 DESC, start_ns DESC LIMIT 2"
+	                          : "SELECT run FROM ev_runs WHERE has_start=1 AND run NOT IN (SELECT run FROM ev_deleted)"
+	                            " ORDER BY start_ns DESC LIMIT 1";
+	int rc;
+	PGresult *res = jst__pg_query(s, sql, pattern ? 1 : 0, &pattern, PGRES_TUPLES_OK, &rc, "looking up a run");
+	if (!res)
+		return rc;
+	int rows = jst__pq.PQntuples(res), r = -ENOENT;
+	if (rows > 0) {
+		jst__pg_text(res, 0, 0, out, n);
+		r = pattern && rows > 1 && strcmp(out, pattern) != 0 ? -EEXIST : 0;
+	}
+	jst__pq.PQclear(res);
+	return r;
 }
 
 const struct jst_store_ops jst__store_postgres = {
 	.scheme = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
-	.run_begin = pg_run_begin,
+	.run_begin = pg_run_record,
 	.add_samples = pg_add_samples,
-	.run_end = pg_run_begin,
-	.load = pg_load,
-	.list = pg_list,
-	.samples = pg_samples,
+	.run_end = pg_run_record,
+	.load = NULL,    /* the view of the run's events (store.c) */
+	.list = NULL,    /* likewise */
+	.samples = NULL, /* the run's sample events */
 	.add_metrics = pg_add_metrics,
 	.load_train = pg_load_train,
-	.add_result = NULL,
+	.add_result = jst__pg_add_result,
+	.resolve = pg_resolve,
+	.load_extras = jst__pg_load_extras,
 	.stream = &jst__stream_postgres,
 };

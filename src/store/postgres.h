@@ -43,6 +43,9 @@ double jst__pg_f64(const PGresult *res, int row, int col);
 int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
                  int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
 int jst__pg_run(struct jst_store *s, const char *id, struct jst_run_summary *r);
+/* run_results (postgres_results.c) */
+int jst__pg_add_result(struct jst_store *s, const char *run_id, const struct jst_run_result *r);
+void jst__pg_load_extras(struct jst_store *s, struct jst_run *run);
 int jst__pg_hosts(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
 int jst__pg_events(struct jst_store *s, const char *run, const char *type, int64_t after,
                    size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),

@@ -622,6 +622,40 @@ static int sq_load(struct jst_store *base, const char *id, struct jst_run *run)
 	return r;
 }
 
+static int sq_resolve(struct jst_store *base, const char *pattern, char *out, size_t n)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	const char *sql = pattern ? "SELECT run FROM ev_runs WHERE run LIKE ? || '%' ESCAPE '\\' AND has_start=1"
+	                            " AND run NOT IN (SELECT run FROM ev_deleted) ORDER BY run=? DESC, start_ns DESC LIMIT 2"
+	                          : "SELECT run FROM ev_runs WHERE has_start=1 AND run NOT IN (SELECT run FROM ev_deleted)"
+	                            " ORDER BY start_ns DESC LIMIT 1";
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "looking up a run");
+	if (pattern) {
+		sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, pattern, -1, SQLITE_STATIC);
+	}
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		jst__strlcpy(out, (const char *)sqlite3_column_text(st, 0), n);
+		r = 0;
+		if (pattern && strcmp(out, pattern) != 0 && sqlite3_step(st) == SQLITE_ROW)
+			r = -EEXIST;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void sq_load_extras(struct jst_store *base, struct jst_run *run)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	sqlite3_int64 rowid;
+	if (run_rowid(s, run->id, &rowid) == 0)
+		jst__sqlite_results_load(s->db, rowid, run);
+	jst__sqlite_trust_extras(s->db, run);
+}
+
 static int sq_list(struct jst_store *base, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
@@ -699,7 +733,7 @@ static int sq_samples(struct jst_store *base, const char *run_id, int (*fn)(cons
 		struct jst_sample v = {
 			sqlite3_column_double(st, 0), sqlite3_column_double(st, 1),
 			(uint32_t)sqlite3_column_int(st, 2), (uint32_t)sqlite3_column_int(st, 3),
-			sqlite3_column_double(st, 4), sqlite3_column_double(st, 5), sqlite3_column_double(st, 6),
+			sqlite3_column_double(st, 4), sqlite3_column_double(st, 5), sqlite3_column_double(st, 6), 0,
 		};
 		n++;
 		if (fn(&v, ud))
@@ -722,6 +756,8 @@ const struct jst_store_ops jst__store_sqlite = {
 	.add_metrics = sq_add_metrics,
 	.load_train = sq_load_train,
 	.add_result = sq_add_result,
+	.resolve = sq_resolve,
+	.load_extras = sq_load_extras,
 	.stream = &jst__stream_sqlite,
 };
 

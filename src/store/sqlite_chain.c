@@ -1,5 +1,5 @@
-/* The record chain of the SQLite store: when a run ends, its stored record (the runs row and
- * every table that holds its measurements) is hashed into a content hash, and an entry is
+/* The record chain of the SQLite store: when a run ends, its stored record (the runs row, every
+ * table that holds its measurements and its events in the log) is hashed into a content hash, and an entry is
  * appended to run_chain with that hash and the previous entry's, so that editing or deleting
  * a sealed run, or an entry, shows in `joulestream verify` (chain_verify.c). Values are hashed
  * by column name, type and exact bits (doubles as their IEEE bytes), rows in a fixed order;
@@ -180,6 +180,37 @@ static int table_part(sqlite3 *db, const char *table, sqlite3_int64 rowid, struc
 	return 0;
 }
 
+/* The run's events in the log (ids, types, times and bodies, in log order): the measurements
+ * themselves, so an edited, inserted or deleted sample shows. "table events N HASH". */
+static int events_part(sqlite3 *db, const char *run_id, struct parts *b)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT id,type,ts_ns,body FROM ev_log WHERE run=? ORDER BY seq", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0; /* a database without the log */
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	unsigned long rows = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < 4; i++)
+			hash_value(&h, st, i);
+		crypto_hash_sha256_update(&h, (const unsigned char *)"\x1e", 1);
+		rows++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	unsigned char d[32];
+	char hx[65];
+	crypto_hash_sha256_final(&h, d);
+	hex(d, 32, hx);
+	if (rows) /* records sealed before the log held runs have no such part */
+		put(b, "table events %lu %s\n", rows, hx);
+	return 0;
+}
+
 int jst__sqlite_record_parts(sqlite3 *db, const char *run_id, char **out, char *err, size_t errlen)
 {
 	if (sodium_init() < 0) {
@@ -194,6 +225,8 @@ int jst__sqlite_record_parts(sqlite3 *db, const char *run_id, char **out, char *
 	int r = runs_row(db, run_id, &rowid, &b);
 	for (size_t i = 0; r == 0 && i < JST_ARRAY_LEN(record_tables); i++)
 		r = table_part(db, record_tables[i], rowid, &b);
+	if (r == 0)
+		r = events_part(db, run_id, &b);
 	if (r == 0)
 		r = b.err;
 	if (r < 0) {

@@ -23,8 +23,8 @@ int jst_store_trust_check(struct jst_store *s, const char *what)
 	if (jst__sqlite_handle(s))
 		return 0;
 	snprintf(s->errmsg, sizeof(s->errmsg),
-		 "%s needs a sqlite store (--db PATH): not supported on %s stores yet, which keep "
-		 "the event log of serve only", what, s->ops->scheme);
+		 "%s needs a sqlite store (--db PATH): not supported on %s stores yet (the record "
+		 "chain, calibrations and signing are kept in sqlite only)", what, s->ops->scheme);
 	return -ENOTSUP;
 }
 
@@ -207,6 +207,12 @@ static void floor_load(sqlite3 *db, struct jst_run *run)
 		run->floor.after = after;
 	}
 	free(c);
+}
+
+void jst__sqlite_trust_extras(sqlite3 *db, struct jst_run *run)
+{
+	hash_load(db, run);
+	floor_load(db, run);
 }
 
 void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run)

@@ -41,6 +41,9 @@ int jst__sqlite_flags_save(sqlite3 *db, sqlite3_int64 rowid, const struct jst_ru
 
 /* Loads the run's flags, the content hash of its newest chain entry and its idle floor. */
 void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run);
+/* The record hash and the idle floor of a run whose record came from the event log (its flags
+ * are in the log). */
+void jst__sqlite_trust_extras(sqlite3 *db, struct jst_run *run);
 
 /* Seals a finished run into the chain: hashes its stored record (runs row, zones, notes,
  * flags, samples, training tables) and appends an entry linked to the previous one. 0 or -1

@@ -7,9 +7,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agg/runview.h"
 #include "core/util.h"
+#include "joulestream/ingest.h"
 #include "joulestream/intensity.h"
 #include "store/store.h"
+#include "store/stream.h"
 
 static const struct jst_store_ops *const stores[] = {
 	&jst__store_sqlite,
@@ -143,20 +146,236 @@ int jst_store_replay(struct jst_store *s, const struct jst_run *run, struct jst_
 	return r < 0 ? r : rp.used;
 }
 
+static int fold_event(int64_t seq, const char *body, size_t len, void *ud)
+{
+	struct { struct jst__runview v; int64_t last; } *f = ud;
+	f->last = seq;
+	jst__runview_event(&f->v, body, len);
+	return 0;
+}
+
+/* A run's record as the view of its events (src/agg/runview.c), read in log order. */
+static int load_from_log(struct jst_store *s, const char *id, struct jst_run *run)
+{
+	struct { struct jst__runview v; int64_t last; } *f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	jst__runview_init(&f->v, run);
+	f->last = 0;
+	int r;
+	for (;;) {
+		unsigned long before = f->v.events + f->v.bad;
+		if ((r = jst_store_run_events(s, id, NULL, f->last, 4096, fold_event, f)) < 0)
+			break;
+		if (f->v.events + f->v.bad == before)
+			break;
+	}
+	if (r >= 0)
+		r = jst__runview_finish(&f->v);
+	free(f);
+	if (r == 0 && s->ops->load_extras)
+		s->ops->load_extras(s, run);
+	return r;
+}
+
+/* "last", a full id or a prefix of at least 4 characters (case does not matter) to the run id
+ * of the event log; 0, -ENOENT, -EEXIST or -EINVAL with the message set. */
+static int resolve(struct jst_store *s, const char *id, char *out, size_t n)
+{
+	bool last = strcmp(id, "last") == 0, shorter = !last && strlen(id) < 4;
+	char pat[2 * JST_EVENT_ID_MAX + 2];
+	size_t k = 0;
+	for (const char *p = id; !last && *p && k + 2 < sizeof(pat); p++) {
+		char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p; /* ids are upper case */
+		if (c == '%' || c == '_' || c == '\\')
+			pat[k++] = '\\';
+		pat[k++] = c;
+	}
+	pat[k] = '\0';
+	int r = s->ops->resolve(s, last ? NULL : pat, out, n);
+	if (shorter && (r == -EEXIST || (r == 0 && strcmp(out, pat) != 0))) {
+		/* a short id names only the run of exactly that id, never a prefix */
+		snprintf(s->errmsg, sizeof(s->errmsg), "run id '%s' is too short: give at least 4 characters", id);
+		return -EINVAL;
+	}
+	if (r == -ENOENT)
+		snprintf(s->errmsg, sizeof(s->errmsg), "no run matches '%s'", id);
+	else if (r == -EEXIST)
+		snprintf(s->errmsg, sizeof(s->errmsg), "'%s' matches several runs: give more of the id", id);
+	return r;
+}
+
 int jst_store_load(struct jst_store *s, const char *id, struct jst_run *run)
 {
+	char rid[JST_EVENT_ID_MAX + 1];
+	int r = s->ops->resolve ? resolve(s, id, rid, sizeof(rid)) : -ENOENT;
+	if (r == 0 && (r = load_from_log(s, rid, run)) == 0)
+		return 0;
+	if (r == -EINVAL || r == -EEXIST || !s->ops->load)
+		return r;
+	/* a run recorded before its events were the log (SQLite stores of earlier releases) */
 	return s->ops->load(s, id, run);
+}
+
+struct id_list {
+	char (*id)[JST_EVENT_ID_MAX + 1];
+	size_t n, cap, want;
+	struct jst_run_summary *sum; /* parallel to id: the running totals */
+};
+
+static int collect_id(const struct jst_run_summary *r, void *ud)
+{
+	struct id_list *l = ud;
+	if (!r->has_start)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		void *a = realloc(l->id, cap * sizeof(*l->id)), *b = a ? realloc(l->sum, cap * sizeof(*l->sum)) : NULL;
+		if (a)
+			l->id = a;
+		if (!a || !b)
+			return -ENOMEM;
+		l->sum = b;
+		l->cap = cap;
+	}
+	jst__strlcpy(l->id[l->n], r->run, sizeof(l->id[0]));
+	l->sum[l->n++] = *r;
+	return l->want && l->n >= l->want;
+}
+
+/* A listed run: the view of its run_start and run_end only (no sample is read). */
+static int light_view(struct jst_store *s, const char *id, const struct jst_run_summary *sum, struct jst_run *run)
+{
+	struct { struct jst__runview v; int64_t last; } *f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	jst__runview_init(&f->v, run);
+	f->v.light = true;
+	int r = jst_store_run_events(s, id, "run_start", 0, 1, fold_event, f);
+	if (r >= 0)
+		r = jst_store_run_events(s, id, "run_end", 0, 1, fold_event, f);
+	if (r >= 0 && !f->v.ended) {
+		run->run_j = sum->energy_j;
+		run->host_j = sum->host_energy_j;
+	}
+	if (r >= 0)
+		r = jst__runview_finish(&f->v);
+	free(f);
+	if (r == 0 && s->ops->load_extras)
+		s->ops->load_extras(s, run);
+	return r;
+}
+
+/* Runs newest first from the event log's run summaries. */
+static int list_from_log(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
+{
+	struct id_list l = {.want = limit};
+	struct jst_run_query q = {.sort = JST_SORT_START, .limit = 1000};
+	char cursor[256] = "", next[256];
+	int r;
+	do {
+		q.cursor = cursor[0] ? cursor : NULL;
+		next[0] = '\0';
+		if ((r = jst_store_query_runs(s, &q, collect_id, &l, next, sizeof(next))) < 0)
+			break;
+		jst__strlcpy(cursor, next, sizeof(cursor));
+	} while (next[0] && (!limit || l.n < limit));
+	struct jst_run *run = r >= 0 ? malloc(sizeof(*run)) : NULL;
+	int n = 0;
+	if (r >= 0 && !run)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < l.n && (!limit || (size_t)n < limit); i++) {
+		if (light_view(s, l.id[i], &l.sum[i], run) < 0)
+			continue;
+		n++;
+		if (fn(run, ud))
+			break;
+	}
+	free(run);
+	free(l.id);
+	free(l.sum);
+	return r < 0 ? r : n;
 }
 
 int jst_store_list(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
 {
-	return s->ops->list(s, limit, fn, ud);
+	return s->ops->list ? s->ops->list(s, limit, fn, ud) : list_from_log(s, limit, fn, ud);
+}
+
+/* A run's samples read back from its sample events (the store's event log), in log order. */
+struct log_samples {
+	uint64_t start_ns; /* the run_start's ts_ns */
+	bool started;
+	int64_t last_seq;
+	int n, stop;
+	int (*fn)(const struct jst_sample *, void *);
+	void *ud;
+	struct jst_event ev;
+};
+
+static int log_start(int64_t seq, const char *body, size_t len, void *ud)
+{
+	struct log_samples *ls = ud;
+	char err[128];
+	(void)seq;
+	if (jst_event_parse(body, len, &ls->ev, err, sizeof(err)) == 0) {
+		ls->start_ns = ls->ev.ts_ns;
+		ls->started = true;
+	}
+	return 1;
+}
+
+static int log_sample(int64_t seq, const char *body, size_t len, void *ud)
+{
+	struct log_samples *ls = ud;
+	char err[128];
+	ls->last_seq = seq;
+	if (jst_event_parse(body, len, &ls->ev, err, sizeof(err)) < 0)
+		return 0; /* stored events were validated at ingest */
+	const struct jst_event *e = &ls->ev;
+	uint32_t flags = JST_READ_ENERGY;
+	flags |= (e->flags & JST_EVF_WRAP) ? JST_READ_WRAP : 0;
+	flags |= (e->flags & JST_EVF_BACKWARDS) ? JST_READ_BACKWARDS : 0;
+	flags |= (e->flags & JST_EVF_GONE) ? JST_READ_GONE : 0;
+	double end_s = e->ts_ns > ls->start_ns ? (double)(e->ts_ns - ls->start_ns) / 1e9 : 0;
+	struct jst_sample v = {end_s - e->dt_s, e->dt_s, e->zone_index, flags, e->energy_j, e->energy_j * e->share,
+	                       e->power_w, e->energy_j * e->idle_share};
+	ls->n++;
+	return (ls->stop = ls->fn(&v, ls->ud)) != 0;
+}
+
+/* >0: the run's samples were in the log; 0: the log has none (a run stored before the log
+ * held them); <0 on error. */
+static int samples_from_log(struct jst_store *s, const char *run_id, struct log_samples *ls)
+{
+	int r = jst_store_run_events(s, run_id, "run_start", 0, 1, log_start, ls);
+	if (r < 0 || !ls->started)
+		return r == -ENOTSUP ? 0 : r;
+	for (;;) {
+		int before = ls->n;
+		if ((r = jst_store_run_events(s, run_id, "sample", ls->last_seq, 4096, log_sample, ls)) < 0)
+			return r;
+		if (ls->stop || ls->n == before)
+			break;
+	}
+	return ls->n;
 }
 
 int jst_store_samples(struct jst_store *s, const char *run_id,
                       int (*fn)(const struct jst_sample *, void *), void *ud)
 {
-	return s->ops->samples(s, run_id, fn, ud);
+	if (s->ops->stream && s->ops->stream->events) {
+		struct log_samples *ls = calloc(1, sizeof(*ls));
+		if (!ls)
+			return -ENOMEM;
+		ls->fn = fn;
+		ls->ud = ud;
+		int r = samples_from_log(s, run_id, ls);
+		free(ls);
+		if (r != 0)
+			return r;
+	}
+	return s->ops->samples ? s->ops->samples(s, run_id, fn, ud) : 0;
 }
 
 int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct jst_metric *v, size_t n,

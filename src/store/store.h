@@ -26,6 +26,13 @@ struct jst_store_ops {
 	int (*load_train)(struct jst_store *s, const struct jst_run *run, struct jst_train *t);
 	/* a run's carbon and water with one data version (run_results) */
 	int (*add_result)(struct jst_store *s, const char *run_id, const struct jst_run_result *r);
+	/* The run id of the event log that pattern names: NULL for the newest run, else an upper-case
+	 * prefix with LIKE's %, _ and \ escaped by \ (store.c). 0 with out set, -ENOENT, or
+	 * -EEXIST when several runs match and none exactly. */
+	int (*resolve)(struct jst_store *s, const char *pattern, char *out, size_t n);
+	/* What the dialect keeps beside the log for a run rebuilt from it: results by data
+	 * version, the record hash, the idle floor (optional: NULL). */
+	void (*load_extras)(struct jst_store *s, struct jst_run *run);
 	/* the event log, aggregates and tokens of `serve` (stream.h); NULL when not supported */
 	const struct jst_stream_ops *stream;
 };

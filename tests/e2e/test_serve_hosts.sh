@@ -30,7 +30,7 @@ hb("AGC", 0, "nodeC", 100)          # no period said: 60 s, 100 s ago is not 3 o
 hb("AGD", 0, "nodeD", 100, 10)      # every 10 s, 100 s ago: silent
 def run(rid, host, finished=False):
     ev.append(dict(v=1, id=f"{rid}-b", type="run_start", ts_ns=now - 30 * s, run=rid, host=host,
-                   command=[], interval_s=1, user="u"))
+                   command=[], interval_s=60, user="u"))  # a run silent for 10 of its own intervals is stalled: 10 min, never during this test
     ev.append(dict(v=1, id=f"{rid}-s-0-0", type="sample", ts_ns=now, run=rid, host=host, zone="package-0",
                    zone_index=0, kind="package", source="rapl", dt_s=1, energy_j=10, share=1))
     if finished:

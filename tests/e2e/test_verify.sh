@@ -1,6 +1,6 @@
 # The record chain: three runs are sealed as they end and `joulestream verify` passes; then, each
 # on a fresh copy of the database, rows are edited and deleted behind joulestream's back with
-# sqlite3 (a runs column, a sample, a whole run, a chain entry in the middle and at the end, an
+# sqlite3 (a runs column, a sample event, a whole run, a chain entry in the middle and at the end, an
 # entry's hash, a forged run) and verify names the run and what differs, with exit status 1.
 . "$(dirname "$0")/lib.sh"
 J=$JST_BIN
@@ -39,11 +39,13 @@ tamper "an edited energy" "UPDATE runs SET co2e_g = co2e_g / 2 WHERE id='${ids[1
 	"run ${ids[1]} was edited after it was sealed (entry 2): column co2e_g edited"
 tamper "an edited command" "UPDATE runs SET command = 'true' WHERE id='${ids[0]}'" \
 	"run ${ids[0]} was edited after it was sealed (entry 1): column command edited"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM samples WHERE run=$rowid")
-tamper "an edited sample" "UPDATE samples SET host_j = host_j + 1 WHERE rowid = (SELECT min(rowid) FROM samples WHERE run=$rowid AND host_j > 0)" \
-	"samples: $n rows when sealed, $n now"
-tamper "a deleted sample" "DELETE FROM samples WHERE rowid = (SELECT max(rowid) FROM samples WHERE run=$rowid)" \
-	"samples: $n rows when sealed, $((n - 1)) now"
+# a run's samples are events of the log (issue 11): the record hash covers them
+n=$(sqlite3 "$DB" "SELECT count(*) FROM ev_log WHERE run='${ids[1]}'")
+expect_py "the run's samples are in the log" "assert $n > 3, $n"
+tamper "an edited sample" "UPDATE ev_log SET body = replace(body, '\"energy_j\":', '\"energy_j\":1') WHERE seq = (SELECT min(seq) FROM ev_log WHERE run='${ids[1]}' AND type='sample')" \
+	"events: $n rows when sealed, $n now"
+tamper "a deleted sample" "DELETE FROM ev_log WHERE seq = (SELECT max(seq) FROM ev_log WHERE run='${ids[1]}' AND type='sample')" \
+	"events: $n rows when sealed, $((n - 1)) now"
 tamper "a deleted zone" "DELETE FROM run_zones WHERE run=$rowid AND idx=0" "run_zones: 4 rows when sealed, 3 now"
 tamper "a deleted run" "DELETE FROM runs WHERE id='${ids[2]}'" "run ${ids[2]} (sealed in entry 3) was deleted"
 tamper "a deleted middle entry" "DELETE FROM run_chain WHERE seq=2" "chain entries 2 to 2 are missing"

@@ -144,7 +144,7 @@ static void test_encode_roundtrip(void)
 	CHECK_STR(ev.host, "node\"1");
 	CHECK_STR(ev.model, "llama");
 	CHECK_NEAR(ev.pue, 1.2, 0);
-	struct jst_sample s = {1.0, 0.1, 0, JST_READ_ENERGY | JST_READ_WRAP, 3.3, 1.1, 33.0};
+	struct jst_sample s = {1.0, 0.1, 0, JST_READ_ENERGY | JST_READ_WRAP, 3.3, 1.1, 33.0, 0};
 	n = jst_event_encode_sample(run, &s, 7, line, sizeof(line));
 	CHECK(n > 0);
 	CHECK_INT(jst_event_parse(line, (size_t)n, &ev, err, sizeof(err)), 0);

@@ -46,8 +46,8 @@ int main(void)
 	static struct jst_sample v[2400];
 	for (int i = 0; i < 1200; i++) {
 		double t = i * 0.7, e = 50 + (i % 13) * 7.5;
-		v[2 * i] = (struct jst_sample){t, 0.7, 0, 1, e, e, e / 0.7};
-		v[2 * i + 1] = (struct jst_sample){t, 0.7, 1, 1, e / 2, e / 2, 0};
+		v[2 * i] = (struct jst_sample){t, 0.7, 0, 1, e, e, e / 0.7, 0};
+		v[2 * i + 1] = (struct jst_sample){t, 0.7, 1, 1, e / 2, e / 2, 0, 0};
 		jst_carbon_acc_add(&live, run.start_ns, t, 0.7, e);
 	}
 	CHECK_INT(jst_store_add_samples(st, run.id, v, 2400), 0);

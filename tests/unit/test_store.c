@@ -80,7 +80,7 @@ int main(void)
 		for (int z = 0; z < 2; z++) {
 			struct jst_sample *x = &v[i * 2 + z];
 			*x = (struct jst_sample){i * 0.1, 0.1, (uint32_t)z, JST_READ_ENERGY, 10.0 + z + i * 0.01,
-			                         (10.0 + z + i * 0.01) * 0.5, 100};
+			                         (10.0 + z + i * 0.01) * 0.5, 100, 0};
 			host += x->host_j;
 			run += x->run_j;
 		}

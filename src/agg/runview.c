@@ -1,0 +1,354 @@
+/* A run's record rebuilt from its events (runview.h). The record fields that run_start and
+ * run_end carry are read through the same table that wrote them (src/event/record.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "agg/runview.h"
+#include "core/util.h"
+#include "event/record.h"
+#include "joulestream/event.h"
+#include "joulestream/intensity.h"
+#include "joulestream/trust.h"
+#include "sensor/sensor.h"
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static void copy(char *dst, size_t n, const cJSON *o, const char *key)
+{
+	const char *s = str(o, key);
+	if (s)
+		jst__strlcpy(dst, s, n);
+}
+
+static bool num(const cJSON *o, const char *key, double *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(it))
+		return false;
+	*out = it->valuedouble;
+	return true;
+}
+
+static enum jst_zone_origin origin(const char *name)
+{
+	for (int o = JST_ORIGIN_NONE; o <= JST_ORIGIN_SERIES; o++)
+		if (name && strcmp(name, jst_zone_origin_name((enum jst_zone_origin)o)) == 0)
+			return (enum jst_zone_origin)o;
+	return JST_ORIGIN_NONE;
+}
+
+static void read_fields(struct jst_run *run, const cJSON *rec, const struct jst__rec_field *f, size_t n)
+{
+	if (!cJSON_IsObject(rec))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char *p = (char *)run + f[i].off;
+		const cJSON *it = cJSON_GetObjectItemCaseSensitive(rec, f[i].name);
+		if (!it)
+			continue;
+		switch (f[i].type) {
+		case JST_REC_TEXT:
+			if (cJSON_IsString(it))
+				jst__strlcpy(p, it->valuestring, f[i].size);
+			break;
+		case JST_REC_DOUBLE:
+			if (cJSON_IsNumber(it))
+				*(double *)(void *)p = it->valuedouble;
+			break;
+		case JST_REC_INT:
+			if (cJSON_IsNumber(it))
+				*(int *)(void *)p = (int)it->valuedouble;
+			break;
+		case JST_REC_BOOL:
+			*(bool *)(void *)p = cJSON_IsTrue(it);
+			break;
+		case JST_REC_ORIGIN:
+			if (cJSON_IsString(it))
+				*(enum jst_zone_origin *)(void *)p = origin(it->valuestring);
+			break;
+		}
+	}
+}
+
+static enum jst_zone_kind kind_of(const char *name)
+{
+	for (int k = JST_KIND_PACKAGE; k <= JST_KIND_OTHER; k++)
+		if (name && strcmp(name, jst_zone_kind_name((enum jst_zone_kind)k)) == 0)
+			return (enum jst_zone_kind)k;
+	return JST_KIND_OTHER;
+}
+
+static void read_zones(struct jst_run *run, const cJSON *zones)
+{
+	const cJSON *z;
+	run->nzones = 0;
+	cJSON_ArrayForEach(z, zones)
+	{
+		if (run->nzones == JST_ZONES_MAX || !cJSON_IsObject(z))
+			break;
+		struct jst_zone *zn = &run->zones[run->nzones++].zone;
+		copy(zn->name, sizeof(zn->name), z, "name");
+		copy(zn->label, sizeof(zn->label), z, "label");
+		copy(zn->uid, sizeof(zn->uid), z, "uid");
+		zn->kind = kind_of(str(z, "kind"));
+		zn->source = jst__source_name(str(z, "source"));
+		zn->flags = (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(z, "estimate")) ? JST_ZONE_ESTIMATE : 0) |
+		            (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(z, "counted")) ? JST_ZONE_COUNTED : 0);
+		zn->device = -1;
+	}
+}
+
+static void read_meta(struct jst_run *run, const cJSON *m)
+{
+	struct jst_meta *mt = &run->meta;
+	if (!cJSON_IsObject(m))
+		return;
+	copy(mt->kernel, sizeof(mt->kernel), m, "kernel");
+	copy(mt->cpu_model, sizeof(mt->cpu_model), m, "cpu_model");
+	copy(mt->gpus, sizeof(mt->gpus), m, "gpus");
+	copy(mt->gpu_driver, sizeof(mt->gpu_driver), m, "gpu_driver");
+	copy(mt->git_commit, sizeof(mt->git_commit), m, "git_commit");
+	copy(mt->container, sizeof(mt->container), m, "container");
+	copy(mt->version, sizeof(mt->version), m, "joulestream_version");
+	copy(mt->sensors, sizeof(mt->sensors), m, "sensors");
+	double d;
+	if (num(m, "cpu_count", &d))
+		mt->cpu_count = (unsigned)d;
+	if (num(m, "ram_gb", &d))
+		mt->ram_gb = d;
+	const cJSON *gd = cJSON_GetObjectItemCaseSensitive(m, "git_dirty");
+	mt->git_dirty = cJSON_IsBool(gd) ? cJSON_IsTrue(gd) : -1;
+	read_zones(run, cJSON_GetObjectItemCaseSensitive(m, "zones"));
+}
+
+static void run_start(struct jst__runview *v, const cJSON *e, uint64_t ts)
+{
+	struct jst_run *run = v->run;
+	v->started = true;
+	run->start_ns = ts;
+	copy(run->meta.host, sizeof(run->meta.host), e, "host");
+	copy(run->meta.user, sizeof(run->meta.user), e, "user");
+	copy(run->meta.project, sizeof(run->meta.project), e, "project");
+	copy(run->meta.cwd, sizeof(run->meta.cwd), e, "cwd");
+	copy(run->zone_code, sizeof(run->zone_code), e, "zone");
+	run->zone_origin = origin(str(e, "zone_origin"));
+	const char *scope = str(e, "scope");
+	run->scope = scope && strcmp(scope, "host") == 0 ? JST_SCOPE_HOST : JST_SCOPE_PROCESS;
+	num(e, "interval_s", &run->interval_s);
+	num(e, "pue", &run->pue);
+	num(e, "wue_l_per_kwh", &run->wue_l_per_kwh);
+	read_meta(run, cJSON_GetObjectItemCaseSensitive(e, "meta"));
+	read_fields(run, cJSON_GetObjectItemCaseSensitive(e, "record"), jst__rec_start, jst__rec_nstart);
+}
+
+/* A zone that run_start did not list (a producer that sends no meta.zones): from the sample;
+ * parts of a package and the platform total are not added to the host's energy. */
+static void zone_from_sample(struct jst_run *run, const struct jst_event *e)
+{
+	while (run->nzones <= e->zone_index) {
+		struct jst_zone *z = &run->zones[run->nzones++].zone;
+		memset(z, 0, sizeof(*z));
+		z->device = -1;
+		z->source = "unknown";
+	}
+	struct jst_zone *z = &run->zones[e->zone_index].zone;
+	jst__strlcpy(z->name, e->zone, sizeof(z->name));
+	z->kind = e->kind;
+	z->source = jst__source_name(e->source);
+	bool part = e->kind == JST_KIND_CORE || e->kind == JST_KIND_UNCORE || e->kind == JST_KIND_PSYS;
+	z->flags = (e->estimate ? JST_ZONE_ESTIMATE : 0) | (part ? 0 : JST_ZONE_COUNTED);
+}
+
+static void sample(struct jst__runview *v, const struct jst_event *e)
+{
+	if (e->zone_index >= JST_ZONES_MAX)
+		return;
+	if (e->zone_index >= v->run->nzones || !v->run->zones[e->zone_index].zone.name[0])
+		zone_from_sample(v->run, e);
+	struct jst_zone_total *zt = &v->run->zones[e->zone_index];
+	struct jst_sample s = {0, e->dt_s, e->zone_index, 0, e->energy_j, e->energy_j * e->share, e->power_w,
+	                       e->energy_j * e->idle_share};
+	jst_zone_total_add(zt, &s);
+	if (e->flags & JST_EVF_WRAP)
+		zt->wraps++;
+}
+
+/* zone_failed, zone_backwards, zone_gone: one number per zone. */
+static void zone_counts(struct jst_run *run, const cJSON *e)
+{
+	const char *keys[] = {"zone_failed", "zone_backwards", "zone_gone"};
+	for (size_t k = 0; k < 3; k++) {
+		size_t i = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(e, keys[k]))
+		{
+			if (i >= run->nzones || !cJSON_IsNumber(it))
+				break;
+			struct jst_zone_total *z = &run->zones[i++];
+			unsigned long n = it->valuedouble > 0 ? (unsigned long)it->valuedouble : 0;
+			if (k == 0)
+				z->failed = n;
+			else if (k == 1)
+				z->backwards = n;
+			else
+				z->gone = n != 0;
+		}
+	}
+}
+
+static void flags(struct jst_run *run, const cJSON *arr)
+{
+	const cJSON *f;
+	run->nflags = 0;
+	cJSON_ArrayForEach(f, arr)
+	{
+		enum jst_flag_kind kind;
+		if (run->nflags == JST_FLAGS_MAX || jst_flag_kind(str(f, "kind"), &kind) < 0)
+			continue;
+		struct jst_run_flag *fl = &run->flags[run->nflags++];
+		memset(fl, 0, sizeof(*fl));
+		fl->kind = kind;
+		copy(fl->zone, sizeof(fl->zone), f, "zone");
+		copy(fl->reason, sizeof(fl->reason), f, "reason");
+		double d;
+		if (num(f, "count", &d))
+			fl->count = d > 0 ? (unsigned long)d : 0;
+		num(f, "seconds", &fl->seconds);
+		num(f, "first_s", &fl->first_s);
+		num(f, "value", &fl->value);
+		num(f, "limit", &fl->limit);
+	}
+}
+
+static void run_end(struct jst__runview *v, const cJSON *e, uint64_t ts)
+{
+	struct jst_run *run = v->run;
+	double d;
+	v->ended = true;
+	run->finished = true;
+	run->end_ns = ts;
+	if (num(e, "exit", &d))
+		run->exit_code = (int)d;
+	if (num(e, "signal", &d))
+		run->exit_signal = (int)d;
+	num(e, "duration_s", &run->duration_s);
+	if (num(e, "samples", &d))
+		run->samples = d > 0 ? (unsigned long)d : 0;
+	const cJSON *n;
+	run->nnotes = 0;
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(e, "notes"))
+	{
+		if (cJSON_IsString(n))
+			jst_run_note(run, "%s", n->valuestring);
+	}
+	read_fields(run, cJSON_GetObjectItemCaseSensitive(e, "record"), jst__rec_end, jst__rec_nend);
+	v->recorded = run->footprint;
+	zone_counts(run, e);
+	flags(run, cJSON_GetObjectItemCaseSensitive(e, "flags"));
+}
+
+void jst__runview_init(struct jst__runview *v, struct jst_run *run)
+{
+	memset(v, 0, sizeof(*v));
+	memset(run, 0, sizeof(*run));
+	run->pue = run->wue_l_per_kwh = -1;
+	run->ewif_l_per_kwh = -1;
+	run->meta.git_dirty = -1;
+	v->run = run;
+}
+
+/* run_start and run_end carry nested objects: read with cJSON. */
+static int nested(struct jst__runview *v, const char *body, size_t n, bool start, uint64_t ts)
+{
+	cJSON *e = cJSON_ParseWithLength(body, n);
+	if (!cJSON_IsObject(e)) {
+		cJSON_Delete(e);
+		v->bad++;
+		return -EINVAL;
+	}
+	if (start)
+		run_start(v, e, ts);
+	else
+		run_end(v, e, ts);
+	cJSON_Delete(e);
+	return 0;
+}
+
+int jst__runview_event(struct jst__runview *v, const char *body, size_t n)
+{
+	struct jst_event *e = &v->ev;
+	char err[160];
+	if (jst_event_parse(body, n, e, err, sizeof(err)) < 0) {
+		v->bad++;
+		return -EINVAL;
+	}
+	if (v->started && strcmp(e->run, v->run->id) != 0)
+		return 0;
+	v->events++;
+	switch (e->type) {
+	case JST_EV_RUN_START:
+		if (v->started)
+			return 0;
+		jst__strlcpy(v->run->id, e->run, sizeof(v->run->id));
+		return nested(v, body, n, true, e->ts_ns);
+	case JST_EV_SAMPLE:
+		if (v->started)
+			sample(v, e);
+		return 0;
+	case JST_EV_RUN_END:
+		return v->started ? nested(v, body, n, false, e->ts_ns) : 0;
+	default:
+		return 0; /* phases, metrics, heartbeats: not part of the record yet */
+	}
+}
+
+/* Only run_start and run_end were read: run_end's totals and footprint, or while the run goes
+ * on the yearly footprint of the run_j the caller set. */
+static void light_finish(struct jst__runview *v)
+{
+	struct jst_run *run = v->run;
+	run->estimated = false;
+	for (size_t i = 0; i < run->nzones; i++)
+		if ((run->zones[i].zone.flags & (JST_ZONE_COUNTED | JST_ZONE_ESTIMATE)) ==
+		    (JST_ZONE_COUNTED | JST_ZONE_ESTIMATE))
+			run->estimated = true;
+	if (v->ended) {
+		run->footprint = v->recorded;
+		return;
+	}
+	struct jst_grid_zone gz = {.code = run->zone_code, .name = run->zone_name, .ci_g_per_kwh = run->ci_g_per_kwh,
+	                           .year = run->ci_year, .ewif_l_per_kwh = run->ewif_l_per_kwh};
+	struct jst_footprint_in in = {.it_energy_j = run->run_j, .pue = run->pue, .wue_l_per_kwh = run->wue_l_per_kwh,
+	                              .zone = &gz};
+	jst_footprint(&in, &run->footprint);
+	snprintf(run->data_version, sizeof(run->data_version), "%s", JST_DATA_VERSION);
+}
+
+int jst__runview_finish(struct jst__runview *v)
+{
+	struct jst_run *run = v->run;
+	if (!v->started)
+		return -ENOENT;
+	if (v->light) {
+		light_finish(v);
+		return 0;
+	}
+	bool series = v->ended && run->data_version[0] && strcmp(run->data_version, JST_DATA_VERSION) != 0;
+	if (series) {
+		/* the run's own result with its series (its data version names it): the series
+		 * itself is not in the log, so the figure is the recorded one */
+		jst_run_finish_totals(run);
+		run->footprint = v->recorded;
+	} else {
+		jst_run_yearly_footprint(run);
+	}
+	jst_run_sci(run);
+	return 0;
+}

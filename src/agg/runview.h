@@ -1,0 +1,36 @@
+/* A run's record as a view of its events (DESIGN.md §1): run_start gives the metadata, the
+ * zones and the carbon inputs, each sample adds to its zone's totals through the same
+ * jst_zone_total_add() the live monitor uses, run_end gives the exit, the notes, the counts no
+ * sample carries, the integrity flags and the carbon result the run computed with its data
+ * version. Totals are derived from the samples, not copied. Every store's `show`, `runs` and
+ * `reprocess` read runs through this view, whatever the database. Pure logic over event
+ * bodies: samples go through the allocation-free event parser, run_start and run_end through
+ * cJSON. */
+#ifndef JST_AGG_RUNVIEW_H
+#define JST_AGG_RUNVIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "joulestream/event.h"
+#include "joulestream/run.h"
+
+struct jst__runview {
+	struct jst_run *run;
+	bool started, ended;
+	bool light; /* only run_start and run_end are folded in: totals as run_end recorded them */
+	unsigned long events, bad; /* events folded in; bodies that could not be read */
+	struct jst_footprint recorded; /* the footprint run_end recorded */
+	struct jst_event ev; /* the event being folded in */
+};
+
+/* Clears run and starts a view of it. */
+void jst__runview_init(struct jst__runview *v, struct jst_run *run);
+/* Folds one stored event body (a JSON object) into the record; events of other runs, and types
+ * the record does not use, are skipped. Returns 0, or -EINVAL for a body that is not JSON. */
+int jst__runview_event(struct jst__runview *v, const char *body, size_t n);
+/* Derives the totals and the footprint (light: keeps run_end's totals, or run_j/host_j as
+ * the caller set them while the run goes on). -ENOENT when no run_start was seen. */
+int jst__runview_finish(struct jst__runview *v);
+
+#endif
