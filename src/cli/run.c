@@ -22,7 +22,7 @@
 #include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "cli/marksock.h"
-#include "sink/run_sink.h"
+#include "run/session.h"
 #include "core/util.h"
 #include "joulestream/report.h"
 #include "joulestream/run.h"
@@ -47,9 +47,7 @@ struct run_state {
 	struct run_opts o;
 	struct jst_run *run;
 	struct jst_monitor *mon;
-	struct jst_store *store;
-	char store_path[1024];
-	bool store_failed;
+	struct jst__session ses; /* the run's store and sinks (src/run/session.c) */
 	FILE *json;
 	pid_t child;
 	int status;
@@ -58,7 +56,6 @@ struct run_state {
 	sigset_t oldmask; /* the mask the command gets back */
 	struct marksock sock; /* training marks from the command (JOULESTREAM_SOCKET) */
 	struct run_carbon carbon; /* configuration, intensity series, live source (run_carbon.c) */
-	struct jst__run_sink sink;     /* --sink: the run streamed live as events */
 };
 
 static void usage(FILE *f)
@@ -204,64 +201,16 @@ static int open_outputs(struct run_state *st)
 	return 0;
 }
 
-/* The run's store. Its sink writes the run's events into the store's event log (a plain path
- * is a SQLite file) and, while the database cannot be written, keeps them in a spool that the
- * next run with the same store delivers; the store is also opened here for the record's
- * results and trust rows and the report. */
-static void open_store(struct run_state *st)
-{
-	if (st->o.no_store)
-		return;
-	char err[600];
-	if (st->o.db) {
-		jst__strlcpy(st->store_path, st->o.db, sizeof(st->store_path));
-	} else {
-		int r = jst_store_default_path(st->store_path, sizeof(st->store_path), true);
-		if (r < 0) {
-			jst_run_note(st->run, "not stored: no data directory (%s); pass --db PATH", jst_strerror(r));
-			st->store_failed = true;
-			return;
-		}
-	}
-	char target[1040];
-	bool url = strncmp(st->store_path, "postgresql:", 11) == 0 || strncmp(st->store_path, "sqlite:", 7) == 0;
-	snprintf(target, sizeof(target), "%s%s", url ? "" : "sqlite:", st->store_path);
-	if (jst__run_sink_store(&st->sink, "joulestream run", target, st->o.spool) != 0)
-		jst_run_note(st->run, "not stored: cannot open a sink for the store %s", st->store_path);
-	if (jst_store_open(&st->store, st->store_path, err, sizeof(err)) < 0) {
-		jst_run_note(st->run, "store unavailable: %s", err);
-		st->store = NULL;
-		st->store_failed = true;
-	}
-}
-
-static void store_call(struct run_state *st, int r, const char *what)
-{
-	if (r >= 0 || st->store_failed)
-		return;
-	st->store_failed = true;
-	jst_run_note(st->run, "store failed while %s: %s; the stored timeline is incomplete",
-	             what, jst_store_errmsg(st->store));
-}
-
 static void drain(struct run_state *st)
 {
-	size_t n;
-	const struct jst_sample *v = jst_monitor_pending(st->mon, &n);
-	jst__run_sink_samples(&st->sink, st->run, v, n); /* the store's event log and --sink */
-	jst__run_sink_flush(&st->sink, 0);
-	const struct jst_metric *mv = jst_monitor_pending_metrics(st->mon, &n);
-	if (st->store && !st->store_failed && n)
-		store_call(st, jst_store_add_metrics(st->store, st->run->id, mv, n, st->run->train->metric_names,
-		                                     st->run->train->nmetric_names), "writing metrics");
-	jst_monitor_drained(st->mon);
+	jst__session_drain(&st->ses, st->mon);
 }
 
 /* A mark the monitor accepted: streamed as a phase or metric event to the run's sinks. */
 static void sink_mark(const struct jst_mark *mk, uint64_t mono_ns, void *ud)
 {
 	struct run_state *st = ud;
-	jst__run_sink_mark(&st->sink, st->run, mk, mono_ns);
+	jst__session_mark(&st->ses, mk, mono_ns);
 }
 
 /* Starts the command. Returns 0, or the exit status to give (126/127) when it cannot run. */
@@ -409,15 +358,10 @@ static int exit_status(struct run_state *st)
 	return WIFEXITED(st->status) ? WEXITSTATUS(st->status) : 1;
 }
 
+/* The files and the report, once the session has stored the record. */
 static void outputs(struct run_state *st)
 {
 	struct jst_run *run = st->run;
-	if (st->store && !st->store_failed)
-		store_call(st, jst_store_run_end(st->store, run), "saving the run");
-	if (st->store && !st->store_failed) { /* idle floor and record hash for the reports */
-		jst_store_floor(st->store, run);
-		jst_store_content_hash(st->store, run->id, run->content_hash);
-	}
 	if (st->o.csv) {
 		int r = jst_report_csv_append(st->o.csv, run);
 		if (r < 0)
@@ -431,8 +375,8 @@ static void outputs(struct run_state *st)
 	}
 	if (!st->o.quiet) {
 		char tilde[1100], where[1200] = "";
-		if (st->store && !st->store_failed)
-			snprintf(where, sizeof(where), "%s", cli_tilde(st->store_path, tilde, sizeof(tilde)));
+		if (st->ses.store && !st->ses.store_failed)
+			snprintf(where, sizeof(where), "%s", cli_tilde(st->ses.store_path, tilde, sizeof(tilde)));
 		jst_report_text(stderr, run, where);
 	}
 }
@@ -468,7 +412,7 @@ int cli_run(int argc, char **argv)
 	if ((rc = run_carbon_prepare(&st.carbon, &st.o.carbon, st.o.zone, st.o.cloud, st.o.pue,
 	                             st.o.wue, run)) != 0 ||
 	    (rc = open_outputs(&st)) != 0 ||
-	    (rc = jst__run_sink_open(&st.sink, "joulestream run", st.o.sink, st.o.spool, st.o.ca)) != 0) {
+	    (rc = jst__session_open(&st.ses, "joulestream run", run, st.o.sink, st.o.spool, st.o.ca)) != 0) {
 		run_carbon_release(&st.carbon);
 		free(run);
 		return rc;
@@ -484,7 +428,8 @@ int cli_run(int argc, char **argv)
 		st.mon = NULL;
 	}
 	fill_gpu_meta(run);
-	open_store(&st);
+	if (!st.o.no_store)
+		jst__session_store(&st.ses, st.o.db, st.o.spool);
 	run_carbon_start(&st.carbon, st.mon);
 
 	/* Signals are read from a signalfd: block them here, the child restores the mask. */
@@ -505,9 +450,7 @@ int cli_run(int argc, char **argv)
 		goto out;
 	if (st.mon) {
 		jst_monitor_attach(st.mon, st.child, getpid());
-		if (st.store)
-			store_call(&st, jst_store_run_begin(st.store, run), "recording the run");
-		jst__run_sink_start(&st.sink, run, st.o.model, argc - cmd, argv + cmd);
+		jst__session_begin(&st.ses, st.o.model, argc - cmd, argv + cmd);
 		loop(&st);
 		/* marks the command sent just before it exited */
 		marksock_read(&st.sock, st.mon, sink_mark, &st);
@@ -524,23 +467,20 @@ int cli_run(int argc, char **argv)
 	if (st.mon) {
 		drain(&st);
 		/* the samples are read back from the store's log by the live source's replay */
-		jst__run_sink_flush(&st.sink, 10000);
+		jst__session_sync(&st.ses, 0);
 		/* a live source is asked only now that the command has ended */
-		run_carbon_finish(&st.carbon, run, st.store && !st.store_failed ? st.store : NULL,
+		run_carbon_finish(&st.carbon, run, st.ses.store && !st.ses.store_failed ? st.ses.store : NULL,
 		                  jst_monitor_timeline(st.mon));
-		jst__run_sink_finish(&st.sink, run, 10000);
+		jst__session_finish(&st.ses);
 		outputs(&st);
 	}
 out:
-	/* still open only when the command did not start */
-	jst_sink_close(st.sink.sink, 0, NULL);
-	jst_sink_close(st.sink.store, 0, NULL);
+	jst__session_close(&st.ses); /* sinks still open only when the command did not start */
 	run_carbon_release(&st.carbon);
 	marksock_close(&st.sock);
 	if (st.json)
 		fclose(st.json);
 	jst_monitor_free(st.mon);
-	jst_store_close(st.store);
 	free(run);
 	return rc;
 }

@@ -1,8 +1,10 @@
 /* The in-process tracker (tracker.h): a monitor on the calling process, a sampling thread that
  * ticks it at the interval (pthread_cond_timedwait on the monotonic clock, so stop is
- * immediate), and marks from any thread under one mutex. The sampling thread copies the pending
- * samples and metrics out under the lock and writes the store outside it, so a mark waits at
- * most for one tick, never for SQLite. */
+ * immediate), and marks from any thread under one mutex. The run's record is a session's
+ * (session.h), as for `joulestream run`: samples and marks go to the run's sinks as events
+ * under the lock (a copy into a queue: the sinks' threads write), metrics are copied out under
+ * the lock and written to the store's training record outside it, so a mark waits at most for
+ * one tick, never for SQLite. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "joulestream/tracker.h"
 #include "joulestream/train.h"
 #include "joulestream/trust.h"
+#include "run/session.h"
 
 #define DRAIN_NS 250000000u
 
@@ -38,17 +41,14 @@ struct jst_tracker {
 
 	struct jst_run *run;
 	struct jst_monitor *mon;
-	struct jst_store *store;
-	char store_path[1024];
-	bool store_failed, started, stopped, stopping;
+	struct jst__session ses; /* the run's store and sinks */
+	bool started, stopped, stopping;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	uint64_t last_tick_ns;
 
 	/* copies made under the lock, written to the store outside it */
-	struct jst_sample *samples;
-	size_t nsamples, samples_cap;
 	struct jst_metric *metrics;
 	size_t nmetrics, metrics_cap;
 	char names[JST_METRIC_NAMES_MAX][JST_MARK_NAME_MAX];
@@ -191,17 +191,16 @@ static bool reserve(void **buf, size_t *cap, size_t n, size_t size)
 	return true;
 }
 
-/* Under the lock: copies what the monitor has pending and drops it there. */
+/* Under the lock: the pending samples to the sinks (queued), the pending metrics copied out,
+ * both dropped from the monitor. */
 static void take_pending(struct jst_tracker *t)
 {
 	size_t n, nm;
 	const struct jst_sample *v = jst_monitor_pending(t->mon, &n);
 	const struct jst_metric *mv = jst_monitor_pending_metrics(t->mon, &nm);
-	t->nsamples = t->nmetrics = 0;
-	if (n && reserve((void **)&t->samples, &t->samples_cap, n, sizeof(*v))) {
-		memcpy(t->samples, v, n * sizeof(*v));
-		t->nsamples = n;
-	}
+	jst__run_sink_samples(&t->ses.sink, t->run, v, n);
+	jst__run_sink_flush(&t->ses.sink, 0);
+	t->nmetrics = 0;
 	if (nm && reserve((void **)&t->metrics, &t->metrics_cap, nm, sizeof(*mv))) {
 		memcpy(t->metrics, mv, nm * sizeof(*mv));
 		t->nmetrics = nm;
@@ -211,30 +210,20 @@ static void take_pending(struct jst_tracker *t)
 	jst_monitor_drained(t->mon);
 }
 
-static void store_call(struct jst_tracker *t, int r, const char *what)
-{
-	if (r >= 0 || t->store_failed)
-		return;
-	t->store_failed = true;
-	pthread_mutex_lock(&t->mu);
-	jst_run_note(t->run, "store failed while %s: %s; the stored timeline is incomplete", what,
-	             jst_store_errmsg(t->store));
-	pthread_mutex_unlock(&t->mu);
-}
-
 /* Outside the lock: only the sampling thread (or stop, once it has ended) uses the store. */
 static void write_pending(struct jst_tracker *t)
 {
-	if (!t->store || t->store_failed)
-		return;
-	if (t->nsamples)
-		store_call(t, jst_store_add_samples(t->store, t->run->id, t->samples, t->nsamples),
-		           "writing samples");
-	if (t->nmetrics && !t->store_failed)
-		store_call(t, jst_store_add_metrics(t->store, t->run->id, t->metrics, t->nmetrics,
-		                                    (const char (*)[JST_MARK_NAME_MAX])t->names, t->nnames),
-		           "writing metrics");
-	t->nsamples = t->nmetrics = 0;
+	struct jst__session *ses = &t->ses;
+	if (t->nmetrics && ses->store && !ses->store_failed) {
+		int r = jst_store_add_metrics(ses->store, t->run->id, t->metrics, t->nmetrics,
+		                              (const char (*)[JST_MARK_NAME_MAX])t->names, t->nnames);
+		if (r < 0) {
+			pthread_mutex_lock(&t->mu);
+			jst__session_check(ses, r, "writing metrics");
+			pthread_mutex_unlock(&t->mu);
+		}
+	}
+	t->nmetrics = 0;
 }
 
 static void *sampler(void *arg)
@@ -276,30 +265,6 @@ static void fill_gpu_meta(struct jst_run *run)
 		}
 	if (n)
 		snprintf(run->meta.gpus, sizeof(run->meta.gpus), "%u x %s", n, label);
-}
-
-static void open_store(struct jst_tracker *t)
-{
-	char err[600];
-	if (t->no_store)
-		return;
-	if (t->db[0]) {
-		jst__strlcpy(t->store_path, t->db, sizeof(t->store_path));
-	} else {
-		int r = jst_store_default_path(t->store_path, sizeof(t->store_path), true);
-		if (r < 0) {
-			jst_run_note(t->run, "not stored: no data directory (%s); pass db=PATH", jst_strerror(r));
-			t->store_path[0] = '\0';
-			return;
-		}
-	}
-	if (jst_store_open(&t->store, t->store_path, err, sizeof(err)) < 0) {
-		jst_run_note(t->run, "not stored: %s", err);
-		t->store = NULL;
-		t->store_path[0] = '\0';
-		return;
-	}
-	store_call(t, jst_store_run_begin(t->store, t->run), "recording the run");
 }
 
 /* Tags and the plan given as options, as marks at the start. */
@@ -366,7 +331,12 @@ int jst_tracker_start(struct jst_tracker *t)
 		return fail(t, r, "cannot open the sensors: %s", jst_strerror(r));
 	}
 	fill_gpu_meta(run);
-	open_store(t);
+	if ((r = jst__session_open(&t->ses, "joulestream tracker", run, NULL, NULL, NULL)) != 0)
+		return fail(t, -EINVAL, "cannot open the run's sinks");
+	if (!t->no_store)
+		jst__session_store(&t->ses, t->db[0] ? t->db : NULL, NULL);
+	char *argv[] = {t->command[0] ? t->command : run->meta.command};
+	jst__session_begin(&t->ses, t->model[0] ? t->model : NULL, 1, argv);
 	t->last_tick_ns = jst__mono_ns();
 	jst_monitor_start(t->mon, t->last_tick_ns);
 	jst_monitor_attach(t->mon, getpid(), 0);
@@ -379,6 +349,25 @@ int jst_tracker_start(struct jst_tracker *t)
 	return 0;
 }
 
+/* Line by line, so that each mark the monitor accepts also reaches the run's sinks as an
+ * event (as marksock.c does for `joulestream run`). Under the lock. */
+static int mark_lines(struct jst_tracker *t, const char *p, size_t n, uint64_t now)
+{
+	int r = 0;
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+		struct jst_mark mk;
+		if (len && jst_monitor_mark_text(t->mon, p, len, now) < 0)
+			r = -EINVAL;
+		else if (len && jst_mark_parse(p, len, &mk, NULL) == 0)
+			jst__session_mark(&t->ses, &mk, now);
+		p += nl ? len + 1 : len;
+		n -= nl ? len + 1 : len;
+	}
+	return r;
+}
+
 int jst_tracker_mark(struct jst_tracker *t, const char *msg, size_t n)
 {
 	if (!t->started || t->stopped)
@@ -387,7 +376,7 @@ int jst_tracker_mark(struct jst_tracker *t, const char *msg, size_t n)
 	bool epoch = n >= 6 && (memcmp(msg, "epoch ", 6) == 0 || memmem(msg, n, "\nepoch ", 7));
 	pthread_mutex_lock(&t->mu);
 	uint64_t now = jst__mono_ns();
-	int r = jst_monitor_mark_text(t->mon, msg, n, now);
+	int r = mark_lines(t, msg, n, now);
 	/* not sooner than half an interval after the last one: a sensor read too soon after the
 	 * previous one (a counter's update period, /proc's 10 ms clock ticks) says little */
 	if (epoch && now >= t->last_tick_ns + t->interval_ns / 2) {
@@ -432,12 +421,7 @@ int jst_tracker_stop(struct jst_tracker *t, int exit_code)
 	t->run->exit_code = exit_code;
 	take_pending(t);
 	write_pending(t);
-	if (t->store && !t->store_failed)
-		store_call(t, jst_store_run_end(t->store, t->run), "saving the run");
-	if (t->store && !t->store_failed) { /* idle floor and record hash for the reports */
-		jst_store_floor(t->store, t->run);
-		jst_store_content_hash(t->store, t->run->id, t->run->content_hash);
-	}
+	jst__session_finish(&t->ses);
 	t->stopped = true;
 	return 0;
 }
@@ -462,7 +446,7 @@ static char *report(struct jst_tracker *t, bool json)
 	if (json)
 		jst_report_json(f, t->run, jst_monitor_timeline(t->mon));
 	else
-		jst_report_text(f, t->run, t->store && !t->store_failed ? t->store_path : "");
+		jst_report_text(f, t->run, t->ses.store && !t->ses.store_failed ? t->ses.store_path : "");
 	pthread_mutex_unlock(&t->mu);
 	if (fclose(f) != 0) {
 		free(buf);
@@ -494,7 +478,7 @@ const char *jst_tracker_run_id(const struct jst_tracker *t)
 
 const char *jst_tracker_store_path(const struct jst_tracker *t)
 {
-	return t->store && !t->store_failed ? t->store_path : "";
+	return t->ses.store && !t->ses.store_failed ? t->ses.store_path : "";
 }
 
 const char *jst_tracker_error(const struct jst_tracker *t)
@@ -509,9 +493,8 @@ void jst_tracker_free(struct jst_tracker *t)
 	if (t->started && !t->stopped)
 		jst_tracker_stop(t, 0);
 	jst_monitor_free(t->mon);
-	jst_store_close(t->store);
+	jst__session_close(&t->ses);
 	free(t->run);
-	free(t->samples);
 	free(t->metrics);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->mu);
