@@ -27,6 +27,7 @@ enum jst_event_type {
 	JST_EV_METRIC,
 	JST_EV_RUN_END,
 	JST_EV_HEARTBEAT,
+	JST_EV_MARK, /* a training mark as its message (docs/python.md): the training record's input */
 };
 
 enum jst_event_flag { /* sample.flags */
@@ -69,6 +70,9 @@ struct jst_event {
 	int64_t samples; /* -1 when absent */
 	const char *line;
 	size_t line_len;
+	bool late; /* mark: it came after its interval was sampled */
+	/* mark: the message; last, so that a parse clears only what comes before it */
+	char mark[JST_MARK_MSG_MAX + 1];
 };
 
 /* Parses one event. Returns 0, -EINVAL (err says which field and why) or -EPROTONOSUPPORT
@@ -107,6 +111,12 @@ JST_API int jst_event_encode_heartbeat(const char *agent_id, uint64_t seq, const
  * phase path ("train/forward"), ts_ns UTC. */
 JST_API int jst_event_encode_phase(const struct jst_run *run, const char *path, bool begin, uint64_t ts_ns,
                                    uint64_t seq, char *out, size_t n);
+/* Any training mark as its message (id RUNID-k-SEQ), at ts_ns UTC on the run's clock: the
+ * input the training record (phases, epochs, steps, metrics) is rebuilt from. ts_ns is when
+ * the record took it: a mark that arrived after the interval it belongs to was sampled (late)
+ * counts from that sample on, and says so. */
+JST_API int jst_event_encode_mark(const struct jst_run *run, const struct jst_mark *mk, uint64_t ts_ns,
+                                  bool late, uint64_t seq, char *out, size_t n);
 /* A metric mark's values (id RUNID-m-SEQ); step and epoch -1 when none. Values that JSON
  * cannot carry (NaN, infinities) are left out; -EINVAL when none is left. */
 JST_API int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk, int64_t step,

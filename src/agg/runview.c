@@ -1,7 +1,9 @@
 /* A run's record rebuilt from its events (runview.h). The record fields that run_start and
  * run_end carry are read through the same table that wrote them (src/event/record.c). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -12,6 +14,7 @@
 #include "joulestream/event.h"
 #include "joulestream/intensity.h"
 #include "joulestream/trust.h"
+#include "run/trainer.h"
 #include "sensor/sensor.h"
 
 static const char *str(const cJSON *o, const char *key)
@@ -166,18 +169,89 @@ static void zone_from_sample(struct jst_run *run, const struct jst_event *e)
 	z->flags = (e->estimate ? JST_ZONE_ESTIMATE : 0) | (part ? 0 : JST_ZONE_COUNTED);
 }
 
+/* Applies the marks dated up to t, in log order (the order the monitor took them in). */
+static void apply_marks(struct jst__runview *v, uint64_t t)
+{
+	struct jst_run *run = v->run;
+	while (v->next_mark < v->nmarks && v->marks[v->next_mark].ts <= t) {
+		const struct jst__view_mark *m = &v->marks[v->next_mark++];
+		struct jst_mark mk;
+		const char *why = NULL;
+		if (jst_mark_parse(m->text, strlen(m->text), &mk, &why) < 0)
+			continue; /* validated at ingest */
+		if (!v->trainer) {
+			uint64_t last = v->last_tick_ts ? v->last_tick_ts : run->start_ns;
+			if (jst__trainer_new(&v->trainer, run, run->start_ns, last) < 0)
+				return;
+			run->train = jst__trainer_record(v->trainer);
+		}
+		mk.t_ns = 0;
+		if (jst__trainer_mark(v->trainer, run, &mk, m->ts, &why) < 0)
+			jst__trainer_record(v->trainer)->bad_marks++;
+		if (m->late)
+			jst__trainer_record(v->trainer)->late_marks++;
+	}
+}
+
+/* The tick's samples are all in: marks before it, then its energy, as jst_monitor_tick(). */
+static void close_tick(struct jst__runview *v)
+{
+	struct jst_run *run = v->run;
+	if (!v->tick_open)
+		return;
+	apply_marks(v, v->tick_ts);
+	double tick_run[JST_ZONES_MAX] = {0};
+	for (size_t z = 0; z < run->nzones; z++) {
+		if (!v->tick_has[z])
+			continue;
+		jst_zone_total_add(&run->zones[z], &v->tick[z]);
+		run->zones[z].wraps += v->tick_wraps[z];
+		tick_run[z] = v->tick[z].run_j;
+		v->tick_has[z] = false;
+		v->tick_wraps[z] = 0;
+	}
+	if (v->trainer) {
+		jst__trainer_tick(v->trainer, run, v->tick_ts, tick_run);
+		jst__trainer_drained(v->trainer);
+	}
+	v->last_tick_ts = v->tick_ts;
+	v->tick_open = false;
+}
+
 static void sample(struct jst__runview *v, const struct jst_event *e)
 {
 	if (e->zone_index >= JST_ZONES_MAX)
 		return;
 	if (e->zone_index >= v->run->nzones || !v->run->zones[e->zone_index].zone.name[0])
 		zone_from_sample(v->run, e);
-	struct jst_zone_total *zt = &v->run->zones[e->zone_index];
-	struct jst_sample s = {0, e->dt_s, e->zone_index, 0, e->energy_j, e->energy_j * e->share, e->power_w,
-	                       e->energy_j * e->idle_share};
-	jst_zone_total_add(zt, &s);
-	if (e->flags & JST_EVF_WRAP)
-		zt->wraps++;
+	if (v->tick_open && (e->ts_ns != v->tick_ts || v->tick_has[e->zone_index]))
+		close_tick(v);
+	v->tick_open = true;
+	v->tick_ts = e->ts_ns;
+	struct jst_sample *s = &v->tick[e->zone_index];
+	*s = (struct jst_sample){0, e->dt_s, e->zone_index, 0, e->energy_j, e->energy_j * e->share, e->power_w,
+	                         e->energy_j * e->idle_share};
+	v->tick_has[e->zone_index] = true;
+	v->tick_wraps[e->zone_index] = (e->flags & JST_EVF_WRAP) ? 1 : 0;
+}
+
+static int mark(struct jst__runview *v, const struct jst_event *e)
+{
+	if (v->light)
+		return 0;
+	if (v->nmarks == v->cap_marks) {
+		size_t cap = v->cap_marks ? v->cap_marks * 2 : 64;
+		void *p = realloc(v->marks, cap * sizeof(*v->marks));
+		if (!p)
+			return -ENOMEM;
+		v->marks = p;
+		v->cap_marks = cap;
+	}
+	struct jst__view_mark *m = &v->marks[v->nmarks++];
+	m->ts = e->ts_ns;
+	m->late = e->late;
+	jst__strlcpy(m->text, e->mark, sizeof(m->text));
+	return 0;
 }
 
 /* zone_failed, zone_backwards, zone_gone: one number per zone. */
@@ -250,8 +324,44 @@ static void run_end(struct jst__runview *v, const cJSON *e, uint64_t ts)
 	}
 	read_fields(run, cJSON_GetObjectItemCaseSensitive(e, "record"), jst__rec_end, jst__rec_nend);
 	v->recorded = run->footprint;
+	double bad = 0;
+	if (num(e, "bad_marks", &bad) && bad > 0) {
+		v->bad_marks = (unsigned long)bad;
+		copy(v->bad_example, sizeof(v->bad_example), e, "bad_mark_example");
+	}
 	zone_counts(run, e);
 	flags(run, cJSON_GetObjectItemCaseSensitive(e, "flags"));
+}
+
+void jst__runview_release(struct jst__runview *v)
+{
+	jst__trainer_free(v->trainer);
+	v->trainer = NULL;
+	free(v->marks);
+	v->marks = NULL;
+	v->nmarks = v->cap_marks = v->next_mark = 0;
+}
+
+/* The end of the log: the last tick, the marks after it, and the trainer's end at the last
+ * tick (as jst_monitor_finish); the notes stay those run_end recorded, which already hold what
+ * the trainer says at its end. */
+static void finish_training(struct jst__runview *v)
+{
+	struct jst_run *run = v->run;
+	close_tick(v);
+	apply_marks(v, UINT64_MAX);
+	if (!v->trainer || !v->ended)
+		return;
+	size_t nnotes = run->nnotes;
+	memcpy(v->notes, run->notes, sizeof(v->notes));
+	jst__trainer_finish(v->trainer, run, v->last_tick_ts ? v->last_tick_ts : run->start_ns);
+	memcpy(run->notes, v->notes, sizeof(v->notes));
+	run->nnotes = nnotes;
+	struct jst_train *rec = jst__trainer_record(v->trainer);
+	if (v->bad_marks) { /* the marks the record refused are counted in run_end, not logged */
+		rec->bad_marks += v->bad_marks;
+		jst__strlcpy(rec->bad_example, v->bad_example, sizeof(rec->bad_example));
+	}
 }
 
 void jst__runview_init(struct jst__runview *v, struct jst_run *run)
@@ -304,8 +414,10 @@ int jst__runview_event(struct jst__runview *v, const char *body, size_t n)
 		return 0;
 	case JST_EV_RUN_END:
 		return v->started ? nested(v, body, n, false, e->ts_ns) : 0;
+	case JST_EV_MARK:
+		return v->started ? mark(v, e) : 0;
 	default:
-		return 0; /* phases, metrics, heartbeats: not part of the record yet */
+		return 0; /* phase and metric events repeat marks for serve's aggregates */
 	}
 }
 
@@ -336,6 +448,7 @@ int jst__runview_finish(struct jst__runview *v)
 	struct jst_run *run = v->run;
 	if (!v->started)
 		return -ENOENT;
+	finish_training(v);
 	if (v->light) {
 		light_finish(v);
 		return 0;

@@ -15,10 +15,33 @@
 #include "joulestream/event.h"
 #include "joulestream/run.h"
 
+struct jst__trainer;
+
+/* A mark event waiting for the tick that covers it. */
+struct jst__view_mark {
+	uint64_t ts;
+	bool late;
+	char text[JST_MARK_MSG_MAX + 1];
+};
+
 struct jst__runview {
 	struct jst_run *run;
 	bool started, ended;
 	bool light; /* only run_start and run_end are folded in: totals as run_end recorded them */
+	/* the samples of the tick being read (they share ts_ns), added when the tick is complete */
+	bool tick_open;
+	uint64_t tick_ts, last_tick_ts;
+	struct jst_sample tick[JST_ZONES_MAX];
+	bool tick_has[JST_ZONES_MAX];
+	unsigned tick_wraps[JST_ZONES_MAX];
+	/* the training record, rebuilt from the mark events through the live trainer (train.c):
+	 * marks are applied in time order before the tick that follows them, as the monitor did */
+	struct jst__trainer *trainer;
+	struct jst__view_mark *marks;
+	size_t nmarks, cap_marks, next_mark;
+	char notes[JST_NOTES_MAX][JST_NOTE_LEN]; /* run_end's, kept across the trainer's end */
+	unsigned long bad_marks;                 /* refused marks, as run_end counted them */
+	char bad_example[192];
 	unsigned long events, bad; /* events folded in; bodies that could not be read */
 	struct jst_footprint recorded; /* the footprint run_end recorded */
 	struct jst_event ev; /* the event being folded in */
@@ -26,6 +49,8 @@ struct jst__runview {
 
 /* Clears run and starts a view of it. */
 void jst__runview_init(struct jst__runview *v, struct jst_run *run);
+/* Frees the training state; run->train (when set) points into it until then. */
+void jst__runview_release(struct jst__runview *v);
 /* Folds one stored event body (a JSON object) into the record; events of other runs, and types
  * the record does not use, are skipped. Returns 0, or -EINVAL for a body that is not JSON. */
 int jst__runview_event(struct jst__runview *v, const char *body, size_t n);

@@ -210,7 +210,7 @@ static void drain(struct run_state *st)
 static void sink_mark(const struct jst_mark *mk, uint64_t mono_ns, void *ud)
 {
 	struct run_state *st = ud;
-	jst__session_mark(&st->ses, mk, mono_ns);
+	jst__session_mark(&st->ses, st->mon, mk, mono_ns);
 }
 
 /* Starts the command. Returns 0, or the exit status to give (126/127) when it cannot run. */
@@ -442,15 +442,16 @@ int cli_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+	uint64_t t0 = jst__mono_ns(); /* the run's clock */
 	if (st.mon) {
 		marksock_open(&st.sock, run);
-		jst_monitor_start(st.mon, jst__mono_ns());
+		jst_monitor_start(st.mon, t0);
 	}
 	if ((rc = spawn(&st, argv + cmd)) != 0)
 		goto out;
 	if (st.mon) {
 		jst_monitor_attach(st.mon, st.child, getpid());
-		jst__session_begin(&st.ses, st.o.model, argc - cmd, argv + cmd);
+		jst__session_begin(&st.ses, t0, st.o.model, argc - cmd, argv + cmd);
 		loop(&st);
 		/* marks the command sent just before it exited */
 		marksock_read(&st.sock, st.mon, sink_mark, &st);

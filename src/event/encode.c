@@ -137,7 +137,9 @@ int jst_event_encode_sample(const struct jst_run *run, const struct jst_sample *
 	char suffix[48];
 	snprintf(suffix, sizeof(suffix), "-s-%llu-%u", (unsigned long long)seq, s->zone);
 	double end_s = s->t_s + s->dt_s;
-	head(&b, run->id, suffix, "sample", run->start_ns + (uint64_t)(end_s > 0 ? end_s * 1e9 : 0),
+	/* rounded, not truncated: t_s + dt_s is the monotonic time since the start in ns / 1e9, so
+	 * the nearest integer is that time exactly, the one marks are dated on */
+	head(&b, run->id, suffix, "sample", run->start_ns + (uint64_t)(end_s > 0 ? llround(end_s * 1e9) : 0),
 	     run->id, run->meta.host);
 	jst__jbuf_key(&b, "zone");
 	jst__jbuf_jstr(&b, z->name);
@@ -194,6 +196,27 @@ int jst_event_encode_run_end(const struct jst_run *run, char *out, size_t n)
 	jst__jbuf_put(&b, "]", 1);
 	jst__rec_write(&b, run, jst__rec_end, jst__rec_nend);
 	jst__rec_write_end_extra(&b, run);
+	return done(&b);
+}
+
+int jst_event_encode_mark(const struct jst_run *run, const struct jst_mark *mk, uint64_t ts_ns, bool late,
+                          uint64_t seq, char *out, size_t n)
+{
+	struct jst_mark m = *mk;
+	char text[JST_MARK_MSG_MAX + 1];
+	m.t_ns = 0; /* the time is the event's */
+	int len = jst_mark_format(&m, text, sizeof(text));
+	if (len < 0)
+		return len;
+	struct jst_jbuf b;
+	jst__jbuf_fixed(&b, out, n);
+	char suffix[32];
+	snprintf(suffix, sizeof(suffix), "-k-%llu", (unsigned long long)seq);
+	head(&b, run->id, suffix, "mark", ts_ns, run->id, run->meta.host);
+	jst__jbuf_key(&b, "mark");
+	jst__jbuf_jstr(&b, text);
+	if (late)
+		jst__jbuf_str(&b, ",\"late\":true");
 	return done(&b);
 }
 
@@ -299,6 +322,10 @@ static void encode_fields(struct jst_jbuf *b, const struct jst_event *ev)
 		jst__jbuf_jnum(b, ev->power_w);
 		jst__jbuf_key(b, "share");
 		jst__jbuf_jnum(b, ev->share);
+		if (ev->idle_share > 0) {
+			jst__jbuf_key(b, "idle_share");
+			jst__jbuf_jnum(b, ev->idle_share);
+		}
 		break;
 	case JST_EV_PHASE:
 		jst__jbuf_key(b, "name");
@@ -323,6 +350,12 @@ static void encode_fields(struct jst_jbuf *b, const struct jst_event *ev)
 			jst__jbuf_key(b, "interval_s");
 			jst__jbuf_jnum(b, ev->interval_s);
 		}
+		break;
+	case JST_EV_MARK:
+		jst__jbuf_key(b, "mark");
+		jst__jbuf_jstr(b, ev->mark);
+		if (ev->late)
+			jst__jbuf_str(b, ",\"late\":true");
 		break;
 	}
 }

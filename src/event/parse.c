@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #include "event/parse.h"
 #include "joulestream/event.h"
 
-static const char *const type_names[] = {"run_start", "sample", "phase", "metric", "run_end", "heartbeat"};
+static const char *const type_names[] = {"run_start", "sample", "phase", "metric", "run_end", "heartbeat", "mark"};
 static const char *const kind_names[] = {"package", "core", "uncore", "dram", "psys", "gpu", "other"};
 static const char *const flag_names[] = {"wrap", "backwards", "failed", "gone"};
 
@@ -378,6 +379,16 @@ static int parse_other(const struct view *w, struct jst_event *ev, char *err, si
 		return 0;
 	case JST_EV_HEARTBEAT: /* the agent's announced period, for the silent-host flag */
 		return get_num(w, "interval_s", false, 1e-3, 86400, &ev->interval_s, NULL, err, el);
+	case JST_EV_MARK: { /* the message must be a mark the training record can take */
+		struct jst_mark mk;
+		const char *why = "not a training mark";
+		if ((r = get_str(w, "mark", true, ev->mark, sizeof(ev->mark), err, el)) < 0 ||
+		    (r = get_bool(w, "late", &ev->late, err, el)) < 0)
+			return r;
+		if (jst_mark_parse(ev->mark, strlen(ev->mark), &mk, &why) < 0)
+			return bad(err, el, "\"mark\": %s", why);
+		return 0;
+	}
 	default:
 		return 0;
 	}
@@ -445,7 +456,8 @@ static int check_tail(const char *p, size_t n, const char *end, char *err, size_
 int jst__event_parse_with(const char *p, size_t n, struct jst_event *ev, char *err, size_t errlen,
 			  bool flat)
 {
-	memset(ev, 0, sizeof(*ev));
+	memset(ev, 0, offsetof(struct jst_event, mark));
+	ev->mark[0] = '\0';
 	ev->pue = ev->wue_l_per_kwh = -1;
 	ev->line = p;
 	ev->line_len = n;

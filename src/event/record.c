@@ -5,6 +5,7 @@
 
 #include "core/util.h"
 #include "event/record.h"
+#include "joulestream/train.h"
 #include "joulestream/trust.h"
 
 #define F(name, type, field) {name, type, offsetof(struct jst_run, field), sizeof(((struct jst_run *)0)->field)}
@@ -99,6 +100,11 @@ void jst__rec_write_end_extra(struct jst_jbuf *b, const struct jst_run *run)
 			jst__jbuf_printf(b, "%s%lu", i ? "," : "", v);
 		}
 		jst__jbuf_put(b, "]", 1);
+	}
+	if (run->train && run->train->bad_marks) { /* refused marks are not in the log */
+		jst__jbuf_printf(b, ",\"bad_marks\":%lu", run->train->bad_marks);
+		jst__jbuf_key(b, "bad_mark_example");
+		jst__jbuf_jstr(b, run->train->bad_example);
 	}
 	jst__jbuf_key(b, "flags");
 	jst__jbuf_put(b, "[", 1);

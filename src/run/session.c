@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "joulestream/trust.h"
 #include "run/session.h"
+#include "run/trainer.h"
 
 #define STORE_SYNC_MS 10000u /* the store's events: the run's record */
 #define SINK_CLOSE_MS 10000u
@@ -52,11 +53,11 @@ void jst__session_check(struct jst__session *s, int r, const char *what)
 	jst_run_note(s->run, "store failed while %s: %s", what, jst_store_errmsg(s->store));
 }
 
-void jst__session_begin(struct jst__session *s, const char *model, int argc, char **argv)
+void jst__session_begin(struct jst__session *s, uint64_t start_mono, const char *model, int argc, char **argv)
 {
 	if (s->store && !s->store_failed)
 		jst__session_check(s, jst_store_run_begin(s->store, s->run), "recording the run");
-	jst__run_sink_start(&s->sink, s->run, model, argc, argv);
+	jst__run_sink_start(&s->sink, s->run, start_mono, model, argc, argv);
 }
 
 void jst__session_drain(struct jst__session *s, struct jst_monitor *mon)
@@ -72,9 +73,12 @@ void jst__session_drain(struct jst__session *s, struct jst_monitor *mon)
 	jst_monitor_drained(mon);
 }
 
-void jst__session_mark(struct jst__session *s, const struct jst_mark *mk, uint64_t mono_ns)
+void jst__session_mark(struct jst__session *s, struct jst_monitor *mon, const struct jst_mark *mk, uint64_t mono_ns)
 {
-	jst__run_sink_mark(&s->sink, s->run, mk, mono_ns);
+	struct jst_run *run;
+	uint64_t start, last;
+	jst__monitor_training(mon, &run, &start, &last);
+	jst__run_sink_mark(&s->sink, s->run, mk, mono_ns, last);
 }
 
 void jst__session_sync(struct jst__session *s, unsigned wait_ms)

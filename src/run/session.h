@@ -33,15 +33,17 @@ int jst__session_open(struct jst__session *s, const char *who, struct jst_run *r
 /* Opens the run's store: db (NULL: the default file) as the record's store and as a sink of
  * the run's events, spooled in spool while the database cannot be written. Notes what failed. */
 void jst__session_store(struct jst__session *s, const char *db, const char *spool);
-/* When the command has started: run_start to the sinks, the record's first rows. */
-void jst__session_begin(struct jst__session *s, const char *model, int argc, char **argv);
+/* When the command has started: run_start to the sinks, the record's first rows. start_mono:
+ * the CLOCK_MONOTONIC time the monitor's clock started at (jst_monitor_start). */
+void jst__session_begin(struct jst__session *s, uint64_t start_mono, const char *model, int argc, char **argv);
 /* Records a store call's failure once, as a note. */
 void jst__session_check(struct jst__session *s, int r, const char *what);
 /* The monitor's pending samples to the sinks, its pending metrics to the store's record, then
  * empties them. The caller holds whatever lock guards the monitor. */
 void jst__session_drain(struct jst__session *s, struct jst_monitor *mon);
-/* A training mark the monitor accepted, received at mono_ns: a phase or metric event. */
-void jst__session_mark(struct jst__session *s, const struct jst_mark *mk, uint64_t mono_ns);
+/* A training mark the monitor mon accepted, received at mono_ns: a mark event (and a phase or
+ * metric event), dated as the monitor's training record took it. */
+void jst__session_mark(struct jst__session *s, struct jst_monitor *mon, const struct jst_mark *mk, uint64_t mono_ns);
 /* Waits at most wait_ms until the store's log holds every event sent so far (the live
  * intensity source reads the samples back). */
 void jst__session_sync(struct jst__session *s, unsigned wait_ms);

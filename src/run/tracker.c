@@ -267,20 +267,39 @@ static void fill_gpu_meta(struct jst_run *run)
 		snprintf(run->meta.gpus, sizeof(run->meta.gpus), "%u x %s", n, label);
 }
 
+/* Line by line, so that each mark the monitor accepts also reaches the run's sinks as an
+ * event (as marksock.c does for `joulestream run`). Under the lock. */
+static int mark_lines(struct jst_tracker *t, const char *p, size_t n, uint64_t now)
+{
+	int r = 0;
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+		struct jst_mark mk;
+		if (len && jst_monitor_mark_text(t->mon, p, len, now) < 0)
+			r = -EINVAL;
+		else if (len && jst_mark_parse(p, len, &mk, NULL) == 0)
+			jst__session_mark(&t->ses, t->mon, &mk, now);
+		p += nl ? len + 1 : len;
+		n -= nl ? len + 1 : len;
+	}
+	return r;
+}
+
 /* Tags and the plan given as options, as marks at the start. */
 static void initial_marks(struct jst_tracker *t)
 {
 	char msg[JST_MARK_MSG_MAX];
 	uint64_t now = t->last_tick_ns;
 	if (t->model[0] && snprintf(msg, sizeof(msg), "tag - model=%s", t->model) < (int)sizeof(msg))
-		jst_monitor_mark_text(t->mon, msg, strlen(msg), now);
+		mark_lines(t, msg, strlen(msg), now);
 	if (t->epochs >= 0 || t->predict_after >= 0) {
 		int w = snprintf(msg, sizeof(msg), "plan -");
 		if (t->epochs >= 0)
 			w += snprintf(msg + w, sizeof(msg) - (size_t)w, " epochs=%lld", t->epochs);
 		if (t->predict_after >= 0)
 			snprintf(msg + w, sizeof(msg) - (size_t)w, " predict_after=%lld", t->predict_after);
-		jst_monitor_mark_text(t->mon, msg, strlen(msg), now);
+		mark_lines(t, msg, strlen(msg), now);
 	}
 }
 
@@ -335,10 +354,10 @@ int jst_tracker_start(struct jst_tracker *t)
 		return fail(t, -EINVAL, "cannot open the run's sinks");
 	if (!t->no_store)
 		jst__session_store(&t->ses, t->db[0] ? t->db : NULL, NULL);
-	char *argv[] = {t->command[0] ? t->command : run->meta.command};
-	jst__session_begin(&t->ses, t->model[0] ? t->model : NULL, 1, argv);
 	t->last_tick_ns = jst__mono_ns();
 	jst_monitor_start(t->mon, t->last_tick_ns);
+	char *argv[] = {t->command[0] ? t->command : run->meta.command};
+	jst__session_begin(&t->ses, t->last_tick_ns, t->model[0] ? t->model : NULL, 1, argv);
 	jst_monitor_attach(t->mon, getpid(), 0);
 	initial_marks(t);
 	t->started = true;
@@ -347,25 +366,6 @@ int jst_tracker_start(struct jst_tracker *t)
 		return fail(t, -r, "cannot start the sampling thread: %s", strerror(r));
 	}
 	return 0;
-}
-
-/* Line by line, so that each mark the monitor accepts also reaches the run's sinks as an
- * event (as marksock.c does for `joulestream run`). Under the lock. */
-static int mark_lines(struct jst_tracker *t, const char *p, size_t n, uint64_t now)
-{
-	int r = 0;
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl ? (size_t)(nl - p) : n;
-		struct jst_mark mk;
-		if (len && jst_monitor_mark_text(t->mon, p, len, now) < 0)
-			r = -EINVAL;
-		else if (len && jst_mark_parse(p, len, &mk, NULL) == 0)
-			jst__session_mark(&t->ses, &mk, now);
-		p += nl ? len + 1 : len;
-		n -= nl ? len + 1 : len;
-	}
-	return r;
 }
 
 int jst_tracker_mark(struct jst_tracker *t, const char *msg, size_t n)

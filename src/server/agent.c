@@ -314,7 +314,7 @@ int jst_agent_new(struct jst_agent **out, const struct jst_agent_opts *o, char *
 	a->started_ns = a->last_heartbeat_ns = jst__mono_ns();
 	jst_monitor_start(a->mon, a->started_ns);
 	char *cmd[] = {argv[0], argv[1]};
-	jst__run_sink_start(&a->sink, a->run, NULL, 2, cmd);
+	jst__run_sink_start(&a->sink, a->run, 0, NULL, 2, cmd);
 	*out = a;
 	return 0;
 fail:

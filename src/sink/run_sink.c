@@ -18,7 +18,8 @@ int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *ta
 	rs->sink = rs->store = NULL;
 	rs->store_target[0] = '\0';
 	rs->unencoded = 0;
-	rs->phase_seq = rs->metric_seq = 0;
+	rs->phase_seq = rs->metric_seq = rs->mark_seq = 0;
+	rs->start_mono = 0;
 	rs->step = rs->epoch = -1;
 	rs->path[0] = '\0';
 	rs->target = target;
@@ -69,9 +70,10 @@ static void put(struct jst__run_sink *rs, int n)
 		jst_sink_write(rs->sink, rs->line, (size_t)n);
 }
 
-void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, const char *model, int argc,
-                    char **argv)
+void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, uint64_t start_mono,
+                         const char *model, int argc, char **argv)
 {
+	rs->start_mono = start_mono;
 	if (jst__run_sink_any(rs))
 		put(rs, jst_event_encode_run_start(run, model, argc, argv, rs->line, sizeof(rs->line)));
 }
@@ -87,11 +89,19 @@ void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, 
 	}
 }
 
-/* The UTC time of a mark taken at t_mono (0: received now, at mono_ns). */
-static uint64_t mark_utc(uint64_t t_mono, uint64_t mono_ns)
+/* The UTC time of a mark taken at t_mono (0: received now, at mono_ns): on the run's clock,
+ * run->start_ns + the monotonic time since the start, as the samples are dated; without it,
+ * the wall clock now less the mark's age. */
+static uint64_t mark_utc(const struct jst__run_sink *rs, const struct jst_run *run, uint64_t t_mono,
+                         uint64_t mono_ns, uint64_t last_tick, bool *late)
 {
-	uint64_t wall = jst__wall_ns();
-	uint64_t ago = t_mono && t_mono < mono_ns ? mono_ns - t_mono : 0;
+	uint64_t t = t_mono && t_mono < mono_ns ? t_mono : mono_ns;
+	*late = t_mono && t < last_tick;
+	if (t < last_tick)
+		t = last_tick;
+	if (rs->start_mono)
+		return run->start_ns + (t > rs->start_mono ? t - rs->start_mono : 0);
+	uint64_t wall = jst__wall_ns(), ago = mono_ns - t;
 	return wall > ago ? wall - ago : 0;
 }
 
@@ -122,11 +132,13 @@ static void phase_edge(struct jst__run_sink *rs, const struct jst_run *run, cons
 }
 
 void jst__run_sink_mark(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_mark *mk,
-                        uint64_t mono_ns)
+                        uint64_t mono_ns, uint64_t last_tick_mono)
 {
 	if (!jst__run_sink_any(rs))
 		return;
-	uint64_t ts = mark_utc(mk->t_ns, mono_ns);
+	bool late;
+	uint64_t ts = mark_utc(rs, run, mk->t_ns, mono_ns, last_tick_mono, &late);
+	put(rs, jst_event_encode_mark(run, mk, ts, late, rs->mark_seq++, rs->line, sizeof(rs->line)));
 	switch (mk->kind) {
 	case JST_MARK_PHASE_BEGIN: phase_edge(rs, run, mk->name, true, ts); break;
 	case JST_MARK_PHASE_END: phase_edge(rs, run, mk->name, false, ts); break;

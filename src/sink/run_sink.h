@@ -24,6 +24,8 @@ struct jst__run_sink {
 	uint64_t seq[JST_ZONES_MAX]; /* samples sent per zone: the SEQ of the next id */
 	unsigned long unencoded;
 	uint64_t phase_seq, metric_seq; /* phase and metric events sent: the SEQ of the next id */
+	uint64_t mark_seq;              /* mark events sent */
+	uint64_t start_mono;            /* the run's clock: CLOCK_MONOTONIC at run->start_ns (0: unknown) */
 	int64_t step, epoch;            /* the current ones from the marks, -1 before the first */
 	char path[JST_PHASE_PATH_MAX];  /* the open phase path ("train/forward") */
 	char line[JST_EVENT_LINE_MAX];
@@ -44,15 +46,20 @@ bool jst__run_sink_any(const struct jst__run_sink *rs);
  * wait_ms for the store's events to be handled (0: no wait), so that what follows can read
  * them back. */
 void jst__run_sink_flush(struct jst__run_sink *rs, unsigned wait_ms);
-void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, const char *model, int argc,
-                    char **argv);
+/* run_start; start_mono is the CLOCK_MONOTONIC time the monitor started the run's clock at
+ * (jst_monitor_start), so that marks are dated on the same clock as the samples. */
+void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, uint64_t start_mono,
+                         const char *model, int argc, char **argv);
 void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_sample *v,
                       size_t n);
-/* A training mark the monitor accepted, received at mono_ns (CLOCK_MONOTONIC): phase edges
- * become phase events (with the full path), metrics become metric events with the current
- * step and epoch; other marks only update those. Times are converted to UTC. */
+/* A training mark the monitor accepted, received at mono_ns (CLOCK_MONOTONIC): every mark is a
+ * mark event (its message: what the training record is rebuilt from); phase edges also become
+ * phase events (with the full path) and metrics metric events with the current step and epoch,
+ * for the aggregates of `serve`. Times are converted to UTC on the run's clock; a mark dated
+ * before the monitor's last tick (last_tick_mono) is dated at that tick, as the training
+ * record took it, and flagged late. */
 void jst__run_sink_mark(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_mark *mk,
-                        uint64_t mono_ns);
+                        uint64_t mono_ns, uint64_t last_tick_mono);
 /* Sends run_end, waits at most timeout_ms for delivery (the store's events first: they are
  * the run's record) and notes in the run what was not delivered. */
 void jst__run_sink_finish(struct jst__run_sink *rs, struct jst_run *run, unsigned timeout_ms);

@@ -154,8 +154,9 @@ static int fold_event(int64_t seq, const char *body, size_t len, void *ud)
 	return 0;
 }
 
-/* A run's record as the view of its events (src/agg/runview.c), read in log order. */
-static int load_from_log(struct jst_store *s, const char *id, struct jst_run *run)
+/* A run's record as the view of its events (src/agg/runview.c), read in log order; with train,
+ * its training record too (copied there: the view's is freed). */
+static int view_from_log(struct jst_store *s, const char *id, struct jst_run *run, struct jst_train *train)
 {
 	struct { struct jst__runview v; int64_t last; } *f = malloc(sizeof(*f));
 	if (!f)
@@ -172,7 +173,21 @@ static int load_from_log(struct jst_store *s, const char *id, struct jst_run *ru
 	}
 	if (r >= 0)
 		r = jst__runview_finish(&f->v);
+	if (r == 0 && train) {
+		if (run->train)
+			memcpy(train, run->train, sizeof(*train));
+		else
+			r = -ENOENT; /* the run had no training marks */
+	}
+	run->train = NULL;
+	jst__runview_release(&f->v);
 	free(f);
+	return r;
+}
+
+static int load_from_log(struct jst_store *s, const char *id, struct jst_run *run)
+{
+	int r = view_from_log(s, id, run, NULL);
 	if (r == 0 && s->ops->load_extras)
 		s->ops->load_extras(s, run);
 	return r;
@@ -260,6 +275,8 @@ static int light_view(struct jst_store *s, const char *id, const struct jst_run_
 	}
 	if (r >= 0)
 		r = jst__runview_finish(&f->v);
+	run->train = NULL;
+	jst__runview_release(&f->v);
 	free(f);
 	if (r == 0 && s->ops->load_extras)
 		s->ops->load_extras(s, run);
@@ -386,7 +403,15 @@ int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct 
 
 int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct jst_train *t)
 {
-	return s->ops->load_train(s, run, t);
+	struct jst_run *scratch = s->ops->stream && s->ops->stream->events ? malloc(sizeof(*scratch)) : NULL;
+	int r = -ENOENT;
+	if (scratch) { /* the training record rebuilt from the run's mark events */
+		r = view_from_log(s, run->id, scratch, t);
+		free(scratch);
+	}
+	if (r == -ENOENT && s->ops->load_train) /* a run recorded before marks were events */
+		r = s->ops->load_train(s, run, t);
+	return r;
 }
 
 /* Samples come zone by zone within a tick; a tick ends when the time moves on. */

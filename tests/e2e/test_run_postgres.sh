@@ -74,6 +74,55 @@ assert zones == [('DE', 'run'), ('FR', 'reprocess')], r
 fr = [x for x in r if x['zone'] == 'FR'][0]; de = [x for x in r if x['zone'] == 'DE'][0]
 assert 0 < fr['co2e_g'] < de['co2e_g'], r"
 
+# the training record is a view of the mark events too: phases, epochs, steps and metrics of a
+# Python job's marks come back from postgresql as the run recorded them
+export PYTHONPATH=$(cd "$(dirname "$0")/../../python" && pwd)
+cat >"$T/job.py" <<'PY'
+import time
+import joulestream
+
+def burn(s):
+    end = time.monotonic() + s
+    while time.monotonic() < end:
+        sum(i * i for i in range(1000))
+
+with joulestream.Tracker(model="tiny", mode="socket") as t:
+
+    for epoch in (1, 2):
+        t.epoch(epoch, total=2)
+        with t.phase("train"):
+            t.step()
+            with t.phase("forward"):
+                burn(0.2)
+            burn(0.1)
+        with t.phase("eval"):
+            burn(0.1)
+        t.log(loss=1.0 / epoch)
+PY
+"$J" run --db "$PGURL" --zone FR --interval 50ms --json "$T/tr.json" --quiet -- python3 "$T/job.py"
+expect_eq "the job with marks" $? 0
+TID=$(python3 -c "import json; print(json.load(open('$T/tr.json'))['id'])")
+"$J" show "$TID" --db "$PGURL" --format json >"$T/tr.show.json"
+expect_py "the training record from postgresql = the run's own" "
+import json
+a, b = json.load(open('$T/tr.json')), json.load(open('$T/tr.show.json'))
+def close(x, y): return abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+pa = {p['path']: p for p in a['phases']}; pb = {p['path']: p for p in b['phases']}
+assert sorted(pa) == sorted(pb) and 'train/forward' in pa, (sorted(pa), sorted(pb))
+for k in pa:
+    assert close(pa[k]['energy_j'], pb[k]['energy_j']) and close(pa[k]['time_s'], pb[k]['time_s']), (k, pa[k], pb[k])
+assert len(a['epochs']) == len(b['epochs']) == 2, (a['epochs'], b['epochs'])
+for x, y in zip(a['epochs'], b['epochs']):
+    assert close(x['energy_j'], y['energy_j']), (x, y)
+assert a['training']['marks'] == b['training']['marks'] > 10, (a['training'], b['training'])
+ma, mb = a['metrics']['points'], b['metrics']['points']
+assert len(ma) == len(mb) == 2, (ma, mb)
+for x, y in zip(ma, mb):
+    assert x['values'] == y['values'] and x['step'] == y['step'] and x['epoch'] == y['epoch'], (x, y)
+    assert close(x['energy_j'], y['energy_j']), (x, y)"
+"$J" show "$TID" --db "$PGURL" >"$T/tr.txt"
+expect_in "the text report has the phases" "train/forward" "$T/tr.txt"
+
 # the same kind of run in SQLite: one data model, so serve on the file shows it as run wrote it
 "$J" run --db "$T/local.db" --zone DE --interval 50ms --json "$T/sq.json" --quiet -- "$BURN" 0.4
 SID=$(python3 -c "import json; print(json.load(open('$T/sq.json'))['id'])")

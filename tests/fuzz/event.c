@@ -54,6 +54,7 @@ static void check_ranges(const struct jst_event *e, const char *p, size_t n)
 		FUZZ_ASSERT(e->duration_s >= 0 && e->samples >= -1 && e->exit_signal >= 0);
 		break;
 	case JST_EV_HEARTBEAT: break;
+	case JST_EV_MARK: FUZZ_ASSERT(e->mark[0] && strlen(e->mark) <= JST_MARK_MSG_MAX); break;
 	}
 }
 
@@ -82,7 +83,7 @@ static void check_roundtrip(const struct jst_event *e)
 			    b.zone_index == e->zone_index && b.kind == e->kind &&
 			    b.estimate == e->estimate && b.dt_s == e->dt_s &&
 			    b.energy_j == e->energy_j && b.power_w == e->power_w &&
-			    b.share == e->share);
+			    b.share == e->share && b.idle_share == e->idle_share);
 		break;
 	case JST_EV_PHASE: FUZZ_ASSERT(strcmp(b.name, e->name) == 0 && b.begin == e->begin); break;
 	case JST_EV_METRIC: FUZZ_ASSERT(b.step == e->step && b.epoch == e->epoch); break;
@@ -91,6 +92,7 @@ static void check_roundtrip(const struct jst_event *e)
 			    b.duration_s == e->duration_s && b.samples == e->samples);
 		break;
 	case JST_EV_HEARTBEAT: break;
+	case JST_EV_MARK: FUZZ_ASSERT(strcmp(b.mark, e->mark) == 0); break;
 	}
 }
 

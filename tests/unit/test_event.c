@@ -6,6 +6,7 @@
  * at the edge of what the fast path takes. */
 #include <errno.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,7 +263,9 @@ static void test_flat_agrees(void)
 		int rb = jst__event_parse_with(lines[i], n, &b, eb, sizeof(eb), false);
 		CHECK_INT(ra, rb);
 		CHECK_STR(ea, eb);
-		CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+		/* a mark's message is compared as a string: a parse clears only what precedes it */
+		CHECK(memcmp(&a, &b, offsetof(struct jst_event, mark)) == 0);
+		CHECK_STR(a.mark, b.mark);
 	}
 	/* numbers the flat path converts itself (jst__flat_number) must be strtod's, bit for bit */
 	uint64_t x = 88172645463325252ull;
@@ -287,7 +290,7 @@ static void test_flat_agrees(void)
 		char ea[256] = "", eb[256] = "";
 		int ra = jst__event_parse_with(line, strlen(line), &a, ea, sizeof(ea), true);
 		int rb = jst__event_parse_with(line, strlen(line), &b, eb, sizeof(eb), false);
-		differ += ra != rb || strcmp(ea, eb) != 0 || memcmp(&a, &b, sizeof(a)) != 0;
+		differ += ra != rb || strcmp(ea, eb) != 0 || memcmp(&a, &b, offsetof(struct jst_event, mark)) != 0;
 		struct jst_flat_member m = {.val = num, .vlen = k, .kind = JST_FLAT_NUM};
 		double fast = jst__flat_number(&m), slow = strtod(num, NULL);
 		differ += memcmp(&fast, &slow, sizeof(fast)) != 0;
