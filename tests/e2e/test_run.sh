@@ -33,9 +33,11 @@ expect_in "unknown zone message" "unknown zone 'XX'" "$T/err"
 [ ! -e "$T/ran" ]; expect_eq "command not started on a bad --json" $? 0
 
 # a signal sent to joulestream reaches the command, and the report still comes
-"$J" run --interval 50ms --json "$T/sig.json" -- sh -c 'trap "exit 42" TERM; while :; do sleep 0.05; done' 2>"$T/err" &
+# (the command says when its trap is set: a signal before that would rightly kill it; at most
+# 30 s of waiting, the loop being bounded, on however loaded a machine)
+"$J" run --interval 50ms --json "$T/sig.json" -- sh -c "trap 'exit 42' TERM; touch '$T/trapped'; while :; do sleep 0.05; done" 2>"$T/err" &
 jpid=$!
-sleep 0.6
+for _ in $(seq 600); do [ -e "$T/trapped" ] && break; sleep 0.05; done
 kill -TERM $jpid
 wait $jpid; expect_eq "TERM forwarded, command's own exit status" $? 42
 expect_in "report after a forwarded signal" "exit 42" "$T/err"
