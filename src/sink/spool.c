@@ -94,6 +94,14 @@ static void adopt_orphans(struct jst__spool *sp, const char *dir)
 	closedir(d);
 }
 
+int jst__spool_default_dir(char *out, size_t n)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	int w = xdg && *xdg == '/' ? snprintf(out, n, "%s/joulestream/spool", xdg)
+	                           : snprintf(out, n, "%s/.local/share/joulestream/spool", home && *home ? home : "/tmp");
+	return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
+}
+
 int jst__spool_open(struct jst__spool *sp, const char *dir, size_t max, char *err, size_t errlen)
 {
 	memset(sp, 0, sizeof(*sp));
@@ -101,11 +109,7 @@ int jst__spool_open(struct jst__spool *sp, const char *dir, size_t max, char *er
 	sp->max = max;
 	char def[512];
 	if (!dir || !*dir) {
-		const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-		int w = xdg && *xdg == '/' ? snprintf(def, sizeof(def), "%s/joulestream/spool", xdg)
-		                           : snprintf(def, sizeof(def), "%s/.local/share/joulestream/spool",
-		                                      home && *home ? home : "/tmp");
-		if (w < 0 || (size_t)w >= sizeof(def)) {
+		if (jst__spool_default_dir(def, sizeof(def)) < 0) {
 			snprintf(err, errlen, "spool directory path too long");
 			return -ENAMETOOLONG;
 		}

@@ -19,7 +19,10 @@ struct jst__spool {
 	bool skipping;    /* the reader is inside such a line */
 };
 
-/* dir NULL: $XDG_DATA_HOME/joulestream/spool (or ~/.local/share/joulestream/spool). */
+/* The default spool directory: $XDG_DATA_HOME/joulestream/spool (or
+ * ~/.local/share/joulestream/spool). 0 or -ENAMETOOLONG. */
+int jst__spool_default_dir(char *out, size_t n);
+/* dir NULL: the default spool directory. */
 int jst__spool_open(struct jst__spool *sp, const char *dir, size_t max, char *err, size_t errlen);
 void jst__spool_close(struct jst__spool *sp);
 /* 0, or -ENOSPC when the ceiling would be passed, -EIO on a write error. */

@@ -14,6 +14,7 @@
 #include "joulestream/ingest.h"
 #include "sink/batcher.h"
 #include "sink/sink.h"
+#include "sink/spool.h"
 
 struct store_sink {
 	struct jst_sink base;
@@ -59,11 +60,7 @@ static int spool_dir(const char *dir, const char *target, char *out, size_t n)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	char def[512];
 	if (!dir || !*dir) {
-		const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-		int w = xdg && *xdg == '/' ? snprintf(def, sizeof(def), "%s/joulestream/spool", xdg)
-		                           : snprintf(def, sizeof(def), "%s/.local/share/joulestream/spool",
-		                                      home && *home ? home : "/tmp");
-		if (w < 0 || (size_t)w >= sizeof(def))
+		if (jst__spool_default_dir(def, sizeof(def)) < 0)
 			return -ENAMETOOLONG;
 		dir = def;
 	}

@@ -6,6 +6,7 @@
  * NULL columns are skipped, so a column added to a table later leaves old records intact. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,33 @@ static int runs_row(sqlite3 *db, const char *run_id, sqlite3_int64 *rowid, struc
 	return 0;
 }
 
+/* Hashes the rows st yields (NULL columns skipped) into "table NAME ROWS HASH"; finalizes st.
+ * With skip_empty, no part at all when there is no row. */
+static int rows_part(sqlite3_stmt *st, const char *name, bool skip_empty, struct parts *b)
+{
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	unsigned long rows = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++)
+			if (sqlite3_column_type(st, i) != SQLITE_NULL)
+				hash_value(&h, st, i);
+		crypto_hash_sha256_update(&h, (const unsigned char *)"\x1e", 1);
+		rows++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	unsigned char d[32];
+	char hx[65];
+	crypto_hash_sha256_final(&h, d);
+	hex(d, 32, hx);
+	if (rows || !skip_empty)
+		put(b, "table %s %lu %s\n", name, rows, hx);
+	return 0;
+}
+
 /* Every row of table whose run is rowid, in the order of all its columns but `run`. */
 static int table_part(sqlite3 *db, const char *table, sqlite3_int64 rowid, struct parts *b)
 {
@@ -158,26 +186,7 @@ static int table_part(sqlite3 *db, const char *table, sqlite3_int64 rowid, struc
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, rowid);
-	crypto_hash_sha256_state h;
-	crypto_hash_sha256_init(&h);
-	unsigned long rows = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(st); i++)
-			if (sqlite3_column_type(st, i) != SQLITE_NULL)
-				hash_value(&h, st, i);
-		crypto_hash_sha256_update(&h, (const unsigned char *)"\x1e", 1);
-		rows++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
-	unsigned char d[32];
-	char hx[65];
-	crypto_hash_sha256_final(&h, d);
-	hex(d, 32, hx);
-	put(b, "table %s %lu %s\n", table, rows, hx);
-	return 0;
+	return rows_part(st, table, false, b);
 }
 
 /* The run's events in the log (ids, types, times and bodies, in log order): the measurements
@@ -189,26 +198,8 @@ static int events_part(sqlite3 *db, const char *run_id, struct parts *b)
 	    SQLITE_OK)
 		return 0; /* a database without the log */
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	crypto_hash_sha256_state h;
-	crypto_hash_sha256_init(&h);
-	unsigned long rows = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int i = 0; i < 4; i++)
-			hash_value(&h, st, i);
-		crypto_hash_sha256_update(&h, (const unsigned char *)"\x1e", 1);
-		rows++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
-	unsigned char d[32];
-	char hx[65];
-	crypto_hash_sha256_final(&h, d);
-	hex(d, 32, hx);
-	if (rows) /* records sealed before the log held runs have no such part */
-		put(b, "table events %lu %s\n", rows, hx);
-	return 0;
+	/* records sealed before the log held runs have no such part */
+	return rows_part(st, "events", true, b);
 }
 
 int jst__sqlite_record_parts(sqlite3 *db, const char *run_id, char **out, char *err, size_t errlen)
