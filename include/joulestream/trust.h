@@ -82,6 +82,8 @@ JST_API int jst_store_trust_check(struct jst_store *s, const char *what);
 
 /* Keeps a calibration (host_calibration, host_reference); calibrations are never replaced. */
 JST_API int jst_store_add_calibration(struct jst_store *s, const struct jst_calibration *c);
+/* True when the store keeps calibrations (SQLite and PostgreSQL do). */
+JST_API bool jst_store_can_calibrate(const struct jst_store *s);
 /* The newest calibration of host made at or before before_ns (0: the newest of all); -ENOENT. */
 JST_API int jst_store_calibration(struct jst_store *s, const char *host, uint64_t before_ns,
 				  struct jst_calibration *out);

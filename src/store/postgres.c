@@ -60,6 +60,15 @@ static const char schema[] =
 	"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
 	" FOR EACH STATEMENT EXECUTE FUNCTION jst_audit_append_only();"
 	"CREATE TABLE IF NOT EXISTS ev_deleted(run TEXT PRIMARY KEY NOT NULL, deleted_ns BIGINT NOT NULL);"
+	/* host calibrations (postgres_trust.c), as sqlite's */
+	"CREATE TABLE IF NOT EXISTS host_reference(host TEXT NOT NULL, calibrated_ns BIGINT NOT NULL,"
+	" duration_s DOUBLE PRECISION, interval_s DOUBLE PRECISION, load TEXT, threads INTEGER,"
+	" load_s DOUBLE PRECISION, ok INTEGER, result TEXT, sensors TEXT, PRIMARY KEY(host, calibrated_ns));"
+	"CREATE TABLE IF NOT EXISTS host_calibration(ord BIGSERIAL PRIMARY KEY, host TEXT NOT NULL,"
+	" calibrated_ns BIGINT NOT NULL, zone TEXT, source TEXT, uid TEXT, kind INTEGER, counted INTEGER,"
+	" estimate INTEGER, idle_w DOUBLE PRECISION, load_w DOUBLE PRECISION, ratio DOUBLE PRECISION,"
+	" samples BIGINT);"
+	"CREATE INDEX IF NOT EXISTS host_calibration_host ON host_calibration(host, calibrated_ns);"
 	/* a run's figures by data version (postgres_results.c), as sqlite's run_results */
 	"CREATE TABLE IF NOT EXISTS run_results(run TEXT NOT NULL, data_version TEXT NOT NULL, zone_code TEXT NOT NULL,"
 	" computed_ns BIGINT, kind TEXT, ci_source TEXT, ci_avg_g_per_kwh DOUBLE PRECISION,"
@@ -277,5 +286,7 @@ const struct jst_store_ops jst__store_postgres = {
 	.add_result = jst__pg_add_result,
 	.resolve = pg_resolve,
 	.load_extras = jst__pg_load_extras,
+	.calibration_add = jst__pg_calibration_add,
+	.calibration_load = jst__pg_calibration_load,
 	.stream = &jst__stream_postgres,
 };

@@ -43,6 +43,9 @@ double jst__pg_f64(const PGresult *res, int row, int col);
 int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
                  int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
 int jst__pg_run(struct jst_store *s, const char *id, struct jst_run_summary *r);
+/* host calibrations (postgres_trust.c) */
+int jst__pg_calibration_add(struct jst_store *s, const struct jst_calibration *c);
+int jst__pg_calibration_load(struct jst_store *s, const char *host, uint64_t before_ns, struct jst_calibration *c);
 /* run_results (postgres_results.c) */
 int jst__pg_add_result(struct jst_store *s, const char *run_id, const struct jst_run_result *r);
 void jst__pg_load_extras(struct jst_store *s, struct jst_run *run);

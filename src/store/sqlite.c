@@ -758,6 +758,8 @@ const struct jst_store_ops jst__store_sqlite = {
 	.add_result = sq_add_result,
 	.resolve = sq_resolve,
 	.load_extras = sq_load_extras,
+	.calibration_add = jst__sqlite_calibration_add,
+	.calibration_load = jst__sqlite_calibration_load,
 	.stream = &jst__stream_sqlite,
 };
 

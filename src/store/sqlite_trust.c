@@ -211,8 +211,7 @@ static void floor_load(sqlite3 *db, struct jst_run *run)
 
 void jst__sqlite_trust_extras(sqlite3 *db, struct jst_run *run)
 {
-	hash_load(db, run);
-	floor_load(db, run);
+	hash_load(db, run); /* the floor is the engine's (store.c), as for every dialect */
 }
 
 void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run)
@@ -222,13 +221,10 @@ void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *ru
 	floor_load(db, run);
 }
 
-int jst_store_add_calibration(struct jst_store *s, const struct jst_calibration *c)
+int jst__sqlite_calibration_add(struct jst_store *s, const struct jst_calibration *c)
 {
 	sqlite3 *db = jst__sqlite_handle(s);
 	sqlite3_stmt *ref = NULL, *st = NULL;
-	if (!db) {
-		return jst_store_trust_check(s, "storing a calibration");
-	}
 	int r = -EIO;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(
@@ -287,27 +283,12 @@ out:
 	return r;
 }
 
-int jst_store_calibration(struct jst_store *s, const char *host, uint64_t before_ns,
-			  struct jst_calibration *out)
+int jst__sqlite_calibration_load(struct jst_store *s, const char *host, uint64_t before_ns,
+                                 struct jst_calibration *out)
 {
 	sqlite3 *db = jst__sqlite_handle(s);
-	if (!db)
-		return jst_store_trust_check(s, "reading calibrations");
 	int r = calibration_load(db, host, before_ns, out);
-	if (r == -ENOENT)
-		snprintf(s->errmsg, sizeof(s->errmsg),
-			 "no calibration of host %s: joulestream calibrate", host);
-	else if (r < 0)
-		snprintf(s->errmsg, sizeof(s->errmsg), "reading calibrations: %s",
-			 sqlite3_errmsg(db));
+	if (r < 0 && r != -ENOENT)
+		snprintf(s->errmsg, sizeof(s->errmsg), "reading calibrations: %s", sqlite3_errmsg(db));
 	return r;
-}
-
-int jst_store_floor(struct jst_store *s, struct jst_run *run)
-{
-	sqlite3 *db = jst__sqlite_handle(s);
-	if (!db)
-		return jst_store_trust_check(s, "the idle floor");
-	floor_load(db, run);
-	return run->floor.known ? 0 : -ENOENT;
 }

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "joulestream/run.h"
+#include "joulestream/trust.h"
 
 struct jst_store;
 
@@ -41,9 +42,12 @@ int jst__sqlite_flags_save(sqlite3 *db, sqlite3_int64 rowid, const struct jst_ru
 
 /* Loads the run's flags, the content hash of its newest chain entry and its idle floor. */
 void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run);
-/* The record hash and the idle floor of a run whose record came from the event log (its flags
- * are in the log). */
+/* The record hash of a run whose record came from the event log (its flags are in the log). */
 void jst__sqlite_trust_extras(sqlite3 *db, struct jst_run *run);
+/* The calibration ops of the sqlite vtable (store.h). */
+int jst__sqlite_calibration_add(struct jst_store *s, const struct jst_calibration *c);
+int jst__sqlite_calibration_load(struct jst_store *s, const char *host, uint64_t before_ns,
+                                 struct jst_calibration *out);
 
 /* Seals a finished run into the chain: hashes its stored record (runs row, zones, notes,
  * flags, samples, training tables) and appends an entry linked to the previous one. 0 or -1

@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "joulestream/ingest.h"
 #include "joulestream/intensity.h"
+#include "joulestream/trust.h"
 #include "store/store.h"
 #include "store/stream.h"
 
@@ -190,6 +191,8 @@ static int load_from_log(struct jst_store *s, const char *id, struct jst_run *ru
 	int r = view_from_log(s, id, run, NULL);
 	if (r == 0 && s->ops->load_extras)
 		s->ops->load_extras(s, run);
+	if (r == 0 && s->ops->calibration_load)
+		jst_store_floor(s, run); /* the idle floor of the run's host, when calibrated */
 	return r;
 }
 
@@ -280,6 +283,8 @@ static int light_view(struct jst_store *s, const char *id, const struct jst_run_
 	free(f);
 	if (r == 0 && s->ops->load_extras)
 		s->ops->load_extras(s, run);
+	if (r == 0 && s->ops->calibration_load)
+		jst_store_floor(s, run);
 	return r;
 }
 
@@ -461,4 +466,54 @@ int jst_store_timeline(struct jst_store *s, const struct jst_run *run, struct js
 	free(b.host);
 	free(b.run);
 	return r;
+}
+
+/* ---- calibrations and the idle floor: through the dialect's calibration ops ---------------- */
+
+int jst_store_add_calibration(struct jst_store *s, const struct jst_calibration *c)
+{
+	if (!s->ops->calibration_add)
+		return jst_store_trust_check(s, "storing a calibration");
+	return s->ops->calibration_add(s, c);
+}
+
+int jst_store_calibration(struct jst_store *s, const char *host, uint64_t before_ns, struct jst_calibration *out)
+{
+	if (!s->ops->calibration_load)
+		return jst_store_trust_check(s, "reading calibrations");
+	int r = s->ops->calibration_load(s, host, before_ns, out);
+	if (r == -ENOENT)
+		snprintf(s->errmsg, sizeof(s->errmsg), "no calibration of host %s: joulestream calibrate", host);
+	return r;
+}
+
+int jst_store_floor(struct jst_store *s, struct jst_run *run)
+{
+	memset(&run->floor, 0, sizeof(run->floor));
+	if (!s->ops->calibration_load)
+		return jst_store_trust_check(s, "the idle floor");
+	if (!run->meta.host[0])
+		return -ENOENT;
+	struct jst_calibration *c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	/* the newest calibration made before the run ended, else the first made after it */
+	uint64_t end = run->end_ns ? run->end_ns : run->start_ns;
+	int r = s->ops->calibration_load(s, run->meta.host, end ? end : 1, c);
+	bool after = false;
+	if (r == -ENOENT) {
+		r = s->ops->calibration_load(s, run->meta.host, 0, c);
+		after = true;
+	}
+	if (r == 0) {
+		jst_floor_compute(c, run);
+		run->floor.after = after;
+	}
+	free(c);
+	return r < 0 ? r : run->floor.known ? 0 : -ENOENT;
+}
+
+bool jst_store_can_calibrate(const struct jst_store *s)
+{
+	return s->ops->calibration_add != NULL;
 }

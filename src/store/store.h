@@ -7,6 +7,7 @@
 #include "joulestream/audit.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
+#include "joulestream/trust.h"
 
 struct jst_stream_ops;
 
@@ -33,6 +34,10 @@ struct jst_store_ops {
 	/* What the dialect keeps beside the log for a run rebuilt from it: results by data
 	 * version, the record hash, the idle floor (optional: NULL). */
 	void (*load_extras)(struct jst_store *s, struct jst_run *run);
+	/* A host's calibration (joulestream calibrate, docs/integrity.md): stored, and the newest at
+	 * or before before_ns read back (0: the newest; -ENOENT when none). Optional: NULL. */
+	int (*calibration_add)(struct jst_store *s, const struct jst_calibration *c);
+	int (*calibration_load)(struct jst_store *s, const char *host, uint64_t before_ns, struct jst_calibration *c);
 	/* the event log, aggregates and tokens of `serve` (stream.h); NULL when not supported */
 	const struct jst_stream_ops *stream;
 };
