@@ -11,7 +11,7 @@
 
 #include "joulestream/common.h"
 #include "joulestream/flags.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 struct jst_store;
 

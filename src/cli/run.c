@@ -22,7 +22,7 @@
 #include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "cli/marksock.h"
-#include "sink/run_sink.h"
+#include "run/run_sink.h"
 #include "core/util.h"
 #include "joulestream/report.h"
 #include "joulestream/run.h"

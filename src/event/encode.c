@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/event.h"
 
 static int done(struct jst_jbuf *b)

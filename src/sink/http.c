@@ -15,7 +15,7 @@
 
 #include "core/dl_curl.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "sink/sink.h"
 #include "sink/spool.h"
 

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 struct jst_store;
 

@@ -1,8 +1,8 @@
 /* `joulestream run --sink TARGET` (and the agent): a run streamed live as events (run_start, one
  * sample per zone and interval, phase and metric events from the training marks, run_end) to a
  * file or a server, without ever blocking the command; the report says what was not delivered. */
-#ifndef JST_SINK_RUN_SINK_H
-#define JST_SINK_RUN_SINK_H
+#ifndef JST_RUN_RUN_SINK_H
+#define JST_RUN_RUN_SINK_H
 
 #include <stdint.h>
 
