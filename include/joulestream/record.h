@@ -3,8 +3,9 @@
  * events carry it, with the bounded timeline and the stored sample. These are views of the
  * event log, below every layer that reads or writes them (docs/architecture.md, "Layer
  * order"); the session that fills a record live (the monitor, the tracker) is run.h, which
- * includes this header. Functions here only compute on records: no sensor, no store, no I/O
- * beyond getrandom() for ids. The training record (phases, epochs, metrics) is train.h. */
+ * includes this header. Functions here compute on records: no sensor, no store, no clock of
+ * their own (ids read the wall clock and getrandom(); choosing a site may read the system's
+ * time zone through carbon). The training record (phases, epochs, metrics) is train.h. */
 #ifndef JOULESTREAM_RECORD_H
 #define JOULESTREAM_RECORD_H
 
