@@ -28,7 +28,7 @@
 
 #include "attrib/procstat.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/event.h"
 #include "joulestream/ingest.h"
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "joulestream/common.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 #include "joulestream/train.h"
 
 #define JST_EVENT_ID_MAX 64

@@ -2,13 +2,15 @@
  * far its figures can be trusted. Flags are computed while the run is recorded (src/trust/
  * integrity.c, driven by the monitor) and stored with it; the floor comes from the host's
  * calibration (`joulestream calibrate`, src/trust/calibrate.c). docs/integrity.md has every
- * flag, its threshold and what to do about it. Types only: no function here. */
+ * flag, its threshold and what to do about it. The types, and their names (src/record/flags.c). */
 #ifndef JOULESTREAM_FLAGS_H
 #define JOULESTREAM_FLAGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "joulestream/common.h"
 
 #define JST_FLAGS_MAX 24
 #define JST_FLAG_REASON_LEN 256
@@ -54,5 +56,13 @@ struct jst_floor {
 	size_t zones, missing;  /* counted zones covered, counted zones the calibration lacks */
 	bool below;             /* the zones used less than their idle floor: recalibrate */
 };
+
+/* "gap", "sensor_gap", …; "unknown" outside the enum. */
+JST_API const char *jst_flag_name(enum jst_flag_kind k);
+/* The kind of a name; 0, or -1 when unknown. */
+JST_API int jst_flag_kind(const char *name, enum jst_flag_kind *out);
+struct jst_run;
+/* "gap,sensor_gone:gpu0" into out (cut at n). */
+JST_API void jst_flags_summary(const struct jst_run *run, char *out, size_t n);
 
 #endif

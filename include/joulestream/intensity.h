@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "joulestream/carbon.h"
 #include "joulestream/common.h"
 #include "joulestream/config.h"
-#include "joulestream/run.h"
 
 /* The version of the bundled data (the CSV files in data/): every figure computed with it
  * names it. */
@@ -92,22 +92,6 @@ JST_API void jst_carbon_acc_init(struct jst_carbon_acc *a, const struct jst_seri
 /* Adds energy_j spread evenly over [start_ns + t_s, start_ns + t_s + dt_s]. */
 JST_API void jst_carbon_acc_add(struct jst_carbon_acc *a, uint64_t start_ns, double t_s,
                                 double dt_s, double energy_j);
-/* Initialises a from the run's site (yearly CI, PUE, WUE, EWIF) and series (may be NULL). */
-JST_API void jst_carbon_acc_for_run(struct jst_carbon_acc *a, const struct jst_run *run,
-                                    const struct jst_series *series);
-/* Writes the accumulated figures into run->footprint and the series fields (ci_series,
- * ci_avg, min, max, outside energy, data_version). */
-JST_API void jst_carbon_acc_apply(const struct jst_carbon_acc *a, struct jst_run *run);
-/* Makes the monitor integrate the run's carbon and water with series, tick by tick (call
- * before jst_monitor_start; series must outlive the monitor). */
-JST_API void jst_monitor_set_series(struct jst_monitor *m, const struct jst_series *series);
-/* Feeds a run's bounded timeline (counted zones) to a: for runs that were not stored. */
-JST_API void jst_carbon_acc_timeline(struct jst_carbon_acc *a, const struct jst_run *run,
-                                     const struct jst_timeline *tl);
-
-/* The yearly-average figures of the run's zone (what a run without a series gets), with
- * data_version JST_DATA_VERSION and the series fields cleared. */
-JST_API void jst_run_yearly_footprint(struct jst_run *run);
 
 /* ---- live sources ----------------------------------------------------------------------- */
 
@@ -155,13 +139,6 @@ struct jst_site_opts {
 	const char *root;                /* for the time zone guess, NULL = "/" */
 };
 
-/* Chooses the run's zone, PUE and WUE: --zone, --cloud, --site (or the configuration's
- * default site), a guess from the time zone, else the world average, each said in
- * zone_origin. Options override single fields of a site. 0, or a negative errno with msg set
- * (an unknown zone, region or site). */
-JST_API int jst_run_resolve_site(struct jst_run *run, const struct jst_site_opts *o, char *msg,
-                                 size_t msglen);
-
 /* ---- embodied emissions and SCI ---------------------------------------------------------- */
 
 struct jst_embodied {
@@ -180,16 +157,6 @@ JST_API const struct jst_embodied *jst_embodied_at(size_t i);
  * pattern) when none matches. */
 JST_API const struct jst_embodied *jst_embodied_match(const char *kind, const char *model);
 
-/* Fills run->embodied_g, embodied_source and sci_g from the run's devices, duration, shares,
- * footprint and functional unit (docs/methodology.md, "SCI"). */
-JST_API void jst_run_sci(struct jst_run *run);
-
 /* ---- results and replay ----------------------------------------------------------------- */
-
-/* The run's current figures as a result row (kind "run" or "reprocess"). */
-JST_API void jst_run_result_from_run(const struct jst_run *run, const char *kind,
-                                     struct jst_run_result *res);
-/* Puts a stored result's figures into the run, so reports print them. */
-JST_API void jst_run_apply_result(struct jst_run *run, const struct jst_run_result *res);
 
 #endif

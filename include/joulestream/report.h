@@ -7,7 +7,8 @@
 #include <stdio.h>
 
 #include "joulestream/common.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
+#include "joulestream/units.h" /* the formatters were declared here */
 
 /* The human summary. stored: where the run was stored ("" or NULL when it was not). */
 JST_API int jst_report_text(FILE *f, const struct jst_run *run, const char *stored);
@@ -34,13 +35,5 @@ JST_API int jst_report_boamps(FILE *f, const struct jst_run *run, const char *ta
  * network): totals with sources, zones, power over time from tl (may be NULL), phases, metrics
  * against cumulative energy, metadata, flags and notes. */
 JST_API int jst_report_html(FILE *f, const struct jst_run *run, const struct jst_timeline *tl);
-
-/* Human units: "41.2 kJ", "0.113 kWh", "61 gCO2e", "0.54 L". */
-JST_API void jst_format_joules(double j, char *out, size_t n);
-JST_API void jst_format_kwh(double kwh, char *out, size_t n);
-JST_API void jst_format_grams(double g, char *out, size_t n);
-JST_API void jst_format_litres(double l, char *out, size_t n);
-/* ISO 8601 UTC with seconds: "2026-11-21T05:39:53Z". */
-JST_API void jst_format_utc(uint64_t ns, char *out, size_t n);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "joulestream/common.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 #include "joulestream/train.h"
 
 struct jst_store;

@@ -196,24 +196,4 @@ JST_API const char *jst_train_tag(const struct jst_train *t, const char *key);
  * grid water). */
 JST_API void jst_train_footprint(const struct jst_run *run, double energy_j, struct jst_footprint *out);
 
-struct jst_monitor;
-
-/* Feeds one mark to the monitor (after jst_monitor_start). now_ns: CLOCK_MONOTONIC now, used
- * when the mark has no time. The first mark allocates the record (run->train); later ones
- * allocate nothing. Returns 0, or a negative errno when the mark was refused (counted as bad). */
-JST_API int jst_monitor_mark(struct jst_monitor *m, const struct jst_mark *mark, uint64_t now_ns);
-
-/* Same, from a message (see jst_mark_parse); a bad message is counted and kept as an example
- * for the report, never fatal. */
-JST_API int jst_monitor_mark_text(struct jst_monitor *m, const char *p, size_t n, uint64_t now_ns);
-
-/* Metrics logged since the last drain whose energy is known (the interval they fell in has
- * been sampled); jst_monitor_drained() drops them with the samples. */
-JST_API const struct jst_metric *jst_monitor_pending_metrics(const struct jst_monitor *m, size_t *n);
-
-/* The prediction lines ("prediction after 1 of 10 epochs: …") said after the first *seen ones:
- * copied into buf, oldest first, separated by newlines; *seen becomes the number of lines said
- * so far (start with 0). Returns how many were copied. The last 16 are kept for late readers. */
-JST_API size_t jst_monitor_messages(const struct jst_monitor *m, unsigned *seen, char *buf, size_t n);
-
 #endif

@@ -11,18 +11,11 @@
 
 #include "joulestream/common.h"
 #include "joulestream/flags.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 struct jst_store;
 
-/* ---- integrity flags -------------------------------------------------------------------- */
-
-/* "gap", "sensor_gap", … (flags.h); "unknown" outside the enum. */
-JST_API const char *jst_flag_name(enum jst_flag_kind k);
-/* The kind of a name; 0, or -1 when unknown. */
-JST_API int jst_flag_kind(const char *name, enum jst_flag_kind *out);
-/* "gap,sensor_gone:gpu0" into out (cut at n). */
-JST_API void jst_flags_summary(const struct jst_run *run, char *out, size_t n);
+/* ---- integrity flags: their names are the record's (flags.h) ---------------------------- */
 
 /* ---- calibration ------------------------------------------------------------------------- */
 

@@ -10,11 +10,11 @@
 
 #include "agg/runview.h"
 #include "core/util.h"
+#include "joulestream/record.h"
 #include "event/record.h"
 #include "joulestream/event.h"
 #include "joulestream/intensity.h"
-#include "joulestream/trust.h"
-#include "run/trainer.h"
+#include "record/trainer.h"
 #include "sensor/sensor.h"
 
 static const char *str(const cJSON *o, const char *key)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "joulestream/event.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 struct jst__trainer;
 

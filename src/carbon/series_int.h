@@ -1,6 +1,7 @@
 /* Internals of the intensity series shared by series.c (CSV, lookup, the file object) and
  * series_json.c (Electricity Maps and WattTime JSON): a builder that collects raw points from
- * any format, then sorts, splits by zone and checks them in one place. Not exported. */
+ * any format, then sorts, splits by zone and checks them in one place (series_build.c). Not
+ * exported. */
 #ifndef JST_CARBON_SERIES_INT_H
 #define JST_CARBON_SERIES_INT_H
 

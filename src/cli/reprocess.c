@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/audit.h"
 #include "joulestream/report.h"
 

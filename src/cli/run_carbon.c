@@ -9,6 +9,7 @@
 
 #include "cli/carbon_cli.h"
 #include "core/util.h"
+#include "joulestream/run.h"
 
 /* The file names one zone and the run has none: take the file's zone. */
 static int adopt_zone(struct run_carbon *rc, struct jst_run *run, const char *path)

@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "core/isotime.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/audit.h"
 #include "joulestream/ingest.h"
 #include "server/auth.h"

@@ -1,7 +1,7 @@
-/* The dlopen/dlsym part of the on-first-use loaders (dl.h). The library is opened with
- * RTLD_NOW, so that a broken installation fails here with dlerror's reason rather than at
- * the first call, and RTLD_LOCAL, so that its symbols do not leak into later lookups. A
- * library, once loaded, stays loaded until exit. */
+/* The dlopen/dlsym part of every run-time loaded library (dl.h). The library is opened with
+ * RTLD_NOW, so that a broken installation fails here with dlerror's reason rather than at the
+ * first call, and RTLD_LOCAL, so that its symbols do not leak into later lookups. Messages
+ * say what failed, the Debian package to install and the environment override to use. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,32 +9,56 @@
 
 #include "core/dl.h"
 
-int jst__dl_load(const struct jst__dl_lib *lib, char *err, size_t errlen)
+static void not_loaded(const struct jst__dl_lib *lib, const char *path, bool from_env, char *err,
+                       size_t errlen)
+{
+	const char *why = dlerror();
+	if (!why)
+		why = "unknown error";
+	if (from_env)
+		snprintf(err, errlen, "cannot load %s=%s (%s), the library named by %s: unset it to use"
+		         " the system's %s, from the Debian package %s (apt install %s)", lib->env, path,
+		         why, lib->env, lib->soname, lib->package, lib->package);
+	else
+		snprintf(err, errlen, "%s not found%s: it comes from the Debian package %s (apt install"
+		         " %s), or set %s to its path (%s)", lib->soname, lib->absent ? lib->absent : "",
+		         lib->package, lib->package, lib->env, why);
+}
+
+int jst__dl_open(const struct jst__dl_lib *lib, void **handle, char *err, size_t errlen)
 {
 	const char *env = getenv(lib->env);
-	const char *path = env && *env ? env : lib->soname;
+	bool from_env = env && *env;
+	const char *path = from_env ? env : lib->soname;
+	*handle = NULL;
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		const char *why = dlerror();
-		if (env && *env)
-			snprintf(err, errlen, "cannot load %s, named by %s (%s): unset %s to use the"
-			         " system's %s, from the Debian package %s (apt install %s)", path, lib->env,
-			         why ? why : "unknown error", lib->env, lib->soname, lib->package, lib->package);
-		else
-			snprintf(err, errlen, "this needs %s, from the Debian package %s, which cannot be"
-			         " loaded (%s): install it with `apt install %s`", lib->soname, lib->package,
-			         why ? why : "unknown error", lib->package);
+		not_loaded(lib, path, from_env, err, errlen);
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < lib->nsyms; i++) {
 		/* Writing a dlsym() result through a void ** is the POSIX idiom for functions. */
 		*lib->syms[i].slot = dlsym(h, lib->syms[i].name);
-		if (!*lib->syms[i].slot) {
-			snprintf(err, errlen, "%s lacks %s (too old?): install %s from Debian 12 or later",
-			         path, lib->syms[i].name, lib->package);
+		if (!*lib->syms[i].slot && !lib->syms[i].optional) {
+			snprintf(err, errlen, "%s lacks %s (too old?): install %s %s", path,
+			         lib->syms[i].name, lib->package,
+			         lib->newer ? lib->newer : "from Debian 12 or later");
 			dlclose(h);
 			return -ENOSYS;
 		}
 	}
+	*handle = h;
 	return 0;
+}
+
+void jst__dl_close(void *handle)
+{
+	if (handle)
+		dlclose(handle);
+}
+
+int jst__dl_load(const struct jst__dl_lib *lib, char *err, size_t errlen)
+{
+	void *h;
+	return jst__dl_open(lib, &h, err, errlen);
 }

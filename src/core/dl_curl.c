@@ -11,7 +11,7 @@
 
 struct jst__curl_api jst__curl;
 
-#define SYM(f) {#f, (void **)&jst__curl.f}
+#define SYM(f) {#f, (void **)&jst__curl.f, false}
 static const struct jst__dl_sym syms[] = {
 	SYM(curl_global_init), SYM(curl_global_cleanup), SYM(curl_easy_init),
 	SYM(curl_easy_setopt), SYM(curl_easy_perform), SYM(curl_easy_getinfo),
@@ -21,7 +21,7 @@ static const struct jst__dl_sym syms[] = {
 #undef SYM
 
 static const struct jst__dl_lib lib = {"libcurl.so.4", "JOULESTREAM_CURL_LIB", "libcurl4", syms,
-                                       JST_ARRAY_LEN(syms)};
+                                       JST_ARRAY_LEN(syms), NULL, NULL};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_rc;

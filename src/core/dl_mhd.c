@@ -8,7 +8,7 @@
 
 struct jst__mhd_api jst__mhd;
 
-#define SYM(f) {#f, (void **)&jst__mhd.f}
+#define SYM(f) {#f, (void **)&jst__mhd.f, false}
 static const struct jst__dl_sym syms[] = {
 	SYM(MHD_start_daemon), SYM(MHD_stop_daemon), SYM(MHD_get_daemon_info),
 	SYM(MHD_is_feature_supported), SYM(MHD_lookup_connection_value), SYM(MHD_get_connection_info),
@@ -18,7 +18,7 @@ static const struct jst__dl_sym syms[] = {
 #undef SYM
 
 static const struct jst__dl_lib lib = {"libmicrohttpd.so.12", "JOULESTREAM_MHD_LIB", "libmicrohttpd12",
-                                       syms, JST_ARRAY_LEN(syms)};
+                                       syms, JST_ARRAY_LEN(syms), NULL, NULL};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_rc;

@@ -8,7 +8,7 @@
 
 struct jst__pq_api jst__pq;
 
-#define SYM(f) {#f, (void **)&jst__pq.f}
+#define SYM(f) {#f, (void **)&jst__pq.f, false}
 static const struct jst__dl_sym syms[] = {
 	SYM(PQconnectdb), SYM(PQfinish), SYM(PQreset), SYM(PQstatus), SYM(PQerrorMessage),
 	SYM(PQsetNoticeProcessor), SYM(PQexec), SYM(PQexecParams), SYM(PQprepare),
@@ -20,7 +20,7 @@ static const struct jst__dl_sym syms[] = {
 #undef SYM
 
 static const struct jst__dl_lib lib = {"libpq.so.5", "JOULESTREAM_PQ_LIB", "libpq5", syms,
-                                       JST_ARRAY_LEN(syms)};
+                                       JST_ARRAY_LEN(syms), NULL, NULL};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_rc;

@@ -1,5 +1,6 @@
 /* SHA-256 (FIPS 180-4), for naming the version of a data file or of a fetched response by its
- * content: the same bytes always give the same version. One-shot over (p, n); no allocation. */
+ * content (the same bytes always give the same version) and for the audit log's row hashes.
+ * One-shot over (p, n); no allocation; libsodium computes it (sha256.c). Thread-safe. */
 #ifndef JST_CORE_SHA256_H
 #define JST_CORE_SHA256_H
 

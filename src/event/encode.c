@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "event/record.h"
 #include "joulestream/event.h"
 

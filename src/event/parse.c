@@ -16,7 +16,7 @@
 
 #include "core/util.h"
 #include "event/flat.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "event/parse.h"
 #include "joulestream/event.h"
 

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "joulestream/record.h"
 #include "event/record.h"
 #include "joulestream/train.h"
-#include "joulestream/trust.h"
 
 #define F(name, type, field) {name, type, offsetof(struct jst_run, field), sizeof(((struct jst_run *)0)->field)}
 

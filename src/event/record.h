@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "event/jbuf.h"
-#include "joulestream/run.h"
+#include "core/jbuf.h"
+#include "joulestream/record.h"
 
 enum jst__rec_type { JST_REC_TEXT, JST_REC_DOUBLE, JST_REC_INT, JST_REC_BOOL, JST_REC_ORIGIN };
 

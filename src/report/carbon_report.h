@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 /* The "carbon" line and the warnings under it. co2 is the formatted figure, est the estimate
  * marker ("" or "  [estimate]"). */

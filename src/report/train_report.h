@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 /* Lines of the text summary; nothing when run->train is NULL. */
 void jst__report_train_text(FILE *f, const struct jst_run *run);

@@ -9,7 +9,7 @@
 #include "joulestream/report.h"
 #include "joulestream/train.h"
 #include "report/train_report.h"
-#include "run/trainer.h"
+#include "record/trainer.h"
 
 #define PHASE_LINES 16
 #define EPOCH_HEAD 5 /* epochs shown at each end when there are more than 2 × this + 2 */

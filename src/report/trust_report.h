@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 /* "  idle floor ..." and "  flag: ..." lines; nothing when there is nothing to say. */
 void jst__report_trust_text(FILE *f, const struct jst_run *run);

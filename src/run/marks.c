@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "run/trainer.h"
+#include "run/monitor.h"
 
 static struct jst__trainer *trainer(struct jst_monitor *m, struct jst_run **run, uint64_t *now_ns)
 {

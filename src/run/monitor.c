@@ -11,7 +11,7 @@
 #include "core/util.h"
 #include "joulestream/intensity.h"
 #include "joulestream/run.h"
-#include "run/trainer.h"
+#include "run/monitor.h"
 #include "trust/integrity.h"
 
 #define GPU_PROCS_MAX 64

@@ -5,7 +5,7 @@
 #include "core/util.h"
 #include "joulestream/trust.h"
 #include "run/session.h"
-#include "run/trainer.h"
+#include "run/monitor.h"
 
 #define STORE_SYNC_MS 10000u /* the store's events: the run's record */
 #define SINK_CLOSE_MS 10000u

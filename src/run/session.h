@@ -15,7 +15,7 @@
 #include "joulestream/run.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
-#include "sink/run_sink.h"
+#include "run/run_sink.h"
 
 struct jst__session {
 	const char *who; /* "joulestream run": prefix of messages */

@@ -1,9 +1,8 @@
 /* The NVIDIA backend: one zone per GPU, read through NVML loaded at run time with dlopen
- * (libnvidia-ml.so.1, or the path in JOULESTREAM_NVML_LIB), so the same binary runs with and
- * without a driver. No NVIDIA header is used: the few types and codes needed are declared here.
- * Each GPU is read with one NVML call per tick: its energy counter (mJ) where supported, else
+ * (libnvidia-ml.so.1, or the path in JOULESTREAM_NVML_LIB; src/core/dl.c), so the same binary
+ * runs with and without a driver. No NVIDIA header is used: the few types and codes needed are
+ * declared here. Each GPU is read with one NVML call per tick: its energy counter (mJ) where supported, else
  * its power (mW), which the registry integrates. It also lists the processes on each GPU. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/dl.h"
 #include "core/util.h"
 #include "sensor/sensor.h"
 
@@ -106,73 +106,47 @@ struct nvml {
 
 /* ---- Loading the library. ---- */
 
-static const char *lib_path(bool *from_env)
-{
-	const char *p = getenv("JOULESTREAM_NVML_LIB");
-	*from_env = p && *p;
-	return *from_env ? p : "libnvidia-ml.so.1";
-}
-
-struct sym {
-	const char *name;
-	void **slot;
-	bool required;
-};
-
-static int load_syms(struct nvml_lib *lib, const char *path, char *why, size_t whylen)
+/* dlopen()s NVML through the one loader (core/dl.c) and resolves its symbols; the first five
+ * are required, the others skip what needs them. On failure why says what to do: -ENOENT when
+ * there is no library (no driver: the backend is absent), -ENODEV when one is there but is not
+ * a usable NVML (the backend failed). */
+static int load_lib(struct nvml_lib *lib, char *why, size_t whylen)
 {
 	struct nvml_fns *f = &lib->fn;
 	/* Writing a dlsym() result through a void ** is the POSIX idiom for function pointers. */
-	const struct sym syms[] = {
-		{"nvmlInit_v2", (void **)&f->init, true},
-		{"nvmlShutdown", (void **)&f->shutdown, true},
-		{"nvmlDeviceGetCount_v2", (void **)&f->count, true},
-		{"nvmlDeviceGetHandleByIndex_v2", (void **)&f->handle, true},
-		{"nvmlErrorString", (void **)&f->error_string, true},
-		{"nvmlDeviceGetName", (void **)&f->name, false},
-		{"nvmlDeviceGetUUID", (void **)&f->uuid, false},
-		{"nvmlDeviceGetTotalEnergyConsumption", (void **)&f->energy, false},
-		{"nvmlDeviceGetPowerUsage", (void **)&f->power, false},
-		{"nvmlDeviceGetEnforcedPowerLimit", (void **)&f->enforced_limit, false},
-		{"nvmlDeviceGetPowerManagementLimit", (void **)&f->mgmt_limit, false},
-		{"nvmlDeviceGetComputeRunningProcesses_v3", (void **)&f->procs, false},
-		{"nvmlDeviceGetProcessUtilization", (void **)&f->util, false},
-		{"nvmlSystemGetDriverVersion", (void **)&f->driver_version, false},
+	const struct jst__dl_sym syms[] = {
+		{"nvmlInit_v2", (void **)&f->init, false},
+		{"nvmlShutdown", (void **)&f->shutdown, false},
+		{"nvmlDeviceGetCount_v2", (void **)&f->count, false},
+		{"nvmlDeviceGetHandleByIndex_v2", (void **)&f->handle, false},
+		{"nvmlErrorString", (void **)&f->error_string, false},
+		{"nvmlDeviceGetName", (void **)&f->name, true},
+		{"nvmlDeviceGetUUID", (void **)&f->uuid, true},
+		{"nvmlDeviceGetTotalEnergyConsumption", (void **)&f->energy, true},
+		{"nvmlDeviceGetPowerUsage", (void **)&f->power, true},
+		{"nvmlDeviceGetEnforcedPowerLimit", (void **)&f->enforced_limit, true},
+		{"nvmlDeviceGetPowerManagementLimit", (void **)&f->mgmt_limit, true},
+		{"nvmlDeviceGetComputeRunningProcesses_v3", (void **)&f->procs, true},
+		{"nvmlDeviceGetProcessUtilization", (void **)&f->util, true},
+		{"nvmlSystemGetDriverVersion", (void **)&f->driver_version, true},
 	};
-	for (size_t i = 0; i < JST_ARRAY_LEN(syms); i++) {
-		*syms[i].slot = dlsym(lib->handle, syms[i].name);
-		if (!*syms[i].slot && syms[i].required) {
-			snprintf(why, whylen, "%s lacks %s (NVIDIA driver too old?)", path,
-			         syms[i].name);
-			return -ENODEV;
-		}
-	}
-	return 0;
-}
-
-/* dlopen()s NVML and resolves its symbols; on failure why says what to do. */
-static int load_lib(struct nvml_lib *lib, char *why, size_t whylen)
-{
-	bool from_env;
-	const char *path = lib_path(&from_env);
+	const struct jst__dl_lib dl = {
+		.soname = "libnvidia-ml.so.1",
+		.env = "JOULESTREAM_NVML_LIB",
+		.package = "libnvidia-ml1",
+		.syms = syms,
+		.nsyms = JST_ARRAY_LEN(syms),
+		.absent = " (no NVIDIA driver)",
+		.newer = "from a newer NVIDIA driver",
+	};
 	memset(lib, 0, sizeof(*lib));
-	lib->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib->handle) {
-		const char *err = dlerror();
-		if (!from_env) {
-			snprintf(why, whylen, "%s not found (no NVIDIA driver); set "
-			         "JOULESTREAM_NVML_LIB to its path", path);
-			return -ENOENT;
-		}
-		bool exists = access(path, F_OK) == 0;
-		snprintf(why, whylen, "cannot load JOULESTREAM_NVML_LIB=%s: %s", path,
-		         err ? err : "unknown error");
-		return exists ? -ENODEV : -ENOENT;
-	}
-	int r = load_syms(lib, path, why, whylen);
-	if (r < 0) {
-		dlclose(lib->handle);
-		lib->handle = NULL;
+	int r = jst__dl_open(&dl, &lib->handle, why, whylen);
+	if (r == -ENOSYS)
+		return -ENODEV;
+	if (r == -ENOENT) {
+		const char *env = getenv(dl.env);
+		if (env && *env && access(env, F_OK) == 0)
+			return -ENODEV; /* there, but not loadable: a broken library, not an absent one */
 	}
 	return r;
 }
@@ -193,7 +167,7 @@ static int probe(const struct jst_sensor_ctx *ctx, char *why, size_t whylen)
 	int r = load_lib(&lib, why, whylen);
 	if (r < 0)
 		return r;
-	dlclose(lib.handle);
+	jst__dl_close(lib.handle);
 	return 0;
 }
 
@@ -204,8 +178,7 @@ static void close_state(void *state)
 		return;
 	if (st->initialized)
 		st->lib.fn.shutdown();
-	if (st->lib.handle)
-		dlclose(st->lib.handle);
+	jst__dl_close(st->lib.handle);
 	free(st);
 }
 

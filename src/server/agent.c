@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "attrib/workload.h"
-#include "sink/run_sink.h"
+#include "run/run_sink.h"
 #include "core/util.h"
 #include "joulestream/agent.h"
 #include "joulestream/event.h"

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 
 struct MHD_Connection;
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/carbon.h"
 #include "joulestream/config.h"
 #include "joulestream/sched.h"

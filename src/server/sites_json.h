@@ -3,7 +3,7 @@
 #define JST_SERVER_SITES_JSON_H
 
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/config.h"
 
 /* Appends ,"config":PATH,"sites":[…] for c (NULL: "" and []). */

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/sink.h"
 #include "sink/spool.h"
 

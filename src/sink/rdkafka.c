@@ -1,7 +1,7 @@
-/* librdkafka through dlopen (rdkafka.h): loaded on the first kafka:// sink or source, once per
- * process, never unloaded (its threads may outlive a handle by a moment). A missing library is
- * a message naming the Debian package. Also the kafka:// URL parser and the event key. */
-#include <dlfcn.h>
+/* librdkafka through dlopen (rdkafka.h) by the one loader (src/core/dl.c): loaded on the first
+ * kafka:// sink or source, once per process, never unloaded (its threads may outlive a handle
+ * by a moment). A missing library is a message naming the Debian package. Also the kafka://
+ * URL parser and the event key. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dl.h"
 #include "core/util.h"
 #include "joulestream/event.h"
 #include "sink/rdkafka.h"
@@ -18,29 +19,11 @@ static char load_error[512];
 static bool loaded;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-struct sym {
-	const char *name;
-	void **slot;
-};
-
 static void load(void)
 {
-	const char *env = getenv("JOULESTREAM_RDKAFKA_LIB");
-	const char *path = env && *env ? env : "librdkafka.so.1";
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		if (env && *env)
-			snprintf(load_error, sizeof(load_error), "cannot load JOULESTREAM_RDKAFKA_LIB=%s: %s", path,
-			         e ? e : "unknown error");
-		else
-			snprintf(load_error, sizeof(load_error), "kafka:// needs librdkafka (%s not found): install "
-			         "the librdkafka1 package (apt-get install librdkafka1)", path);
-		return;
-	}
 	/* Writing a dlsym() result through a void ** is the POSIX idiom for function pointers. */
-#define S(n) {"rd_kafka_" #n, (void **)&rdk.n}
-	const struct sym syms[] = {
+#define S(n) {"rd_kafka_" #n, (void **)&rdk.n, false}
+	static const struct jst__dl_sym syms[] = {
 		S(version_str), S(conf_new), S(conf_set), S(conf_destroy), S(conf_set_dr_msg_cb),
 		S(conf_set_rebalance_cb), S(conf_set_log_cb), S(conf_set_opaque), S(new), S(destroy), S(opaque),
 		S(topic_new), S(topic_destroy), S(produce), S(last_error), S(err2str), S(poll), S(flush),
@@ -49,14 +32,16 @@ static void load(void)
 		S(topic_partition_list_add), S(topic_partition_list_destroy),
 	};
 #undef S
-	for (size_t i = 0; i < JST_ARRAY_LEN(syms); i++)
-		if (!(*syms[i].slot = dlsym(h, syms[i].name))) {
-			snprintf(load_error, sizeof(load_error), "%s lacks %s: install librdkafka1 1.6 or newer", path,
-			         syms[i].name);
-			dlclose(h);
-			return;
-		}
-	loaded = true;
+	static const struct jst__dl_lib lib = {
+		.soname = "librdkafka.so.1",
+		.env = "JOULESTREAM_RDKAFKA_LIB",
+		.package = "librdkafka1",
+		.syms = syms,
+		.nsyms = JST_ARRAY_LEN(syms),
+		.absent = " (kafka:// needs librdkafka)",
+		.newer = "1.6 or newer",
+	};
+	loaded = jst__dl_load(&lib, load_error, sizeof(load_error)) == 0;
 }
 
 const struct jst__rdk *jst__rdk_load(char *why, size_t whylen)

@@ -11,7 +11,7 @@
 
 #include "agg/agg.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "store/cursor.h"
 #include "store/postgres.h"
 

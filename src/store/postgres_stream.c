@@ -12,7 +12,7 @@
 
 #include "agg/agg.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "store/postgres.h"
 
 #define PG_INGEST_LOCK "SELECT pg_advisory_xact_lock(7418153)"

@@ -9,7 +9,7 @@
 
 #include "agg/agg.h"
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "store/cursor.h"
 #include "store/sqlite_stream.h"
 

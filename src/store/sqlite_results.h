@@ -6,7 +6,7 @@
 
 #include <sqlite3.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 /* Inserts or replaces the row of (run, data version, zone). */
 int jst__sqlite_result_put(sqlite3 *db, sqlite3_int64 rowid, const struct jst_run_result *r,

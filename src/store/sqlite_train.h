@@ -6,7 +6,7 @@
 
 #include <sqlite3.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 #include "joulestream/train.h"
 
 /* Writes run->train (inside the caller's transaction). */

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 #include "joulestream/trust.h"
 
 struct jst_store;

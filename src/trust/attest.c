@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/util.h"
-#include "joulestream/report.h"
+#include "joulestream/units.h"
 #include "joulestream/trust.h"
 
 static bool hex64(const char *s)

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 struct jst__integrity;
 

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "joulestream/config.h"
 #include "joulestream/intensity.h"
+#include "joulestream/record.h"
 
 static const char good[] =
 	"# joulestream configuration\n"

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "joulestream/intensity.h"
+#include "joulestream/record.h"
 
 #define S 1000000000LL
 #define T0 1709251200LL /* 2024-03-01T00:00:00Z */

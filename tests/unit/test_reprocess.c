@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "joulestream/intensity.h"
+#include "joulestream/record.h"
 #include "joulestream/store.h"
 
 #define S 1000000000LL

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "joulestream/intensity.h"
+#include "joulestream/record.h"
 
 #define SECONDS_PER_YEAR (365.25 * 86400)
 

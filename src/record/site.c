@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "joulestream/intensity.h"
+#include "joulestream/record.h"
 
 const char *jst_zone_origin_name(enum jst_zone_origin o)
 {

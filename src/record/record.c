@@ -1,6 +1,6 @@
 /* The run record's small parts: run ids (ULIDs), notes, choosing the site (grid zone, PUE,
  * WUE), totals and footprint, and the bounded timeline that merges neighbouring points when it
- * is full. The sampling loop itself is in monitor.c. */
+ * is full. The sampling loop that fills a record is src/run/monitor.c. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 
 void jst_run_id_new(char *out)
 {
@@ -153,21 +153,6 @@ void jst_run_finish_totals(struct jst_run *run)
 		.zone = &gz,
 	};
 	jst_footprint(&in, &run->footprint);
-}
-
-void jst_format_duration(double s, char *out, size_t n)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60) {
-		snprintf(out, n, "%.1fs", s);
-		return;
-	}
-	unsigned long t = (unsigned long)(s + 0.5);
-	if (t < 3600)
-		snprintf(out, n, "%lum%02lus", t / 60, t % 60);
-	else
-		snprintf(out, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
 }
 
 int jst_timeline_init(struct jst_timeline *tl, size_t nzones)

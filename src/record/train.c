@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "joulestream/report.h"
-#include "run/trainer.h"
+#include "joulestream/units.h"
+#include "record/trainer.h"
 
 #define OUTSIDE (-1)
 #define BEYOND (-2)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "sink/run_sink.h"
+#include "run/run_sink.h"
 
 int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *target, const char *spool,
                        const char *ca)

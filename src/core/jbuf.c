@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 
 void jst__jbuf_fixed(struct jst_jbuf *b, char *mem, size_t n)
 {

@@ -1,11 +1,12 @@
-/* The monitor's training state (src/run/train.c): it turns marks into time per phase, epoch and
- * step range within the current sampling interval, and at each tick splits the interval's
+/* The training state of a run (src/record/train.c): it turns marks into time per phase, epoch
+ * and step range within the current sampling interval, and at each tick splits the interval's
  * energy by those times into the record (struct jst_train). Internal to the library; the
- * monitor (monitor.c) owns one once the first mark arrives. */
-#ifndef JST_RUN_TRAINER_H
-#define JST_RUN_TRAINER_H
+ * monitor (src/run/monitor.c) owns one once the first mark arrives, and drives it with the
+ * times and energies of its ticks only: nothing here reads a sensor or a clock. */
+#ifndef JST_RECORD_TRAINER_H
+#define JST_RECORD_TRAINER_H
 
-#include "joulestream/run.h"
+#include "joulestream/record.h"
 #include "joulestream/train.h"
 
 struct jst__trainer;
@@ -33,12 +34,6 @@ void jst__trainer_finish(struct jst__trainer *tr, struct jst_run *run, uint64_t 
 const struct jst_metric *jst__trainer_pending(const struct jst__trainer *tr, size_t *n);
 void jst__trainer_drained(struct jst__trainer *tr);
 size_t jst__trainer_messages(const struct jst__trainer *tr, unsigned *seen, char *buf, size_t n);
-
-/* For marks.c: the monitor's run, its clock and its training state (NULL until the first
- * mark). Defined in monitor.c. */
-struct jst__trainer **jst__monitor_training(struct jst_monitor *m, struct jst_run **run,
-                                            uint64_t *start_ns, uint64_t *last_ns);
-struct jst__trainer *jst__monitor_trainer(const struct jst_monitor *m);
 
 /* Short durations and energies as phases and epochs have them: "12 ms", "4.2 mJ"; longer ones
  * as jst_format_duration and jst_format_joules write them. */

@@ -1,10 +1,11 @@
 /* Names of the integrity flags (the store's, JSON's and `runs --flagged`'s), and the one-line
- * summary reports print. The flags themselves are computed in integrity.c. */
+ * summary reports print: part of the record (flags.h), so that the views and encoders of the
+ * event log can name them. The flags themselves are computed in src/trust/integrity.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/util.h"
-#include "joulestream/trust.h"
+#include "joulestream/record.h"
 
 static const char *const names[JST_FLAG_KIND_COUNT] = {
 	"gap",           "sensor_gap",         "counter_backwards",  "sensor_gone",

@@ -3,8 +3,8 @@
  * store's event log (`sqlite:PATH`, `postgresql://…`: the run's record) and, with --sink, a
  * file, a server or Kafka; never blocking the command. The report says what was not
  * delivered. Used by `joulestream run` and the agent. */
-#ifndef JST_SINK_RUN_SINK_H
-#define JST_SINK_RUN_SINK_H
+#ifndef JST_RUN_RUN_SINK_H
+#define JST_RUN_RUN_SINK_H
 
 #include <stdbool.h>
 #include <stdint.h>

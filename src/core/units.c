@@ -1,10 +1,11 @@
-/* Human-readable units for reports: three significant digits, the unit scaled to the size of
- * the number (J/kJ/MJ/GJ, g/kg/t, mL/L/m³), and ISO 8601 UTC times. */
+/* Human-readable units (units.h): three significant digits, the unit scaled to the size of the
+ * number (J/kJ/MJ/GJ, g/kg/t, mL/L/m³), durations, and ISO 8601 UTC times. Used by reports,
+ * the training record's messages and attestations alike, hence in core. */
 #include <math.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "joulestream/report.h"
+#include "joulestream/units.h"
 
 /* value in base unit; units[i] is 1000^i of it */
 static void scaled(double v, const char *const *units, size_t nunits, char *out, size_t n)
@@ -65,4 +66,19 @@ void jst_format_utc(uint64_t ns, char *out, size_t n)
 	struct tm tm;
 	if (!gmtime_r(&t, &tm) || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, n, "?");
+}
+
+void jst_format_duration(double s, char *out, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60) {
+		snprintf(out, n, "%.1fs", s);
+		return;
+	}
+	unsigned long t = (unsigned long)(s + 0.5);
+	if (t < 3600)
+		snprintf(out, n, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(out, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
 }

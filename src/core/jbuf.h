@@ -2,8 +2,8 @@
  * ceiling; when one would, the buffer is marked full and later appends do nothing, so the
  * caller checks once at the end. Strings are escaped per RFC 8259 (invalid UTF-8 becomes
  * U+FFFD); numbers are written so that they parse back to the same double (%.17g). */
-#ifndef JST_EVENT_JBUF_H
-#define JST_EVENT_JBUF_H
+#ifndef JST_CORE_JBUF_H
+#define JST_CORE_JBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,252 @@
+/* The run record: what one measured job was (metadata, per-zone totals and shares, carbon and
+ * water, provenance, problems met, trust flags) as reports print it, the store keeps it and
+ * events carry it, with the bounded timeline and the stored sample. These are views of the
+ * event log, below every layer that reads or writes them (docs/architecture.md, "Layer
+ * order"); the session that fills a record live (the monitor, the tracker) is run.h, which
+ * includes this header. Functions here compute on records: no sensor, no store, no clock of
+ * their own (ids read the wall clock and getrandom(); choosing a site may read the system's
+ * time zone through carbon). The training record (phases, epochs, metrics) is train.h. */
+#ifndef JOULESTREAM_RECORD_H
+#define JOULESTREAM_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joulestream/carbon.h"
+#include "joulestream/common.h"
+#include "joulestream/flags.h"
+#include "joulestream/intensity.h"
+#include "joulestream/sensor.h"
+#include "joulestream/units.h"
+
+struct jst_train;
+
+#define JST_RUN_ID_LEN 26 /* a ULID: 48-bit ms time + 80 random bits, Crockford base32 */
+#define JST_TIMELINE_POINTS 2048
+#define JST_NOTES_MAX 16
+#define JST_NOTE_LEN 320
+
+enum jst_scope {
+	JST_SCOPE_PROCESS, /* the run's processes get their share of each zone */
+	JST_SCOPE_HOST,    /* the whole machine is charged (dedicated training nodes) */
+};
+
+/* How the grid zone was chosen; reports say it. */
+enum jst_zone_origin {
+	JST_ORIGIN_NONE,   /* unknown: the world average is used, loudly */
+	JST_ORIGIN_OPTION, /* --zone */
+	JST_ORIGIN_CLOUD,  /* --cloud PROVIDER:REGION */
+	JST_ORIGIN_SITE,   /* a site of the configuration file (--site, or its default site) */
+	JST_ORIGIN_GUESSED, /* guessed offline from the system's time zone; reports say so */
+	JST_ORIGIN_SERIES, /* the zone named by the --intensity series */
+};
+
+/* A run's carbon and water as computed with one version of the data: the run-time figure and
+ * every `joulestream reprocess` (run_results in the store; src/carbon/ and docs/methodology.md). */
+#define JST_RESULTS_MAX 8
+struct jst_run_result {
+	char data_version[160];  /* "bundled-2024.1", "file:ci.csv@sha256:0123456789ab" */
+	uint64_t computed_ns;    /* when, UTC */
+	char kind[16];           /* "run" (at run time) or "reprocess" */
+	char zone_code[32];
+	char ci_source[192];     /* the series or the yearly average used */
+	double ci_avg_g_per_kwh; /* co2e / facility kWh */
+	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the intensities used */
+	double outside_kwh;      /* IT energy outside the series, at the yearly average */
+	double it_kwh, facility_kwh, co2e_g, water_site_l, water_grid_l, water_l;
+	double embodied_g, sci_g, functional_units;
+	char functional_unit[48];
+};
+
+struct jst_zone_total {
+	struct jst_zone zone;
+	double host_j;  /* the zone's whole energy */
+	double run_j;   /* the run's share of it */
+	double idle_j;  /* idle part, reported apart (CPU zones) */
+	double peak_w;  /* highest interval power seen */
+	unsigned long samples; /* intervals with a valid value */
+	unsigned long failed;  /* intervals with no valid value */
+	unsigned long wraps;   /* counter wraps handled */
+	unsigned long backwards; /* counter went back with no known range */
+	bool gone;             /* the device vanished during the run */
+};
+
+struct jst_meta {
+	char host[256];
+	char user[64];
+	char cwd[1024];
+	char command[2048];  /* the command line, shell-quoted where needed */
+	char kernel[224];
+	char cpu_model[128];
+	unsigned cpu_count;
+	double ram_gb;
+	char gpus[256];      /* "2 x NVIDIA H100 80GB HBM3" or "" */
+	char gpu_driver[64];
+	char git_commit[64]; /* "" outside a repository */
+	int git_dirty;       /* 1 dirty, 0 clean, -1 unknown */
+	char container[80];  /* container id when the monitor runs inside one */
+	char version[32];    /* joulestream version */
+	char sensors[256];   /* "rapl,nvml" or "estimate" */
+	char project[128];   /* user label, CodeCarbon's project_name */
+};
+
+struct jst_run {
+	char id[JST_RUN_ID_LEN + 1];
+	struct jst_meta meta;
+	uint64_t start_ns, end_ns; /* UTC, ns since the epoch */
+	double duration_s;         /* monotonic */
+	double interval_s;
+	unsigned long samples;     /* ticks taken */
+	bool finished;
+	int exit_code;   /* the status passed through: code, or 128+signal */
+	int exit_signal; /* signal that ended the command, 0 if none */
+	enum jst_scope scope;
+
+	/* carbon and water inputs and results */
+	enum jst_zone_origin zone_origin;
+	char zone_code[32];
+	char zone_name[96];
+	char cloud[64];   /* "aws:eu-central-1" when given */
+	double ci_g_per_kwh;
+	int ci_year;
+	char ci_source[96];
+	double ewif_l_per_kwh; /* <0 unknown */
+	char ewif_source[160];
+	double pue, wue_l_per_kwh;
+	char pue_source[96]; /* "given", "default", or the cloud provider's source */
+	char wue_source[96];
+	struct jst_footprint footprint; /* of the run's IT energy */
+	double host_j;                  /* IT energy of the host (counted zones) */
+	double run_j;                   /* IT energy of the run (counted zones) */
+	double idle_j;
+	double cpu_s;                   /* CPU time of the run's processes (process scope) */
+	bool estimated;                 /* some counted zone is an estimate */
+
+	/* provenance of the carbon and water figures, time-varying intensity, SCI */
+	char data_version[160];   /* the data that produced footprint: JST_DATA_VERSION or a series' */
+	char ci_series[192];      /* the intensity series used, "" for the yearly average */
+	double ci_avg_g_per_kwh;  /* effective intensity: co2e_g / facility kWh */
+	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the series values used */
+	double series_outside_kwh; /* IT energy the series did not cover: yearly average used */
+	char ci_fallback[256];    /* why a requested series or live source was not used, or "" */
+	char tz_guess[64];        /* the time zone a guessed zone came from */
+	char site[64];            /* the configuration site used, or "" */
+	double embodied_g;        /* M of SCI: the embodied emissions charged to the run */
+	char embodied_source[256];
+	double embodied_kg_opt;   /* --embodied KG for the machine, 0 = from data/embodied.csv */
+	double lifetime_years_opt; /* --lifetime YEARS, 0 = from the data */
+	double functional_units;  /* R of SCI: 0 means one run */
+	char functional_unit[48]; /* "samples" */
+	double sci_g;             /* (co2e_g + embodied_g) / R, gCO2e per unit */
+	struct jst_run_result results[JST_RESULTS_MAX]; /* loaded by the store, newest first */
+	size_t nresults;
+
+	struct jst_zone_total zones[JST_ZONES_MAX];
+	size_t nzones;
+
+	char notes[JST_NOTES_MAX][JST_NOTE_LEN]; /* problems met, for the report */
+	size_t nnotes;
+
+	/* Phases, epochs, steps, metrics and tags (train.h), NULL when the run had no training
+	 * marks. Borrowed: the monitor's record (valid until jst_monitor_free), or one the caller
+	 * filled with jst_store_load_train(). The store and the reports read it when set. */
+	struct jst_train *train;
+
+	/* Trust (docs/integrity.md): flags computed while the run is recorded (stored in
+	 * run_flags), the idle floor of the host's calibration (derived when loaded), and the
+	 * record's content hash once the store has sealed it into its chain ("" before). */
+	struct jst_run_flag flags[JST_FLAGS_MAX];
+	size_t nflags;
+	struct jst_floor floor;
+	char content_hash[65];
+};
+
+/* A point of the bounded timeline: time since start, length, and per-zone energies. */
+struct jst_timeline {
+	size_t nzones;
+	size_t npoints;
+	unsigned stride;      /* ticks merged into one new point */
+	unsigned pending;     /* ticks accumulated into the point being built */
+	double *t_s;          /* [JST_TIMELINE_POINTS] start of each point, s since run start */
+	double *dt_s;         /* [JST_TIMELINE_POINTS] */
+	double *host_j;       /* [JST_TIMELINE_POINTS][nzones] */
+	double *run_j;        /* [JST_TIMELINE_POINTS][nzones] */
+};
+
+/* One stored sample: a zone's interval. */
+struct jst_sample {
+	double t_s;      /* interval start, s since run start */
+	double dt_s;
+	uint32_t zone;   /* index into jst_run.zones */
+	uint32_t flags;  /* enum jst_read_flag */
+	double host_j;
+	double run_j;
+	double power_w;
+	double idle_j;   /* the idle part of host_j (CPU zones), charged to nobody */
+};
+
+/* Makes a new ULID from the wall clock and getrandom(); out has JST_RUN_ID_LEN + 1 bytes. */
+JST_API void jst_run_id_new(char *out);
+
+/* Appends a note (printf-style) to the run; the oldest are kept when there are too many. */
+JST_API void jst_run_note(struct jst_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sets the grid zone, PUE and WUE. zone or cloud may be NULL; with neither, the world average
+ * is used and the origin says so. Returns 0, or -ENOENT with msg set when a code is unknown. */
+JST_API int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, double pue,
+                             double wue, char *msg, size_t msglen);
+
+/* "none", "option", "cloud", "site", "guessed", "series": the store's and reports' names. */
+JST_API const char *jst_zone_origin_name(enum jst_zone_origin o);
+
+/* Adds one valid sample to its zone's totals (energy, run and idle parts, peak power, count):
+ * the one accumulation the live monitor and the view rebuilt from the log share. */
+JST_API void jst_zone_total_add(struct jst_zone_total *zt, const struct jst_sample *s);
+
+/* Totals the zones into host_j / run_j / idle_j and computes the footprint. */
+JST_API void jst_run_finish_totals(struct jst_run *run);
+
+JST_API int jst_timeline_init(struct jst_timeline *tl, size_t nzones);
+JST_API void jst_timeline_release(struct jst_timeline *tl);
+/* Adds one tick: per-zone host and run energy (arrays of nzones). No allocation. */
+JST_API void jst_timeline_add(struct jst_timeline *tl, double t_s, double dt_s, const double *host_j,
+                              const double *run_j);
+
+/* ---- carbon and water of a record (src/record/site.c, footprint.c, sci.c) ---------------- */
+
+/* Initialises a from the run's site (yearly CI, PUE, WUE, EWIF) and series (may be NULL). */
+JST_API void jst_carbon_acc_for_run(struct jst_carbon_acc *a, const struct jst_run *run,
+                                    const struct jst_series *series);
+
+/* Writes the accumulated figures into run->footprint and the series fields (ci_series,
+ * ci_avg, min, max, outside energy, data_version). */
+JST_API void jst_carbon_acc_apply(const struct jst_carbon_acc *a, struct jst_run *run);
+
+/* Feeds a run's bounded timeline (counted zones) to a: for runs that were not stored. */
+JST_API void jst_carbon_acc_timeline(struct jst_carbon_acc *a, const struct jst_run *run,
+                                     const struct jst_timeline *tl);
+
+/* The yearly-average figures of the run's zone (what a run without a series gets), with
+ * data_version JST_DATA_VERSION and the series fields cleared. */
+JST_API void jst_run_yearly_footprint(struct jst_run *run);
+
+/* Chooses the run's zone, PUE and WUE: --zone, --cloud, --site (or the configuration's
+ * default site), a guess from the time zone, else the world average, each said in
+ * zone_origin. Options override single fields of a site. 0, or a negative errno with msg set
+ * (an unknown zone, region or site). */
+JST_API int jst_run_resolve_site(struct jst_run *run, const struct jst_site_opts *o, char *msg,
+                                 size_t msglen);
+
+/* Fills run->embodied_g, embodied_source and sci_g from the run's devices, duration, shares,
+ * footprint and functional unit (docs/methodology.md, "SCI"). */
+JST_API void jst_run_sci(struct jst_run *run);
+
+/* The run's current figures as a result row (kind "run" or "reprocess"). */
+JST_API void jst_run_result_from_run(const struct jst_run *run, const char *kind,
+                                     struct jst_run_result *res);
+
+/* Puts a stored result's figures into the run, so reports print them. */
+JST_API void jst_run_apply_result(struct jst_run *run, const struct jst_run_result *res);
+
+#endif
