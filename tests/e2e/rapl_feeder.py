@@ -2,12 +2,15 @@
 IDLE W and package-1 at half that, dram-0 at 5 W, and each package at 3x while the process in
 PIDFILE burns CPU (its utime+stime rising faster than a quarter second per second), as a real
 package does under load. Writes in place (pwrite at offset 0) as the kernel does, every 20 ms,
-until STOPFILE exists. Usage: rapl_feeder.py POWERCAP_DIR IDLE_W PIDFILE STOPFILE"""
+until STOPFILE exists; READYFILE (optional) is created once the counters move, so that a
+test starts measuring only then, however slowly Python started on a loaded machine.
+Usage: rapl_feeder.py POWERCAP_DIR IDLE_W PIDFILE STOPFILE [READYFILE]"""
 import os
 import sys
 import time
 
 cap, idle, pidfile, stopfile = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+readyfile = sys.argv[5] if len(sys.argv) > 5 else None
 zones = {"intel-rapl:1": idle, "intel-rapl:0": idle / 2, "intel-rapl:1:0": 5.0}
 fds, energy = {}, {}
 for z in zones:
@@ -42,3 +45,5 @@ while not os.path.exists(stopfile):
             w *= 3
         energy[z] += int(w * dt * 1e6)
         os.pwrite(fds[z], b"%d\n" % energy[z], 0)
+    if readyfile and not os.path.exists(readyfile):
+        open(readyfile, "w").close()
