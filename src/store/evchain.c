@@ -24,14 +24,6 @@ static void put_be64(unsigned char *b, uint64_t v)
 		b[i] = (unsigned char)(v & 0xff);
 }
 
-static uint64_t get_be64(const unsigned char *b)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 static void h_u64(crypto_hash_sha256_state *h, uint64_t v)
 {
 	unsigned char b[8];
@@ -46,31 +38,49 @@ static void h_str(crypto_hash_sha256_state *h, const char *p, size_t n)
 		crypto_hash_sha256_update(h, (const unsigned char *)p, n);
 }
 
-void jst__evchain_digest(const struct jst_evrow *r, unsigned char out[32])
+void jst__evchain_digest(const struct jst_evrow *r, unsigned char out[JST_EVCHAIN_DIGEST])
 {
 	crypto_hash_sha256_state h;
+	unsigned char d[32];
 	crypto_hash_sha256_init(&h);
 	/* the tag with its NUL */
 	crypto_hash_sha256_update(&h, (const unsigned char *)EVENT_TAG, sizeof(EVENT_TAG));
 	h_u64(&h, (uint64_t)r->seq);
 	h_u64(&h, (uint64_t)r->batch);
-	h_str(&h, r->id, strlen(r->id));
-	h_str(&h, r->type, strlen(r->type));
-	unsigned char has_run = r->run != NULL;
-	crypto_hash_sha256_update(&h, &has_run, 1);
-	if (r->run)
-		h_str(&h, r->run, strlen(r->run));
-	h_u64(&h, (uint64_t)r->ts_ns);
 	h_str(&h, r->body, r->body_len);
-	crypto_hash_sha256_final(&h, out);
+	crypto_hash_sha256_final(&h, d);
+	memcpy(out, d, JST_EVCHAIN_DIGEST);
+}
+
+/* LEB128: 7 bits a byte, the low ones first; at most 10 bytes. */
+static size_t put_varint(unsigned char *o, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		o[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+/* The number at p (before end) into *v; its length, 0 when malformed. */
+static size_t get_varint(const unsigned char *p, const unsigned char *end, uint64_t *v)
+{
+	*v = 0;
+	for (size_t n = 0; n < 10 && p + n < end; n++) {
+		*v |= (uint64_t)(p[n] & 0x7f) << (7 * n);
+		if (!(p[n] & 0x80))
+			return n + 1;
+	}
+	return 0;
 }
 
 int jst__evchain_add(struct jst_evchain_build *b, const struct jst_evrow *r)
 {
 	size_t idl = strlen(r->id);
-	if (idl > JST_EVENT_ID_MAX)
+	if (idl > JST_EVENT_ID_MAX || (b->events && r->seq <= b->last_seq))
 		return -EINVAL;
-	size_t need = 8 + 32 + 1 + idl;
+	size_t need = 10 + JST_EVCHAIN_DIGEST + 1 + idl;
 	if (b->len + need > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 4096;
 		while (cap < b->len + need)
@@ -84,11 +94,12 @@ int jst__evchain_add(struct jst_evchain_build *b, const struct jst_evrow *r)
 		b->cap = cap;
 	}
 	unsigned char *o = b->p + b->len;
-	put_be64(o, (uint64_t)r->seq);
-	jst__evchain_digest(r, o + 8);
-	o[40] = (unsigned char)idl;
-	memcpy(o + 41, r->id, idl);
-	b->len += need;
+	size_t k = put_varint(o, (uint64_t)(r->seq - (b->events ? b->last_seq : 0)));
+	jst__evchain_digest(r, o + k);
+	k += JST_EVCHAIN_DIGEST;
+	o[k++] = (unsigned char)idl;
+	memcpy(o + k, r->id, idl);
+	b->len += k + idl;
 	b->events++;
 	b->last_seq = r->seq;
 	return 0;
@@ -141,6 +152,7 @@ struct walk {
 	struct jst_events_report *rep;
 	struct jst_evrow row;
 	int have; /* 1: row holds the next log row; 0: the log is read; < 0: error */
+	struct jst_event *ev; /* a row's body parsed again */
 };
 
 static void say(struct walk *w, int64_t seq, const char *id, const char *fmt, ...)
@@ -175,6 +187,26 @@ static void inserted_before(struct walk *w, int64_t seq)
 	}
 }
 
+/* The columns that repeat fields of the body (id, type, run, ts_ns: what the queries filter
+ * on) against the body parsed again: the first that differs, or NULL. */
+static const char *columns_differ(struct walk *w)
+{
+	char err[160];
+	const struct jst_evrow *r = &w->row;
+	if (jst_event_parse(r->body, r->body_len, w->ev, err, sizeof(err)) < 0)
+		return "body";
+	if (strcmp(w->ev->id, r->id) != 0)
+		return "id";
+	const char *type = jst_event_type_name(w->ev->type);
+	if (!type || strcmp(type, r->type) != 0)
+		return "type";
+	if (w->ev->run[0] ? !r->run || strcmp(w->ev->run, r->run) != 0 : r->run != NULL)
+		return "run";
+	if ((int64_t)w->ev->ts_ns != r->ts_ns)
+		return "ts_ns";
+	return NULL;
+}
+
 /* One chained event against the log. */
 static void check_event(struct walk *w, const struct jst_evchain_entry *e, int64_t seq,
 			const unsigned char *d, const char *id)
@@ -185,18 +217,21 @@ static void check_event(struct walk *w, const struct jst_evchain_entry *e, int64
 		    (long long)seq, (long long)e->n);
 		return;
 	}
-	unsigned char now[32];
+	unsigned char now[JST_EVCHAIN_DIGEST];
 	jst__evchain_digest(&w->row, now);
-	if (sodium_memcmp(now, d, 32) != 0) {
-		if (strcmp(w->row.id, id) != 0)
-			say(w, seq, w->row.id,
-			    "event %s (seq %lld) was chained as %s in entry %lld: the row was replaced",
-			    w->row.id, (long long)seq, id, (long long)e->n);
-		else
-			say(w, seq, id,
-			    "event %s (seq %lld) was edited after it was chained (entry %lld)", id,
-			    (long long)seq, (long long)e->n);
-	}
+	const char *col = NULL;
+	if (strcmp(w->row.id, id) != 0)
+		say(w, seq, w->row.id,
+		    "event %s (seq %lld) was chained as %s in entry %lld: the row was replaced",
+		    w->row.id, (long long)seq, id, (long long)e->n);
+	else if (sodium_memcmp(now, d, JST_EVCHAIN_DIGEST) != 0)
+		say(w, seq, id, "event %s (seq %lld) was edited after it was chained (entry %lld)",
+		    id, (long long)seq, (long long)e->n);
+	else if ((col = columns_differ(w)) != NULL) /* the body chained: the columns must be its */
+		say(w, seq, id,
+		    "event %s (seq %lld) was edited after it was chained (entry %lld): its %s column"
+		    " no longer matches its body",
+		    id, (long long)seq, (long long)e->n, col);
 	next_row(w);
 }
 
@@ -206,29 +241,27 @@ static void check_entry_events(struct walk *w, const struct jst_evchain_entry *e
 	const unsigned char *p = e->digests, *end = e->digests + e->digests_len;
 	int64_t count = 0, prev = 0;
 	while (p < end) {
-		if (end - p < 41 || end - p < 41 + p[40]) {
+		uint64_t delta;
+		size_t k = get_varint(p, end, &delta), left = (size_t)(end - p);
+		if (!k || left < k + JST_EVCHAIN_DIGEST + 1 ||
+		    left < k + JST_EVCHAIN_DIGEST + 1 + p[k + JST_EVCHAIN_DIGEST] ||
+		    (count && delta == 0)) {
 			say(w, 0, "",
-			    "entry %lld: its event list is cut short: the entry was edited",
+			    "entry %lld: its event list is malformed: the entry was edited",
 			    (long long)e->n);
 			return;
 		}
-		int64_t seq = (int64_t)get_be64(p);
-		char id[JST_EVENT_ID_MAX + 1];
-		size_t idl = p[40] > JST_EVENT_ID_MAX ? JST_EVENT_ID_MAX : p[40];
-		memcpy(id, p + 41, idl);
+		int64_t seq = prev + (int64_t)delta;
+		size_t idl = p[k + JST_EVCHAIN_DIGEST];
+		char id[256];
+		memcpy(id, p + k + JST_EVCHAIN_DIGEST + 1, idl);
 		id[idl] = '\0';
-		if (count && seq <= prev) {
-			say(w, 0, "",
-			    "entry %lld: its events are out of order: the entry was edited",
-			    (long long)e->n);
-			return;
-		}
-		check_event(w, e, seq, p + 8, id);
+		check_event(w, e, seq, p + k, id);
 		if (w->have < 0)
 			return;
 		prev = seq;
 		count++;
-		p += 41 + p[40];
+		p += k + JST_EVCHAIN_DIGEST + 1 + idl;
 	}
 	if (count != e->events)
 		say(w, 0, "", "entry %lld says %lld events and lists %lld: the entry was edited",
@@ -241,7 +274,10 @@ int jst__evchain_walk(const struct jst_evchain_scan *sc, jst_events_verify_fn fn
 	if (sodium_init() < 0)
 		return -EIO;
 	memset(rep, 0, sizeof(*rep));
-	struct walk w = {.sc = sc, .fn = fn, .ud = ud, .rep = rep};
+	struct walk w = {
+		.sc = sc, .fn = fn, .ud = ud, .rep = rep, .ev = malloc(sizeof(struct jst_event))};
+	if (!w.ev)
+		return -ENOMEM;
 	char expect[65], h[65];
 	memset(expect, '0', 64);
 	expect[64] = '\0';
@@ -275,13 +311,13 @@ int jst__evchain_walk(const struct jst_evchain_scan *sc, jst_events_verify_fn fn
 		jst__strlcpy(expect, e.hash, sizeof(expect));
 		last = e.n > last ? e.n : last;
 	}
+	if (w.have >= 0 && r >= 0)
+		inserted_before(&w, -1);
+	free(w.ev);
 	if (w.have < 0)
 		return w.have;
 	if (r < 0)
 		return r;
-	inserted_before(&w, -1);
-	if (w.have < 0)
-		return w.have;
 	jst__strlcpy(rep->head, rep->entries ? expect : "", sizeof(rep->head));
 	if (sc->highest_n > last)
 		say(&w, 0, "",

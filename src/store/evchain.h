@@ -19,12 +19,15 @@ struct jst_evrow {
 	size_t body_len;
 };
 
-/* sha256("joulestream.event/1" 0, seq, batch, id, type, run (with a NULL marker), ts_ns, body),
- * integers as 8 big-endian bytes, strings length-prefixed: every column of the row. */
-void jst__evchain_digest(const struct jst_evrow *r, unsigned char out[32]);
+/* The first JST_EVCHAIN_DIGEST bytes of sha256("joulestream.event/1" NUL, seq, batch, body),
+ * integers as 8 big-endian bytes, the body length-prefixed. The other columns (id, type, run,
+ * ts_ns) repeat fields of the body: verify parses the body again and compares them. */
+#define JST_EVCHAIN_DIGEST 16
+void jst__evchain_digest(const struct jst_evrow *r, unsigned char out[JST_EVCHAIN_DIGEST]);
 
-/* The events of one entry as they are chained: per event 8 bytes seq (big-endian), its 32-byte
- * digest, 1 byte id length and the id (so that verify can name a deleted event). */
+/* The events of one entry as they are chained: per event its seq minus the previous one's (the
+ * first: its seq) as a LEB128 varint, its digest, 1 byte id length and the id (so that verify
+ * can name a deleted event): 18 bytes and the id, in seq order. */
 #define JST_EVCHAIN_MAX ((size_t)1 << 30)
 struct jst_evchain_build {
 	unsigned char *p;
@@ -32,7 +35,8 @@ struct jst_evchain_build {
 	int64_t events, last_seq;
 };
 
-/* Appends r (its seq must be above the previous one's); -ENOMEM past JST_EVCHAIN_MAX. */
+/* Appends r (its seq must be above the previous one's, else -EINVAL); -ENOMEM past
+ * JST_EVCHAIN_MAX. */
 int jst__evchain_add(struct jst_evchain_build *b, const struct jst_evrow *r);
 void jst__evchain_reset(struct jst_evchain_build *b);
 void jst__evchain_release(struct jst_evchain_build *b);
