@@ -82,7 +82,11 @@ int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
 {
 	PGconn *c = jst__pg_conn(s);
 	const char *msg = res ? jst__pq.PQresultErrorMessage(res) : jst__pq.PQerrorMessage(c);
-	const char *state = res ? jst__pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *field = res ? jst__pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char code[8] = ""; /* the SQLSTATE, read after res is cleared */
+	if (field)
+		jst__strlcpy(code, field, sizeof(code));
+	const char *state = field ? code : NULL;
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
