@@ -78,6 +78,24 @@ JST_API int jst_store_sources(struct jst_store *s, size_t limit,
                               int (*on_refusal)(const struct jst_source_refusal *r, void *ud), void *ud,
                               int64_t *refused);
 
+/* The event chain (docs/integrity.md): every batch's new events are hashed, each with its log
+ * sequence number and every column of its row, into an entry of the table ev_chain that names
+ * the previous entry's hash, in the batch's own transaction. Events stored before a store had
+ * the chain are chained once, in seq order, when it is first opened (origin "migration"). */
+struct jst_events_report {
+	size_t entries;  /* chain entries read */
+	size_t events;   /* rows of the event log read */
+	size_t migrated; /* events chained by the migration, not at their ingest */
+	size_t problems; /* events edited, inserted or deleted; entries edited, inserted or cut */
+	char head[65];   /* the newest entry's hash, "" when empty: publish it to anchor the log */
+};
+/* A problem: the event's seq and id when it names one (0 and "" for an entry), in words. */
+typedef void (*jst_events_verify_fn)(void *ud, int64_t seq, const char *id, const char *what);
+/* Recomputes the chain and every event's digest in one consistent snapshot. 0 (see
+ * out->problems) or a negative errno (-ENOTSUP: the store keeps no event log). */
+JST_API int jst_store_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud,
+				    struct jst_events_report *out);
+
 /* Deletes every aggregate and rebuilds them from the raw events, batch by batch in the order
  * they were accepted (the same computation as at ingest, so the same figures). */
 JST_API int jst_store_rebuild(struct jst_store *s, uint64_t *events);

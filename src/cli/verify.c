@@ -1,5 +1,6 @@
 /* `joulestream verify [--db PATH]`: recomputes the store's record chain and names every run
- * that was edited or deleted after it was sealed (exit 1 when the chain is broken).
+ * that was edited or deleted after it was sealed, every event of the event log edited, inserted
+ * or deleted after it was chained, and audit rows (exit 1 when a chain is broken).
  * `joulestream verify FILE [--pub KEYFILE] [--db PATH]`: checks a signed attestation (`show
  * --format attestation`): the DSSE signature, the statement's shape and, when its run is in
  * the local store, that the record and figures it states are the store's. docs/integrity.md. */
@@ -14,6 +15,7 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "joulestream/audit.h"
+#include "joulestream/ingest.h"
 #include "joulestream/store.h"
 #include "joulestream/trust.h"
 
@@ -27,10 +29,12 @@ static void usage(FILE *f)
 		"With FILE: checks a signed attestation (joulestream show RUN --format attestation):\n"
 		"its signature with KEYFILE (default: the public key of 'joulestream key create'),\n"
 		"and, when its run is in the local store, that the statement matches the record.\n"
-		"Without FILE it also walks the store's audit log chain (docs/audit.md): an edited,\n"
+		"Without FILE it also recomputes the event chain over the event log of serve (an\n"
+		"edited, inserted or deleted event is named by its id and seq) and walks the store's\n"
+		"audit log chain (docs/audit.md): an edited,\n"
 		"inserted or deleted audit row is named; run deletions made through the API are\n"
-		"recorded rows, counted, not breaks. On a PostgreSQL store only the audit log is\n"
-		"checked (per-job records and their chain live in sqlite stores).\n");
+		"recorded rows, counted, not breaks. On a PostgreSQL store the event log and the audit\n"
+		"log are checked (per-job records and their chain live in sqlite stores).\n");
 }
 
 static void finding(void *ud, bool problem, const char *run_id, long long seq, const char *what)
@@ -76,6 +80,42 @@ static int verify_records(struct jst_store *s, const char *path, size_t *problem
 	return 0;
 }
 
+static void event_finding(void *ud, int64_t seq, const char *id, const char *what)
+{
+	(void)ud;
+	(void)seq;
+	(void)id;
+	printf("BROKEN: %s\n", what);
+}
+
+/* The event chain over the event log of serve (docs/integrity.md); same return values. */
+static int verify_events(struct jst_store *s, size_t *problems)
+{
+	struct jst_events_report er;
+	int r = jst_store_events_verify(s, event_finding, NULL, &er);
+	if (r == -ENOTSUP) {
+		printf("event log: not kept by this store\n");
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "joulestream verify: the event log: %s\n", jst_store_errmsg(s));
+		return -1;
+	}
+	printf("event log: %zu event%s, %zu chain entr%s", er.events, er.events == 1 ? "" : "s",
+	       er.entries, er.entries == 1 ? "y" : "ies");
+	if (er.migrated)
+		printf(", %zu event%s chained when the chain was added (stored before it)",
+		       er.migrated, er.migrated == 1 ? "" : "s");
+	printf("\n");
+	if (er.head[0])
+		printf("event chain head: sha256:%s\n", er.head);
+	if (er.problems)
+		printf("verify: the event log is BROKEN: %zu problem%s\n", er.problems,
+		       er.problems == 1 ? "" : "s");
+	*problems += er.problems;
+	return 0;
+}
+
 /* The audit log's hash chain (docs/audit.md); same return values. */
 static int verify_audit(struct jst_store *s, size_t *problems)
 {
@@ -108,12 +148,14 @@ static int verify_store(const char *db)
 		return 2;
 	size_t problems = 0;
 	int a = verify_records(s, path, &problems);
-	int b = a < 0 ? -1 : verify_audit(s, &problems);
+	int e = a < 0 ? -1 : verify_events(s, &problems);
+	int b = e < 0 ? -1 : verify_audit(s, &problems);
 	jst_store_close(s);
-	if (a < 0 || b < 0)
+	if (a < 0 || b < 0 || e < 0)
 		return 2;
-	if (a == 1 && b == 1) {
-		fprintf(stderr, "joulestream verify: this store keeps neither a record chain nor an audit log\n");
+	if (a == 1 && b == 1 && e == 1) {
+		fprintf(stderr,
+			"joulestream verify: this store keeps no record chain, event chain or audit log\n");
 		return 2;
 	}
 	if (!problems)

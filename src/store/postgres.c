@@ -11,7 +11,8 @@
 #include "core/util.h"
 #include "store/postgres.h"
 
-#define PG_SCHEMA_VERSION 1
+/* 2: the event chain (ev_chain); an older store's events are chained when it is first opened */
+#define PG_SCHEMA_VERSION 2
 /* the same tables and columns as JST_SQLITE_STREAM_SCHEMA; "user" is a reserved word here */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS jst_schema(version INTEGER NOT NULL);"
@@ -82,13 +83,28 @@ static const char schema[] =
 	" next_offset BIGINT NOT NULL, updated_ns BIGINT, PRIMARY KEY(grp, topic, part));"
 	"CREATE TABLE IF NOT EXISTS ev_source_rejects(seq BIGSERIAL PRIMARY KEY, grp TEXT NOT NULL, topic TEXT NOT NULL,"
 	" part INTEGER NOT NULL, msg_offset BIGINT NOT NULL, ts_ns BIGINT, error TEXT, body BYTEA,"
-	" UNIQUE(grp, topic, part, msg_offset));";
+	" UNIQUE(grp, topic, part, msg_offset));"
+	/* the event chain (postgres_evchain.c), as JST_SQLITE_EVCHAIN_SCHEMA: entries append-only */
+	"CREATE TABLE IF NOT EXISTS ev_chain(n BIGINT PRIMARY KEY, batch BIGINT NOT NULL, events BIGINT NOT NULL,"
+	" origin TEXT NOT NULL, chained_ns BIGINT, digests BYTEA NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE OR REPLACE FUNCTION jst_evchain_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+	" $$BEGIN RAISE EXCEPTION 'the event chain is append-only'; END$$;"
+	"DROP TRIGGER IF EXISTS ev_chain_append_only ON ev_chain;"
+	"CREATE TRIGGER ev_chain_append_only BEFORE UPDATE OR DELETE ON ev_chain"
+	" FOR EACH ROW EXECUTE FUNCTION jst_evchain_append_only();"
+	"DROP TRIGGER IF EXISTS ev_chain_no_truncate ON ev_chain;"
+	"CREATE TRIGGER ev_chain_no_truncate BEFORE TRUNCATE ON ev_chain"
+	" FOR EACH STATEMENT EXECUTE FUNCTION jst_evchain_append_only();";
 
 int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
 {
 	PGconn *c = jst__pg_conn(s);
 	const char *msg = res ? jst__pq.PQresultErrorMessage(res) : jst__pq.PQerrorMessage(c);
-	const char *state = res ? jst__pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *field = res ? jst__pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char code[8] = ""; /* the SQLSTATE, read after res is cleared */
+	if (field)
+		jst__strlcpy(code, field, sizeof(code));
+	const char *state = field ? code : NULL;
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
@@ -159,7 +175,14 @@ static int migrate(struct jst_store *s)
 			         " upgrade joulestream", (long long)v, PG_SCHEMA_VERSION);
 			r = -EPROTO;
 		} else if (v < PG_SCHEMA_VERSION) {
-			r = jst__pg_exec(s, "DELETE FROM jst_schema; INSERT INTO jst_schema VALUES(1)", "recording the schema");
+			if (v <
+			    2) /* the events stored before the chain, chained once in seq order */
+				r = jst__pg_evchain_adopt(s);
+			if (r == 0)
+				r = jst__pg_exec(
+					s,
+					"DELETE FROM jst_schema; INSERT INTO jst_schema VALUES(2)",
+					"recording the schema");
 		}
 	}
 	if (r == 0)

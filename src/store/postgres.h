@@ -78,6 +78,15 @@ int jst__pg_source_offsets(struct jst_store *s, const char *group, const char *t
 int jst__pg_sources(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
                     int (*on_refusal)(const struct jst_source_refusal *, void *), void *ud, int64_t *refused);
 
+/* postgres_evchain.c: the event chain (evchain.h). Inside an ingest's transaction, under the
+ * ingest lock: the entry of a batch's new events (seq_of[i] > 0: event i was stored with that
+ * seq); inside the schema transaction: every stored event chained once, in seq order. */
+int jst__pg_evchain_batch(struct jst_store *s, int64_t batch, const struct jst_event_batch *b,
+			  const int64_t *seq_of);
+int jst__pg_evchain_adopt(struct jst_store *s);
+int jst__pg_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud,
+			  struct jst_events_report *out);
+
 extern const struct jst_stream_ops jst__stream_postgres;
 
 #endif

@@ -386,6 +386,12 @@ static int copy_batch(struct jst_store *s, const struct jst_event_batch *b)
 	return r;
 }
 
+/* A new event as RETURNING gives it. */
+struct stored {
+	const char *id;
+	int64_t seq;
+};
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -400,40 +406,49 @@ static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool
 	if (!q)
 		return r;
 	const char *batch[1] = {jst__pq.PQgetvalue(q, 0, 0)};
-	PGresult *ins = jst__pg_query(s, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) SELECT id,$1::bigint,type,run,"
-	                              "ts_ns,body FROM ev_in ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id",
-	                              1, batch, PGRES_TUPLES_OK, &r, "storing the events");
+	PGresult *ins = jst__pg_query(
+		s,
+		"INSERT INTO ev_log(id,batch,type,run,ts_ns,body) SELECT id,$1::bigint,type,run,"
+		"ts_ns,body FROM ev_in ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id, seq",
+		1, batch, PGRES_TUPLES_OK, &r, "storing the events");
+	int64_t batch_no = strtoll(batch[0], NULL, 10);
 	jst__pq.PQclear(q);
 	if (!ins)
 		return r;
 	int n = jst__pq.PQntuples(ins);
-	const char **ids = calloc((size_t)n + 1, sizeof(*ids));
+	struct stored *ids =
+		calloc((size_t)n + 1, sizeof(*ids)); /* id first: cmp_str compares them */
 	bool *used = calloc((size_t)n + 1, sizeof(*used));
-	if (!ids || !used) {
+	int64_t *seq_of = calloc(b->n + 1, sizeof(*seq_of)); /* the event chain's input */
+	if (!ids || !used || !seq_of) {
 		free(ids);
 		free(used);
+		free(seq_of);
 		jst__pq.PQclear(ins);
 		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
 		return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++)
-		ids[i] = jst__pq.PQgetvalue(ins, i, 0);
+		ids[i] = (struct stored){jst__pq.PQgetvalue(ins, i, 0), jst__pg_i64(ins, i, 1)};
 	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
 	for (size_t i = 0; i < b->n; i++) {
 		const char *key = b->ev[i].id;
-		const char **hit = bsearch(&key, ids, (size_t)n, sizeof(*ids), cmp_str);
+		const struct stored *hit = bsearch(&key, ids, (size_t)n, sizeof(*ids), cmp_str);
 		fresh[i] = hit && !used[hit - ids];
 		if (fresh[i]) {
 			used[hit - ids] = true; /* a later copy in the batch is a duplicate */
+			seq_of[i] = hit->seq;
 			res->accepted++;
 		} else {
 			res->duplicates++;
 		}
 	}
+	r = jst__pg_evchain_batch(s, batch_no, b, seq_of); /* with the batch, in its transaction */
 	free(ids);
 	free(used);
+	free(seq_of);
 	jst__pq.PQclear(ins);
-	return 0;
+	return r;
 }
 
 static void rollback(struct jst_store *s)
@@ -649,4 +664,5 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.ingest_from = pg_ingest_from,
 	.source_offsets = jst__pg_source_offsets,
 	.sources = jst__pg_sources,
+	.events_verify = jst__pg_events_verify,
 };

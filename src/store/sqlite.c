@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "sensor/sensor.h"
 #include "store/sqlite_audit.h"
+#include "store/sqlite_evchain.h"
 #include "store/sqlite_results.h"
 #include "store/sqlite_stream.h"
 #include "store/sqlite_train.h"
@@ -165,6 +166,8 @@ static const char *const migrations[] = {
 	/* 9: each host's newest heartbeat, for the silent-host flag (sqlite_stream.c); a store
 	 * migrated with heartbeats already in its log fills it with `serve --rebuild` */
 	JST_SQLITE_HOSTS_SCHEMA,
+	/* 10: the event chain (sqlite_evchain.c); migrate() chains the events already stored */
+	JST_SQLITE_EVCHAIN_SCHEMA,
 };
 
 static int fail(struct sqlite_store *s, const char *what)
@@ -223,8 +226,10 @@ static int migrate(struct sqlite_store *s)
 	for (int v = version; v < (int)JST_ARRAY_LEN(migrations); v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d;", v + 1);
-		if (exec(s, "BEGIN IMMEDIATE") < 0 || exec(s, migrations[v]) < 0 || exec(s, pragma) < 0 ||
-		    exec(s, "COMMIT") < 0) {
+		if (exec(s, "BEGIN IMMEDIATE") < 0 || exec(s, migrations[v]) < 0 ||
+		    (strcmp(migrations[v], JST_SQLITE_EVCHAIN_SCHEMA) == 0 &&
+		     jst__sq_evchain_adopt(&s->base) < 0) ||
+		    exec(s, pragma) < 0 || exec(s, "COMMIT") < 0) {
 			exec(s, "ROLLBACK");
 			return -EIO;
 		}

@@ -10,6 +10,7 @@
 #include "agg/agg.h"
 #include "core/util.h"
 #include "store/sqlite_audit.h"
+#include "store/sqlite_evchain.h"
 #include "store/sqlite_stream.h"
 
 struct ingest_ctx {
@@ -341,6 +342,7 @@ static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, str
 		r = prepare(c, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) VALUES(?,?,?,?,?,?)"
 		               " ON CONFLICT(id) DO NOTHING", &st);
 	struct jst_agg_loader ld = {c, load_run, load_zone, load_window};
+	struct jst_evchain_build chain = {0}; /* the new events' digests: one ev_chain entry */
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
 		const struct jst_event *ev = &b->ev[i];
 		sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
@@ -362,12 +364,28 @@ static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, str
 			continue;
 		}
 		res->accepted++;
+		struct jst_evrow row = {sqlite3_last_insert_rowid(c->db),
+					batch,
+					(int64_t)ev->ts_ns,
+					ev->id,
+					jst_event_type_name(ev->type),
+					ev->run[0] ? ev->run : NULL,
+					ev->line,
+					ev->line_len};
+		if ((r = jst__evchain_add(&chain, &row)) < 0) {
+			snprintf(c->s->errmsg, sizeof(c->s->errmsg), "chaining event %s: %s",
+				 ev->id, strerror(-r));
+			break;
+		}
 		bool gone = false;
 		r = is_deleted(c, ev->run, &gone);
 		if (r == 0 && !gone)
 			r = jst__agg_add(&c->agg, &ld, ev);
 	}
 	sqlite3_finalize(st);
+	if (r == 0)
+		r = jst__sq_evchain_append(c->s, batch, "ingest", &chain);
+	jst__evchain_release(&chain);
 	return r < 0 ? r : write_agg(c);
 }
 
@@ -531,4 +549,5 @@ const struct jst_stream_ops jst__stream_sqlite = {
 	.ingest_from = sq_ingest_from,
 	.source_offsets = jst__sq_source_offsets,
 	.sources = jst__sq_sources,
+	.events_verify = jst__sq_events_verify,
 };

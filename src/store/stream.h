@@ -42,6 +42,9 @@ struct jst_stream_ops {
 	/* tombstones a run and rebuilds the aggregates without it (the raw events stay); -ENOENT
 	 * when the run is unknown or already deleted; *events: events replayed */
 	int (*run_delete)(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events);
+	/* optional (NULL: -ENOTSUP): verifies the event chain (evchain.h) */
+	int (*events_verify)(struct jst_store *s, jst_events_verify_fn fn, void *ud,
+			     struct jst_events_report *out);
 };
 
 extern const struct jst_stream_ops jst__stream_sqlite;
