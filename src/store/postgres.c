@@ -269,12 +269,6 @@ static int pg_add_samples(struct jst_store *s, const char *id, const struct jst_
 	return unsupported(s, "writing samples outside their events");
 }
 
-static int pg_load_train(struct jst_store *s, const struct jst_run *r, struct jst_train *t)
-{
-	(void)r, (void)t;
-	return unsupported(s, "the training record (phases, epochs)");
-}
-
 static int pg_resolve(struct jst_store *s, const char *pattern, char *out, size_t n)
 {
 	const char *sql = pattern ? "SELECT run FROM ev_runs WHERE run LIKE $1 || '%' AND has_start=1"
@@ -305,7 +299,7 @@ const struct jst_store_ops jst__store_postgres = {
 	.list = NULL,    /* likewise */
 	.samples = NULL, /* the run's sample events */
 	.add_metrics = pg_add_metrics,
-	.load_train = pg_load_train,
+	.load_train = NULL, /* the view of the run's mark events (store.c) */
 	.add_result = jst__pg_add_result,
 	.resolve = pg_resolve,
 	.load_extras = jst__pg_load_extras,

@@ -6,8 +6,9 @@
  * filters and pages, summaries, zones, windows, aggregates per dimension, phases summing to
  * the run, raw events by page, deletion then rebuild, replay against incremental, hosts,
  * tokens, the audit log, source offsets and the event chain; and the per-job half of store.h
- * (run begin/samples/end/load/list, metrics and training record, results by data version, the
- * timeline). A call a dialect does not support yet (-ENOTSUP) makes the case an expected skip,
+ * as `joulestream run` writes a run (its events through the store's sink, the session's record
+ * calls) and reads it back (load by id, prefix and "last", list, samples, metrics and training
+ * record, results by data version, the timeline), the same on every dialect. A call a dialect does not support yet (-ENOTSUP) makes the case an expected skip,
  * printed with its reason and listed at the end, never a silent pass. Exit 0 when no case
  * failed. */
 #include <errno.h>
@@ -22,13 +23,16 @@
 #include "../unit/check.h"
 #include "agg/metricwin.h"
 #include "joulestream/audit.h"
+#include "joulestream/event.h"
 #include "joulestream/ingest.h"
+#include "joulestream/sink.h"
 #include "joulestream/store.h"
 
 #define BASE 1700000000000000000ull
 #define SEC 1000000000ull
 
 static const char *target;
+static char case_target[1200]; /* the store of the case being run */
 static bool is_pg;
 static char skip_why[600];
 
@@ -50,6 +54,7 @@ static struct jst_store *open_case(const char *name)
 		unlink(side);
 	}
 	struct jst_store *s = NULL;
+	snprintf(case_target, sizeof(case_target), "%s", t);
 	if (jst_store_open(&s, t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cannot open %s: %s\n", t, err);
 		return NULL;
@@ -916,8 +921,9 @@ static int sample_cb(const struct jst_sample *v, void *ud)
 	return 0;
 }
 
-/* The per-job half of store.h (joulestream run's own records): a run begun, its samples, ended;
- * each case begins the same run, so each gap shows on its own in the listing. */
+/* The per-job half of store.h (joulestream run's own record), written as `joulestream run`
+ * writes it: the run's events through the store's sink (run_start, three samples, run_end),
+ * and the record calls of its session. Each case writes the same run. */
 static struct jst_run *local_run(struct jst_store *s, int *rc)
 {
 	struct jst_run *run = calloc(1, sizeof(*run));
@@ -928,27 +934,50 @@ static struct jst_run *local_run(struct jst_store *s, int *rc)
 	run->start_ns = BASE;
 	run->interval_s = 1;
 	run->pue = 1.2;
-	*rc = jst_store_run_begin(s, run);
-	if (unsupported(s, *rc, "jst_store_run_begin")) {
+	run->wue_l_per_kwh = -1;
+	run->nzones = 1;
+	struct jst_zone *z = &run->zones[0].zone;
+	strcpy(z->name, "package-0");
+	z->kind = JST_KIND_PACKAGE;
+	z->source = "rapl";
+	z->flags = JST_ZONE_COUNTED;
+	char sink_target[1300], err[600], spool[] = "/tmp/jst-conformance-XXXXXX";
+	snprintf(sink_target, sizeof(sink_target), "%s%s", is_pg || strncmp(case_target, "sqlite:", 7) == 0 ? "" : "sqlite:",
+		 case_target);
+	struct jst_sink_opts o = {.spool_dir = mkdtemp(spool)};
+	struct jst_sink *k = NULL;
+	*rc = jst_sink_open(&k, sink_target, &o, err, sizeof(err));
+	CHECK_INT(*rc, 0);
+	if (*rc < 0) {
 		free(run);
 		return NULL;
 	}
+	static char line[JST_EVENT_LINE_MAX];
+	*rc = jst_store_run_begin(s, run);
 	CHECK_INT(*rc, 0);
-	struct jst_sample v[3];
-	memset(v, 0, sizeof(v));
+	int n = jst_event_encode_run_start(run, NULL, 0, NULL, line, sizeof(line));
+	CHECK(n > 0);
+	jst_sink_write(k, line, (size_t)n);
 	for (int i = 0; i < 3; i++) {
-		v[i].t_s = i;
-		v[i].dt_s = 1;
-		v[i].host_j = 20;
-		v[i].run_j = 10;
+		struct jst_sample v = {i, 1, 0, JST_READ_ENERGY, 20, 10, 20, 0};
+		n = jst_event_encode_sample(run, &v, (uint64_t)i, line, sizeof(line));
+		CHECK(n > 0);
+		jst_sink_write(k, line, (size_t)n);
 	}
-	CHECK_INT(jst_store_add_samples(s, run->id, v, 3), 0);
 	run->finished = true;
 	run->end_ns = BASE + 3 * SEC;
 	run->duration_s = 3;
+	run->samples = 3;
 	run->run_j = 30;
 	run->host_j = 60;
+	n = jst_event_encode_run_end(run, line, sizeof(line));
+	CHECK(n > 0);
+	jst_sink_write(k, line, (size_t)n);
+	struct jst_sink_stats st;
+	jst_sink_close(k, 10000, &st);
+	CHECK_INT((int)st.delivered, 5);
 	CHECK_INT(jst_store_run_end(s, run), 0);
+	rmdir(spool);
 	return run;
 }
 
@@ -966,6 +995,10 @@ static int case_local_run_record(struct jst_store *s)
 	CHECK(back->finished);
 	CHECK_INT(jst_store_load(s, "01JD", back), 0); /* a unique prefix */
 	CHECK_INT(jst_store_load(s, "ZZZZZZ", back), -ENOENT);
+	CHECK_INT((int)back->nzones, 1); /* the view of the events: totals from the samples */
+	CHECK_NEAR(back->zones[0].run_j, 30, 1e-9);
+	CHECK_NEAR(back->zones[0].host_j, 60, 1e-9);
+	CHECK_INT((int)back->zones[0].samples, 3);
 	int n = 0;
 	CHECK(jst_store_list(s, 0, list_cb, &n) >= 0);
 	CHECK_INT(n, 1);
