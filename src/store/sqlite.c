@@ -165,6 +165,9 @@ static const char *const migrations[] = {
 	/* 9: each host's newest heartbeat, for the silent-host flag (sqlite_stream.c); a store
 	 * migrated with heartbeats already in its log fills it with `serve --rebuild` */
 	JST_SQLITE_HOSTS_SCHEMA,
+	/* 10: a run's metrics, phases and phase totals read through its own rows (sqlite_stream.h);
+	 * indexes only, built from the rows already there, so an existing store needs no replay */
+	JST_SQLITE_RUN_READS_SCHEMA,
 };
 
 static int fail(struct sqlite_store *s, const char *what)
