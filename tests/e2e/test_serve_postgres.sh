@@ -3,8 +3,7 @@
 # store (a run's raw events and the training metrics of its timeline included, from the log); a
 # run streamed live with `run --sink` is stored with the run's own totals; a re-POST
 # and an id repeated inside a batch count once; a rejected batch leaves no row in the log;
-# `replay` on PostgreSQL rebuilds exactly the live aggregates; a store of schema 1 is migrated in
-# place (the per-run read indexes) and answers the same.
+# `replay` on PostgreSQL rebuilds exactly the live aggregates.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
@@ -145,25 +144,6 @@ snap "$ADMIN" >"$T/live.txt"
 expect_in "replay counted events" "events replayed" "$T/replay.out"
 snap "$ADMIN" >"$T/replayed.txt"
 if same_snaps "$T/live.txt" "$T/replayed.txt"; then ok; else ko "replayed aggregates differ from live ones"; fi
-stop_serve
-
-# a store of schema 1, before the per-run read indexes, gets them when it is opened and answers
-# the same; a run's phase totals and its metric events can be read through them alone (seq
-# and bitmap scans off: these tables are too small for the planner to need an index)
-psql_val "DROP INDEX ev_log_run_type; DROP INDEX ev_totals_phase; UPDATE jst_schema SET version=1" >/dev/null
-start_serve "$PGURL"
-expect_eq "schema migrated to version 2" "$(psql_val 'SELECT max(version) FROM jst_schema')" 2
-expect_eq "per-run read indexes created" "$(psql_val "SELECT count(*) FROM pg_indexes WHERE indexname IN
-	('ev_log_run_type', 'ev_totals_phase')")" 2
-snap "$ADMIN" >"$T/migrated.txt"
-if same_snaps "$T/live.txt" "$T/migrated.txt"; then ok; else ko "answers differ after the migration"; fi
-psql_val "ANALYZE ev_log; ANALYZE ev_totals" >/dev/null
-psql_val "SET enable_seqscan=off; SET enable_bitmapscan=off; EXPLAIN SELECT key, sum(samples) FROM ev_totals WHERE dim='phase'
-	AND key COLLATE \"C\">='R0/' AND key COLLATE \"C\"<'R00' GROUP BY key" >"$T/plan-phases.txt"
-expect_in "a run's phases through ev_totals_phase" "ev_totals_phase" "$T/plan-phases.txt"
-psql_val "SET enable_seqscan=off; SET enable_bitmapscan=off; EXPLAIN SELECT seq,body FROM ev_log WHERE run='R0' AND seq>0
-	AND type='metric' AND type<>'sample' ORDER BY seq LIMIT 1000" >"$T/plan-metrics.txt"
-expect_in "a run's metrics through ev_log_run_type" "ev_log_run_type" "$T/plan-metrics.txt"
 stop_serve
 "$J" runs --db "$PGURL" >/dev/null 2>"$T/runs.err"
 expect_eq "per-job runs refused on postgresql" $? 1
