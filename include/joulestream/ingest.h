@@ -173,6 +173,11 @@ struct jst_aggregate {
 JST_API int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, uint64_t to_ns,
                                  const char *only_user,
                                  int (*fn)(const struct jst_aggregate *a, void *ud), void *ud);
+/* One run's phase totals over all its windows: the "phase" aggregates whose key is "ID/PATH"
+ * (PATH "(none)": energy outside any phase), largest energy first as jst_store_aggregates gives
+ * them, read from that run's keys only (the cost does not grow with the other runs). */
+JST_API int jst_store_run_phases(struct jst_store *s, const char *id,
+                                 int (*fn)(const struct jst_aggregate *a, void *ud), void *ud);
 
 /* A run's raw events of one type ("sample", "phase", "metric", "run_start"…; NULL: all) with a
  * log sequence number above after, in log order, at most limit: fn gets each stored body as

@@ -204,7 +204,8 @@ struct phases_out {
 	size_t n;
 };
 
-/* Phase totals are keyed RUNID/PATH; "(none)" is the energy outside any phase. */
+/* Phase totals are keyed RUNID/PATH; "(none)" is the energy outside any phase. The store hands
+ * over the run's own keys only; the prefix is checked again all the same. */
 static int each_phase(const struct jst_aggregate *a, void *ud)
 {
 	struct phases_out *o = ud;
@@ -235,7 +236,8 @@ static int each_metric_event(int64_t seq, const char *body, size_t len, void *ud
 }
 
 /* The run's training metrics per window, from its metric events (a backend without the raw
- * log answers an empty list). */
+ * log answers an empty list); the store reads them through an index of the run's events by
+ * type, so a run without metrics costs one index probe, not a walk of its samples. */
 static void metrics_json(struct jst_server *s, const char *id, struct jst_jbuf *b)
 {
 	struct metric_acc acc = {{0}, 0};
@@ -305,7 +307,7 @@ static void one_run(struct jst_server *s, struct jst_httpd_req *req, struct jst_
 		} else if (rc >= 0) {
 			struct phases_out po = {&resp->body, id, 0};
 			jst__jbuf_str(&resp->body, "],\"phases\":[");
-			rc = jst_store_aggregates(s->reader, "phase", 0, 0, NULL, each_phase, &po);
+			rc = jst_store_run_phases(s->reader, id, each_phase, &po);
 			jst__jbuf_put(&resp->body, "]", 1);
 		}
 		jst__jbuf_str(&resp->body, "}\n");

@@ -11,8 +11,12 @@
 #include "core/util.h"
 #include "store/postgres.h"
 
-/* 2: the event chain (ev_chain); an older store's events are chained when it is first opened */
+/* 1: the tables below; 2: the event chain (ev_chain: an older store's events are chained when
+ * it is first opened) and the per-run read indexes ev_log_run_type and ev_totals_phase (created
+ * with IF NOT EXISTS on every open) */
 #define PG_SCHEMA_VERSION 2
+#define PG_STR(x) #x
+#define PG_XSTR(x) PG_STR(x)
 /* the same tables and columns as JST_SQLITE_STREAM_SCHEMA; "user" is a reserved word here */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS jst_schema(version INTEGER NOT NULL);"
@@ -23,6 +27,9 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS ev_log_run ON ev_log(run, ts_ns);"
 	/* a run's raw events in log order after a cursor (jst__pg_events) */
 	"CREATE INDEX IF NOT EXISTS ev_log_run_seq ON ev_log(run, seq);"
+	/* a run's events of one type other than sample (its metrics, its phases) without walking its
+	 * samples; as SQLite's migration 10 (sqlite_stream.h) */
+	"CREATE INDEX IF NOT EXISTS ev_log_run_type ON ev_log(run, type, seq) WHERE type<>'sample';"
 	"CREATE TABLE IF NOT EXISTS ev_runs(run TEXT PRIMARY KEY NOT NULL, host TEXT, \"user\" TEXT, model TEXT,"
 	" project TEXT, zone TEXT, phase TEXT, ci_g_per_kwh DOUBLE PRECISION, pue DOUBLE PRECISION,"
 	" wue DOUBLE PRECISION, ewif DOUBLE PRECISION, interval_s DOUBLE PRECISION, has_start INTEGER,"
@@ -42,6 +49,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS ev_totals(dim TEXT NOT NULL, key TEXT NOT NULL, win BIGINT NOT NULL,"
 	" samples BIGINT, energy_j DOUBLE PRECISION, co2e_g DOUBLE PRECISION, water_l DOUBLE PRECISION,"
 	" PRIMARY KEY(dim, win, key));"
+	/* a run's phase totals, keys "ID/PATH", as the byte range ["ID/", "ID0") (jst__pg_phases) */
+	"CREATE INDEX IF NOT EXISTS ev_totals_phase ON ev_totals(key COLLATE \"C\", win) WHERE dim='phase';"
 	"CREATE TABLE IF NOT EXISTS ev_hosts(host TEXT PRIMARY KEY NOT NULL, agent TEXT,"
 	" last_ns BIGINT NOT NULL, interval_s DOUBLE PRECISION);"
 	"CREATE TABLE IF NOT EXISTS api_tokens(id BIGSERIAL PRIMARY KEY, prefix TEXT, hash BYTEA NOT NULL UNIQUE,"
@@ -175,14 +184,11 @@ static int migrate(struct jst_store *s)
 			         " upgrade joulestream", (long long)v, PG_SCHEMA_VERSION);
 			r = -EPROTO;
 		} else if (v < PG_SCHEMA_VERSION) {
-			if (v <
-			    2) /* the events stored before the chain, chained once in seq order */
+			if (v < 2) /* the events stored before the chain, chained once in seq order */
 				r = jst__pg_evchain_adopt(s);
 			if (r == 0)
-				r = jst__pg_exec(
-					s,
-					"DELETE FROM jst_schema; INSERT INTO jst_schema VALUES(2)",
-					"recording the schema");
+				r = jst__pg_exec(s, "DELETE FROM jst_schema; INSERT INTO jst_schema VALUES("
+				                 PG_XSTR(PG_SCHEMA_VERSION) ")", "recording the schema");
 		}
 	}
 	if (r == 0)

@@ -59,6 +59,8 @@ int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
                     void *ud);
 int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud);
+int jst__pg_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),
+                   void *ud);
 int jst__pg_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 int jst__pg_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);

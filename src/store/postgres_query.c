@@ -1,8 +1,8 @@
 /* Reading the event log's views in PostgreSQL for the query API (postgres.h): runs with
  * filters, sorting and keyset pages (the cursor of store/cursor.h), a run's zones, windows and
- * raw events, totals by user, model, host, zone or phase (summed in window order, as SQLite's
- * scan of its primary key does, so both stores give the same figures), and the API tokens
- * table. */
+ * raw events, a run's phases (through its own keys), totals by user, model, host, zone or phase
+ * (summed in window order, as SQLite's scan of its primary key does, so both stores give the
+ * same figures), and the API tokens table. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -205,7 +205,11 @@ int jst__pg_events(struct jst_store *s, const char *run, const char *type, int64
 	snprintf(a, sizeof(a), "%lld", (long long)after);
 	snprintf(l, sizeof(l), "%lld", (long long)(limit > INT64_MAX ? INT64_MAX : limit));
 	const char *params[] = {run, a, l, type};
-	const char *sql = type ? "SELECT seq,body FROM ev_log WHERE run=$1 AND seq>$2::bigint AND type=$4"
+	/* a type other than sample: the partial index ev_log_run_type, not the run's samples */
+	const char *sql = type && strcmp(type, "sample") != 0 ?
+	                  "SELECT seq,body FROM ev_log WHERE run=$1 AND seq>$2::bigint AND type=$4 AND type<>'sample'"
+	                  " ORDER BY seq LIMIT $3::bigint" :
+	                  type ? "SELECT seq,body FROM ev_log WHERE run=$1 AND seq>$2::bigint AND type=$4"
 	                         " ORDER BY seq LIMIT $3::bigint" :
 	                         "SELECT seq,body FROM ev_log WHERE run=$1 AND seq>$2::bigint ORDER BY seq"
 	                         " LIMIT $3::bigint";
@@ -255,6 +259,8 @@ int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
 	return n;
 }
 
+static int each_total(PGresult *res, int (*fn)(const struct jst_aggregate *, void *), void *ud);
+
 int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
@@ -281,10 +287,34 @@ int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 	snprintf(f, sizeof(f), "%" PRId64, (int64_t)from);
 	snprintf(t, sizeof(t), "%" PRId64, to ? (int64_t)to : INT64_MAX);
 	const char *p[] = {f, t, only_user ? only_user : by};
-	int rc, n = 0;
+	int rc;
 	PGresult *res = jst__pg_query(s, sql, 3, p, PGRES_TUPLES_OK, &rc, "reading totals");
-	if (!res)
-		return rc;
+	return res ? each_total(res, fn, ud) : rc;
+}
+
+/* As jst__pg_aggregates("phase") restricted to keys "ID/PATH", which are the range ["ID/", "ID0")
+ * in byte order: read through ev_totals_phase (run's rows only), summed in window order and
+ * sorted as there. */
+int jst__pg_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *), void *ud)
+{
+	char lo[JST_EVENT_ID_MAX + 2], hi[JST_EVENT_ID_MAX + 2];
+	if (strlen(id) > JST_EVENT_ID_MAX)
+		return 0; /* no run has such an id */
+	snprintf(lo, sizeof(lo), "%s/", id);
+	snprintf(hi, sizeof(hi), "%s0", id);
+	const char *p[] = {lo, hi};
+	int rc;
+	PGresult *res = jst__pg_query(s, "SELECT key, sum(samples), sum(energy_j ORDER BY win), sum(co2e_g ORDER BY win),"
+	                              " sum(water_l ORDER BY win) FROM ev_totals WHERE dim='phase'"
+	                              " AND key COLLATE \"C\">=$1 AND key COLLATE \"C\"<$2 GROUP BY key ORDER BY 3 DESC, 1",
+	                              2, p, PGRES_TUPLES_OK, &rc, "reading a run's phases");
+	return res ? each_total(res, fn, ud) : rc;
+}
+
+/* Hands each row (key, samples, energy, CO2e, water) of res to fn and clears res. */
+static int each_total(PGresult *res, int (*fn)(const struct jst_aggregate *, void *), void *ud)
+{
+	int n = 0;
 	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		struct jst_aggregate a;
 		jst__pg_text(res, i, 0, a.key, sizeof(a.key));

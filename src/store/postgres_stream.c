@@ -655,6 +655,7 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.events = jst__pg_events,
 	.windows = jst__pg_windows,
 	.aggregates = jst__pg_aggregates,
+	.phases = jst__pg_phases,
 	.token_add = jst__pg_token_add,
 	.tokens = jst__pg_tokens,
 	.token_revoke = jst__pg_token_revoke,

@@ -168,6 +168,9 @@ static const char *const migrations[] = {
 	JST_SQLITE_HOSTS_SCHEMA,
 	/* 10: the event chain (sqlite_evchain.c); migrate() chains the events already stored */
 	JST_SQLITE_EVCHAIN_SCHEMA,
+	/* 11: a run's metrics, phases and phase totals read through its own rows (sqlite_stream.h);
+	 * indexes only, built from the rows already there, so an existing store needs no replay */
+	JST_SQLITE_RUN_READS_SCHEMA,
 };
 
 static int fail(struct sqlite_store *s, const char *what)

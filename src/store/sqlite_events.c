@@ -1,7 +1,8 @@
 /* A run's raw events from the event log in SQLite (the `events` call of stream.h): the stored
  * bodies of one type, in log order after a sequence number, for the dashboard's power curves,
  * phases and training metrics at full resolution. The aggregates stay the API's source of
- * totals; this only hands back what was ingested, unchanged. Also each host's newest
+ * totals; this only hands back what was ingested, unchanged. A run's metrics or phases are
+ * read through their own index, never by walking its samples. Also each host's newest
  * heartbeat (`hosts`), kept by the ingest in ev_hosts. */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +16,12 @@ int jst__sq_events(struct jst_store *s, const char *run, const char *type, int64
 {
 	sqlite3 *db = jst__sqlite_db(s);
 	sqlite3_stmt *st = NULL;
+	/* a type other than sample (metric, phase, run_start…) is read through the partial index
+	 * (run, type) of migration 10: only the run's events of that type, already in seq order */
 	const char *sql =
+		type && strcmp(type, "sample") != 0 ?
+		       "SELECT seq,body FROM ev_log INDEXED BY ev_log_run_type WHERE run=?1 AND type=?2"
+		       " AND type<>'sample' AND seq>?3 ORDER BY seq LIMIT ?4" :
 		type ? "SELECT seq,body FROM ev_log WHERE run=?1 AND type=?2 AND seq>?3 ORDER BY seq LIMIT ?4" :
 		       "SELECT seq,body FROM ev_log WHERE run=?1 AND seq>?3 ORDER BY seq LIMIT ?4";
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)

@@ -1,6 +1,6 @@
 /* Reading the event log's views in SQLite for the query API (sqlite_stream.h): runs with
- * filters, sorting and keyset pages, a run's zones and 1-minute windows, totals by user,
- * model, host, zone or phase, and the API tokens table. */
+ * filters, sorting and keyset pages, a run's zones, 1-minute windows and phases (through its
+ * own keys), totals by user, model, host, zone or phase, and the API tokens table. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -242,6 +242,44 @@ int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+/* The keys "ID/PATH" are the range ["ID/", "ID0") in byte order ('0' follows '/'): the partial
+ * index ev_totals_phase (migration 10) reads that run's rows only, in key then window order,
+ * so each sum adds the same rows in the same order as jst__sq_aggregates does. */
+int jst__sq_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *), void *ud)
+{
+	char lo[JST_EVENT_ID_MAX + 2], hi[JST_EVENT_ID_MAX + 2];
+	size_t n = strlen(id);
+	if (n > JST_EVENT_ID_MAX)
+		return 0; /* no run has such an id */
+	memcpy(lo, id, n);
+	memcpy(hi, id, n);
+	lo[n] = '/';
+	hi[n] = '0';
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(jst__sqlite_db(s), "SELECT key, sum(samples), sum(energy_j), sum(co2e_g), sum(water_l)"
+	                       " FROM ev_totals INDEXED BY ev_totals_phase WHERE dim='phase' AND key>=?1 AND key<?2"
+	                       " GROUP BY key ORDER BY 3 DESC, key", -1, &st, NULL) != SQLITE_OK)
+		return jst__sqlite_stream_fail(s, "reading a run's phases");
+	sqlite3_bind_text(st, 1, lo, (int)n + 1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, (int)n + 1, SQLITE_STATIC);
+	int rc, r = 0, k = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct jst_aggregate a;
+		text(st, 0, a.key, sizeof(a.key));
+		a.samples = sqlite3_column_int64(st, 1);
+		a.energy_j = sqlite3_column_double(st, 2);
+		a.co2e_g = sqlite3_column_double(st, 3);
+		a.water_l = sqlite3_column_double(st, 4);
+		k++;
+		if ((r = fn(&a, ud)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = jst__sqlite_stream_fail(s, "reading a run's phases");
+	sqlite3_finalize(st);
+	return r < 0 ? r : k;
 }
 
 int jst__sq_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id)

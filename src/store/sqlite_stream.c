@@ -538,6 +538,7 @@ const struct jst_stream_ops jst__stream_sqlite = {
 	.zones = jst__sq_zones,
 	.windows = jst__sq_windows,
 	.aggregates = jst__sq_aggregates,
+	.phases = jst__sq_phases,
 	.token_add = jst__sq_token_add,
 	.tokens = jst__sq_tokens,
 	.token_revoke = jst__sq_token_revoke,

@@ -35,6 +35,14 @@
 	" role TEXT NOT NULL, user TEXT, all_users INTEGER, label TEXT, created_ns INTEGER,"             \
 	" revoked_ns INTEGER);"
 
+/* Per-run reads that do not grow with the store (migration 10 of sqlite.c): a run's events of
+ * one type other than sample (its metrics for the timeline, its phases) through (run, type),
+ * seq being the rowid, without indexing the samples again; a run's phase totals through their
+ * keys "ID/PATH" (jst__sq_phases). Both partial, so only those rows pay for them at ingest. */
+#define JST_SQLITE_RUN_READS_SCHEMA                                                                \
+	"CREATE INDEX IF NOT EXISTS ev_log_run_type ON ev_log(run, type) WHERE type<>'sample';"         \
+	"CREATE INDEX IF NOT EXISTS ev_totals_phase ON ev_totals(key) WHERE dim='phase';"
+
 /* each host's newest heartbeat (migration 9 of sqlite.c) */
 #define JST_SQLITE_HOSTS_SCHEMA                                                                    \
 	"CREATE TABLE ev_hosts(host TEXT PRIMARY KEY NOT NULL, agent TEXT, last_ns INTEGER NOT NULL,"   \
@@ -72,6 +80,8 @@ int jst__sq_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
                     void *ud);
 int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud);
+int jst__sq_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),
+                   void *ud);
 int jst__sq_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 int jst__sq_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 int jst__sq_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);

@@ -43,6 +43,11 @@ int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, 
 {
 	FORWARD(aggregates(s, by, from_ns, to_ns, only_user, fn, ud));
 }
+int jst_store_run_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),
+                         void *ud)
+{
+	FORWARD(phases(s, id, fn, ud));
+}
 int jst_store_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id)
 {
 	FORWARD(token_add(s, t, id));

@@ -19,6 +19,9 @@ struct jst_stream_ops {
 	               void *ud);
 	int (*aggregates)(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
 	                  int (*fn)(const struct jst_aggregate *, void *), void *ud);
+	/* one run's "phase" totals (keys "ID/PATH"), in the order of aggregates("phase") */
+	int (*phases)(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),
+	              void *ud);
 	int (*token_add)(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 	int (*tokens)(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 	int (*token_revoke)(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
