@@ -23,7 +23,7 @@
 #include <curl/curl.h>
 
 #include "core/util.h"
-#include "event/jbuf.h"
+#include "core/jbuf.h"
 #include "joulestream/event.h"
 #include "joulestream/ingest.h"
 #include "joulestream/store.h"
