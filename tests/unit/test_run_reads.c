@@ -2,7 +2,7 @@
  * (jst_store_run_phases) are exactly the "phase" aggregates of its keys, in the same order and
  * to the bit, also for runs whose ids prefix one another; a run's metric and phase events come
  * through the (run, type) index in log order and page by sequence number, and a run without
- * metrics has none; a rebuild from the log gives the same answers; and a store of schema 9
+ * metrics has none; a rebuild from the log gives the same answers; and a store of schema 10
  * (before the indexes) is migrated in place on open and answers the same. */
 #include <errno.h>
 #include <stdio.h>
@@ -202,15 +202,15 @@ static int user_version(const char *path)
 	return v;
 }
 
-/* Makes the store look as schema 9 left it: without migration 10's indexes. */
-static void back_to_schema_9(const char *path)
+/* Makes the store look as schema 10 left it: without migration 11's indexes. */
+static void back_to_schema_10(const char *path)
 {
 	sqlite3 *db;
 	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
 	CHECK_INT(
 		sqlite3_exec(
 			db,
-			"DROP INDEX ev_log_run_type; DROP INDEX ev_totals_phase; PRAGMA user_version=9;",
+			"DROP INDEX ev_log_run_type; DROP INDEX ev_totals_phase; PRAGMA user_version=10;",
 			NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
@@ -268,12 +268,12 @@ static void test_run_reads(const char *path)
 	CHECK_INT(jst_store_run_phases(s, "nope", keep_agg, &none), 0);
 	jst_store_close(s);
 
-	/* a store from before migration 10 is migrated in place and answers the same */
+	/* a store from before migration 11 is migrated in place and answers the same */
+	CHECK_INT(user_version(path), 11);
+	back_to_schema_10(path);
 	CHECK_INT(user_version(path), 10);
-	back_to_schema_9(path);
-	CHECK_INT(user_version(path), 9);
 	CHECK_INT(jst_store_open(&s, path, err, sizeof(err)), 0);
-	CHECK_INT(user_version(path), 10);
+	CHECK_INT(user_version(path), 11);
 	answers(s, &again);
 	same_answers(&live, &again);
 	jst_store_close(s);
