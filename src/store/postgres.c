@@ -105,66 +105,6 @@ static const char schema[] =
 	"CREATE TRIGGER ev_chain_no_truncate BEFORE TRUNCATE ON ev_chain"
 	" FOR EACH STATEMENT EXECUTE FUNCTION jst_evchain_append_only();";
 
-int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
-{
-	PGconn *c = jst__pg_conn(s);
-	const char *msg = res ? jst__pq.PQresultErrorMessage(res) : jst__pq.PQerrorMessage(c);
-	const char *field = res ? jst__pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	char code[8] = ""; /* the SQLSTATE, read after res is cleared */
-	if (field)
-		jst__strlcpy(code, field, sizeof(code));
-	const char *state = field ? code : NULL;
-	size_t n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.*s", what, (int)(n > 400 ? 400 : n), msg);
-	jst__pq.PQclear(res);
-	if (jst__pq.PQstatus(c) != CONNECTION_OK)
-		return -ENOTCONN;
-	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
-		return -EBUSY;
-	if (state && strcmp(state, "53100") == 0) /* disk_full */
-		return -ENOSPC;
-	return -EIO;
-}
-
-int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
-{
-	PGresult *res = jst__pq.PQexec(jst__pg_conn(s), sql);
-	ExecStatusType st = jst__pq.PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) /* a SELECT of a lock function returns a row */
-		return jst__pg_fail(s, res, what);
-	jst__pq.PQclear(res);
-	return 0;
-}
-
-PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char *const *params, ExecStatusType want,
-                        int *rc, const char *what)
-{
-	PGresult *res = jst__pq.PQexecParams(jst__pg_conn(s), sql, n, NULL, params, NULL, NULL, 0);
-	if (jst__pq.PQresultStatus(res) != want) {
-		*rc = jst__pg_fail(s, res, what);
-		return NULL;
-	}
-	*rc = 0;
-	return res;
-}
-
-void jst__pg_text(const PGresult *res, int row, int col, char *dst, size_t n)
-{
-	jst__strlcpy(dst, jst__pq.PQgetisnull(res, row, col) ? "" : jst__pq.PQgetvalue(res, row, col), n);
-}
-
-int64_t jst__pg_i64(const PGresult *res, int row, int col)
-{
-	return jst__pq.PQgetisnull(res, row, col) ? 0 : strtoll(jst__pq.PQgetvalue(res, row, col), NULL, 10);
-}
-
-double jst__pg_f64(const PGresult *res, int row, int col)
-{
-	return jst__pq.PQgetisnull(res, row, col) ? 0 : strtod(jst__pq.PQgetvalue(res, row, col), NULL);
-}
-
 static int migrate(struct jst_store *s)
 {
 	int r = jst__pg_exec(s, "BEGIN", "starting the schema transaction");

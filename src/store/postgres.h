@@ -1,7 +1,8 @@
-/* The PostgreSQL store (libpq): only the event log of `joulestream serve` and `replay` — the
- * same raw-event log, aggregates and token tables as SQLite's (sqlite_stream.h), created by
- * postgres.c; the ingest and rebuild in postgres_stream.c, the query API's reads and the
- * tokens in postgres_query.c. Per-job runs (`joulestream run`'s own records) stay in SQLite. */
+/* The PostgreSQL store (libpq): the same event log, aggregates and token tables as SQLite's
+ * (sqlite_stream.h), created by postgres.c; the ingest and rebuild in postgres_stream.c, the
+ * query API's reads and the tokens in postgres_query.c, runs' results and calibrations in
+ * postgres_results.c and postgres_trust.c, the event chain in postgres_evchain.c; the handle
+ * and the libpq helpers in postgres_pq.h. A run is its events here as in SQLite. */
 #ifndef JST_STORE_POSTGRES_H
 #define JST_STORE_POSTGRES_H
 
@@ -10,34 +11,7 @@
 #include "store/store.h"
 #include "store/stream.h"
 
-struct pg_store {
-	struct jst_store base;
-	PGconn *conn;
-	bool staging; /* the session's temporary ev_in table exists */
-};
-
-static inline PGconn *jst__pg_conn(struct jst_store *s)
-{
-	return ((struct pg_store *)s)->conn;
-}
-
-/* Sets the store's message from a failed result (or the connection when res is NULL), clears
- * res, and returns a negative errno: -EBUSY for a serialization failure or deadlock (retry),
- * -ENOTCONN when the connection is gone, else -EIO. */
-int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what);
-
-/* Runs a statement whose rows, if any, are not wanted; 0 or jst__pg_fail(). */
-int jst__pg_exec(struct jst_store *s, const char *sql, const char *what);
-
-/* Runs sql with text parameters; returns the result when its status is want, else NULL after
- * jst__pg_fail() (the caller then returns its errno, kept in *rc). */
-PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char *const *params, ExecStatusType want,
-                        int *rc, const char *what);
-
-/* Column helpers over text results: "" / 0 for NULL. */
-void jst__pg_text(const PGresult *res, int row, int col, char *dst, size_t n);
-int64_t jst__pg_i64(const PGresult *res, int row, int col);
-double jst__pg_f64(const PGresult *res, int row, int col);
+#include "store/postgres_pq.h"
 
 /* postgres_query.c */
 int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,

@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "sensor/sensor.h"
 #include "store/sqlite_audit.h"
+#include "store/sqlite_db.h"
 #include "store/sqlite_evchain.h"
 #include "store/sqlite_results.h"
 #include "store/sqlite_stream.h"
@@ -20,13 +21,6 @@
 #include "store/sqlite_trust.h"
 #include "store/store.h"
 
-struct sqlite_store {
-	struct jst_store base;
-	sqlite3 *db;
-	sqlite3_stmt *ins_sample;
-	char cached_id[JST_RUN_ID_LEN + 1]; /* run whose rowid is cached */
-	sqlite3_int64 cached_rowid;
-};
 
 enum col_type { C_TEXT, C_INT, C_U64, C_DOUBLE, C_BOOL, C_SCOPE, C_ORIGIN };
 
@@ -771,7 +765,3 @@ const struct jst_store_ops jst__store_sqlite = {
 	.stream = &jst__stream_sqlite,
 };
 
-sqlite3 *jst__sqlite_db(struct jst_store *base)
-{
-	return ((struct sqlite_store *)base)->db;
-}

@@ -22,13 +22,6 @@ struct ingest_ctx {
 	bool last_deleted;
 };
 
-int jst__sqlite_stream_fail(struct jst_store *s, const char *what)
-{
-	sqlite3 *db = jst__sqlite_db(s);
-	int code = sqlite3_errcode(db);
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what, sqlite3_errmsg(db));
-	return code == SQLITE_BUSY || code == SQLITE_LOCKED ? -EBUSY : code == SQLITE_FULL ? -ENOSPC : -EIO;
-}
 
 static void text(sqlite3_stmt *st, int col, char *dst, size_t n)
 {

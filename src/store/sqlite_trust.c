@@ -13,10 +13,6 @@
 #include "store/sqlite_trust.h"
 #include "store/store.h"
 
-sqlite3 *jst__sqlite_handle(struct jst_store *s)
-{
-	return s && s->ops == &jst__store_sqlite ? jst__sqlite_db(s) : NULL;
-}
 
 int jst_store_trust_check(struct jst_store *s, const char *what)
 {
