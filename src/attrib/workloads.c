@@ -17,6 +17,7 @@
 struct proc {
 	pid_t pid;
 	uint64_t start, cpu;
+	uint32_t comm;              /* hash of its name: an exec changes it */
 	char key[JST_WORKLOAD_KEY]; /* "" = the host's */
 };
 
@@ -86,6 +87,21 @@ static void add_use(struct jst_workload_use *out, size_t max, size_t *n, const c
 	out[(*n)++].cpu_s = cpu_s;
 }
 
+/* FNV-1a of the name between the first '(' and the last ')' of a stat line. */
+static uint32_t comm_hash(const char *p, size_t n)
+{
+	const char *a = memchr(p, '(', n), *b = NULL;
+	for (const char *q = p + n; q > p; q--)
+		if (q[-1] == ')') {
+			b = q - 1;
+			break;
+		}
+	uint32_t h = 2166136261u;
+	for (const char *q = a ? a + 1 : p; b && q < b; q++)
+		h = (h ^ (unsigned char)*q) * 16777619u;
+	return h;
+}
+
 static int one_pid(struct jst_workloads *w, pid_t pid, struct jst_workload_use *out, size_t max, size_t *n)
 {
 	char path[600], buf[1024];
@@ -110,9 +126,12 @@ static int one_pid(struct jst_workloads *w, pid_t pid, struct jst_workload_use *
 	p->pid = pid;
 	p->start = ps.starttime;
 	p->cpu = ps.utime + ps.stime;
+	p->comm = comm_hash(buf, (size_t)len);
 	struct proc probe = {.pid = pid};
 	const struct proc *o = w->nold ? bsearch(&probe, w->old, w->nold, sizeof(probe), by_pid) : NULL;
-	if (o && o->start == p->start) {
+	/* the same process: its key is kept, unless it had none and has exec'd since (seen between
+	 * fork and exec, it had its parent's environment, without JOULESTREAM_RUN_ID) */
+	if (o && o->start == p->start && (o->key[0] || o->comm == p->comm)) {
 		memcpy(p->key, o->key, sizeof(p->key));
 		if (p->key[0] && p->cpu > o->cpu)
 			add_use(out, max, n, p->key, (double)(p->cpu - o->cpu) * w->tick_s);

@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "attrib/procstat.h"
 #include "attrib/proctree.h"
+#include "attrib/workload.h"
 #include "check.h"
 #include "joulestream/attrib.h"
 
@@ -436,6 +438,56 @@ static int count_fds(void)
 	return n;
 }
 
+/* A process first seen between fork and exec has its parent's environment, without
+ * JOULESTREAM_RUN_ID: once it has exec'd (its name changed), its run is read again; a process
+ * that kept its name keeps the key it was first given. */
+static void write_text(const char *root, const char *rel, const char *text, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fwrite(text, 1, n, f);
+		fclose(f);
+	}
+}
+
+static void test_workload_after_exec(void)
+{
+	char root[] = "/tmp/jst-wl-XXXXXX", dir[600];
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(dir, sizeof(dir), "%s/proc", root);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/proc/42", root);
+	mkdir(dir, 0755);
+	const char cpu[] = "cpu  1000 0 500 8000 100 0 0 0 0 0\n";
+	const char before[] = "42 (joulestream) S 1 42 42 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 777 0 0\n";
+	const char after[] = "42 (sh) S 1 42 42 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 777 0 0\n";
+	const char env0[] = "HOME=/root\0PATH=/bin\0";
+	const char env1[] = "HOME=/root\0JOULESTREAM_RUN_ID=RUNX1\0PATH=/bin\0";
+	write_text(root, "proc/stat", cpu, sizeof(cpu) - 1);
+	write_text(root, "proc/42/stat", before, sizeof(before) - 1);
+	write_text(root, "proc/42/environ", env0, sizeof(env0) - 1);
+	struct jst_workloads *w;
+	struct jst_workload_use use[4];
+	size_t n;
+	double total, busy;
+	CHECK_INT(jst__workloads_new(&w, root), 0);
+	CHECK_INT(jst__workloads_scan(w, use, 4, &n, &total, &busy), 0);
+	CHECK_STR(jst__workloads_key(w, 42), ""); /* forked, not exec'd yet */
+	write_text(root, "proc/42/environ", env1, sizeof(env1) - 1);
+	CHECK_INT(jst__workloads_scan(w, use, 4, &n, &total, &busy), 0);
+	CHECK_STR(jst__workloads_key(w, 42), ""); /* the same image: the key is not read again */
+	write_text(root, "proc/42/stat", after, sizeof(after) - 1);
+	CHECK_INT(jst__workloads_scan(w, use, 4, &n, &total, &busy), 0);
+	CHECK(strstr(jst__workloads_key(w, 42), "RUNX1") != NULL); /* exec'd: its run is read */
+	jst__workloads_free(w);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK_INT(system(cmd), 0);
+}
+
 int main(void)
 {
 	int fds = count_fds();
@@ -448,6 +500,7 @@ int main(void)
 	test_lost_orphan();
 	test_rescan_policy();
 	test_many();
+	test_workload_after_exec();
 	if (tmp[0])
 		remove_tree(tmp);
 	CHECK_INT(count_fds(), fds); /* every stat file closed */
