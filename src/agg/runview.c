@@ -435,11 +435,7 @@ static void light_finish(struct jst__runview *v)
 		run->footprint = v->recorded;
 		return;
 	}
-	struct jst_grid_zone gz = {.code = run->zone_code, .name = run->zone_name, .ci_g_per_kwh = run->ci_g_per_kwh,
-	                           .year = run->ci_year, .ewif_l_per_kwh = run->ewif_l_per_kwh};
-	struct jst_footprint_in in = {.it_energy_j = run->run_j, .pue = run->pue, .wue_l_per_kwh = run->wue_l_per_kwh,
-	                              .zone = &gz};
-	jst_footprint(&in, &run->footprint);
+	jst_train_footprint(run, run->run_j, &run->footprint); /* not finished: the yearly figures */
 	snprintf(run->data_version, sizeof(run->data_version), "%s", JST_DATA_VERSION);
 }
 

@@ -4,6 +4,7 @@
  * not load anything lazily (libsodium is linked, so `run`'s startup maps nothing new). */
 #include <pthread.h>
 #include <sodium.h>
+#include <string.h>
 
 #include "core/sha256.h"
 
@@ -23,14 +24,24 @@ void jst__sha256(const void *p, size_t n, uint8_t out[32])
 	crypto_hash_sha256(out, p, (unsigned long long)n);
 }
 
+void jst__hex(const uint8_t *d, size_t n, char *out)
+{
+	static const char x[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = x[d[i] >> 4];
+		out[2 * i + 1] = x[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 void jst__sha256_hex(const void *p, size_t n, char *out, size_t nhex)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t d[crypto_hash_sha256_BYTES];
+	char all[2 * sizeof(d) + 1];
 	jst__sha256(p, n, d);
+	jst__hex(d, sizeof(d), all);
 	if (nhex > 2 * sizeof(d))
 		nhex = 2 * sizeof(d);
-	for (size_t i = 0; i < nhex; i++)
-		out[i] = hex[(d[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+	memcpy(out, all, nhex);
 	out[nhex] = '\0';
 }

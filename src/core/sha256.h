@@ -10,6 +10,9 @@
 /* The digest of p[0..n) into out[32]. */
 void jst__sha256(const void *p, size_t n, uint8_t out[32]);
 
+/* n bytes of a digest as 2n lower-case hex digits into out (size > 2n). */
+void jst__hex(const uint8_t *d, size_t n, char *out);
+
 /* The first nhex hex digits of the digest into out (size > nhex), e.g. 12 for a short id. */
 void jst__sha256_hex(const void *p, size_t n, char *out, size_t nhex);
 

@@ -42,9 +42,9 @@ int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *ta
 int jst__run_sink_store(struct jst__run_sink *rs, const char *who, const char *target, const char *spool);
 /* True when the run goes to at least one sink. */
 bool jst__run_sink_any(const struct jst__run_sink *rs);
-/* Asks the sinks to deliver what they hold (the run's drain, every 250 ms); waits at most
- * wait_ms for the store's events to be handled (0: no wait), so that what follows can read
- * them back. */
+/* Asks the store's sink to deliver what it holds (the run's drain, every 250 ms) and waits at
+ * most wait_ms for that (0: no wait), so that what follows can read the events back; --sink
+ * keeps its own batching. */
 void jst__run_sink_flush(struct jst__run_sink *rs, unsigned wait_ms);
 /* run_start; start_mono is the CLOCK_MONOTONIC time the monitor started the run's clock at
  * (jst_monitor_start), so that marks are dated on the same clock as the samples. */

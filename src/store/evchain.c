@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "core/sha256.h"
 #include "core/util.h"
 #include "store/evchain.h"
 #include "store/store.h"
@@ -118,16 +119,6 @@ void jst__evchain_release(struct jst_evchain_build *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char x[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = x[d[i] >> 4];
-		out[2 * i + 1] = x[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void jst__evchain_entry_hash(const struct jst_evchain_entry *e, char out[65])
 {
 	crypto_hash_sha256_state h;
@@ -142,7 +133,7 @@ void jst__evchain_entry_hash(const struct jst_evchain_entry *e, char out[65])
 	h_str(&h, e->origin, strlen(e->origin));
 	h_str(&h, (const char *)e->digests, e->digests_len);
 	crypto_hash_sha256_final(&h, d);
-	hex(d, 32, out);
+	jst__hex(d, 32, out);
 }
 
 struct walk {

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "core/sha256.h"
 #include "core/util.h"
 #include "store/sqlite_trust.h"
 
@@ -81,16 +82,6 @@ static void hash_value(crypto_hash_sha256_state *h, sqlite3_stmt *st, int i)
 	}
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char x[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = x[d[i] >> 4];
-		out[2 * i + 1] = x[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* The runs row: its whole hash and one short hash per column, so verify can name the column. */
 static int runs_row(sqlite3 *db, const char *run_id, sqlite3_int64 *rowid, struct parts *b)
 {
@@ -116,7 +107,7 @@ static int runs_row(sqlite3 *db, const char *run_id, sqlite3_int64 *rowid, struc
 		crypto_hash_sha256_init(&one);
 		hash_value(&one, st, i);
 		crypto_hash_sha256_final(&one, d);
-		hex(d, 4, h);
+		jst__hex(d, 4, h);
 		hash_value(&all, st, i);
 		ncols++;
 		put(b, "col %s %s\n", sqlite3_column_name(st, i), h);
@@ -125,7 +116,7 @@ static int runs_row(sqlite3 *db, const char *run_id, sqlite3_int64 *rowid, struc
 	unsigned char d[32];
 	char h[65];
 	crypto_hash_sha256_final(&all, d);
-	hex(d, 32, h);
+	jst__hex(d, 32, h);
 	put(b, "runs %d %s\n", ncols, h);
 	return 0;
 }
@@ -151,7 +142,7 @@ static int rows_part(sqlite3_stmt *st, const char *name, bool skip_empty, struct
 	unsigned char d[32];
 	char hx[65];
 	crypto_hash_sha256_final(&h, d);
-	hex(d, 32, hx);
+	jst__hex(d, 32, hx);
 	if (rows || !skip_empty)
 		put(b, "table %s %lu %s\n", name, rows, hx);
 	return 0;
@@ -243,14 +234,14 @@ void jst__chain_hash(const char *prev, const char *content, char out[65])
 	crypto_hash_sha256_update(&h, (const unsigned char *)"\n", 1);
 	crypto_hash_sha256_update(&h, (const unsigned char *)content, strlen(content));
 	crypto_hash_sha256_final(&h, d);
-	hex(d, 32, out);
+	jst__hex(d, 32, out);
 }
 
 void jst__content_hash(const char *parts, char out[65])
 {
 	unsigned char d[32];
 	crypto_hash_sha256((unsigned char *)d, (const unsigned char *)parts, strlen(parts));
-	hex(d, 32, out);
+	jst__hex(d, 32, out);
 }
 
 static int last_hash(sqlite3 *db, char out[65])

@@ -147,31 +147,58 @@ int jst_store_replay(struct jst_store *s, const struct jst_run *run, struct jst_
 	return r < 0 ? r : rp.used;
 }
 
+/* A run's view being read from the log, and the log position reached. */
+struct log_view {
+	struct jst__runview v;
+	int64_t last;
+};
+
 static int fold_event(int64_t seq, const char *body, size_t len, void *ud)
 {
-	struct { struct jst__runview v; int64_t last; } *f = ud;
+	struct log_view *f = ud;
 	f->last = seq;
 	jst__runview_event(&f->v, body, len);
 	return 0;
 }
 
-/* A run's record as the view of its events (src/agg/runview.c), read in log order; with train,
- * its training record too (copied there: the view's is freed). */
-static int view_from_log(struct jst_store *s, const char *id, struct jst_run *run, struct jst_train *train)
+/* Reads the view: every event of the run in log order, or (sum given) only its run_start and
+ * run_end, the totals of a run still going taken from its summary. */
+static int read_view(struct jst_store *s, const char *id, const struct jst_run_summary *sum, struct log_view *f)
 {
-	struct { struct jst__runview v; int64_t last; } *f = malloc(sizeof(*f));
+	struct jst_run *run = f->v.run;
+	int r;
+	if (sum) {
+		f->v.light = true;
+		r = jst_store_run_events(s, id, "run_start", 0, 1, fold_event, f);
+		if (r >= 0)
+			r = jst_store_run_events(s, id, "run_end", 0, 1, fold_event, f);
+		if (r >= 0 && !f->v.ended) {
+			run->run_j = sum->energy_j;
+			run->host_j = sum->host_energy_j;
+		}
+		return r;
+	}
+	for (;;) {
+		unsigned long before = f->v.events + f->v.bad;
+		if ((r = jst_store_run_events(s, id, NULL, f->last, 4096, fold_event, f)) < 0 ||
+		    f->v.events + f->v.bad == before)
+			return r;
+	}
+}
+
+/* A run's record as the view of its events (src/agg/runview.c): all of them, or with sum only
+ * its start and end (a listed run). With train, its training record too (copied there: the
+ * view's is freed); otherwise what the dialect keeps beside the log (results, record hash) and
+ * the idle floor of the run's host. */
+static int view_from_log(struct jst_store *s, const char *id, const struct jst_run_summary *sum,
+                         struct jst_run *run, struct jst_train *train)
+{
+	struct log_view *f = malloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	jst__runview_init(&f->v, run);
 	f->last = 0;
-	int r;
-	for (;;) {
-		unsigned long before = f->v.events + f->v.bad;
-		if ((r = jst_store_run_events(s, id, NULL, f->last, 4096, fold_event, f)) < 0)
-			break;
-		if (f->v.events + f->v.bad == before)
-			break;
-	}
+	int r = read_view(s, id, sum, f);
 	if (r >= 0)
 		r = jst__runview_finish(&f->v);
 	if (r == 0 && train) {
@@ -183,15 +210,9 @@ static int view_from_log(struct jst_store *s, const char *id, struct jst_run *ru
 	run->train = NULL;
 	jst__runview_release(&f->v);
 	free(f);
-	return r;
-}
-
-static int load_from_log(struct jst_store *s, const char *id, struct jst_run *run)
-{
-	int r = view_from_log(s, id, run, NULL);
-	if (r == 0 && s->ops->load_extras)
+	if (r == 0 && !train && s->ops->load_extras)
 		s->ops->load_extras(s, run);
-	if (r == 0 && s->ops->calibration_load)
+	if (r == 0 && !train && s->ops->calibration_load)
 		jst_store_floor(s, run); /* the idle floor of the run's host, when calibrated */
 	return r;
 }
@@ -227,7 +248,7 @@ int jst_store_load(struct jst_store *s, const char *id, struct jst_run *run)
 {
 	char rid[JST_EVENT_ID_MAX + 1];
 	int r = s->ops->resolve ? resolve(s, id, rid, sizeof(rid)) : -ENOENT;
-	if (r == 0 && (r = load_from_log(s, rid, run)) == 0)
+	if (r == 0 && (r = view_from_log(s, rid, NULL, run, NULL)) == 0)
 		return 0;
 	if (r == -EINVAL || r == -EEXIST || !s->ops->load)
 		return r;
@@ -261,33 +282,6 @@ static int collect_id(const struct jst_run_summary *r, void *ud)
 	return l->want && l->n >= l->want;
 }
 
-/* A listed run: the view of its run_start and run_end only (no sample is read). */
-static int light_view(struct jst_store *s, const char *id, const struct jst_run_summary *sum, struct jst_run *run)
-{
-	struct { struct jst__runview v; int64_t last; } *f = malloc(sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	jst__runview_init(&f->v, run);
-	f->v.light = true;
-	int r = jst_store_run_events(s, id, "run_start", 0, 1, fold_event, f);
-	if (r >= 0)
-		r = jst_store_run_events(s, id, "run_end", 0, 1, fold_event, f);
-	if (r >= 0 && !f->v.ended) {
-		run->run_j = sum->energy_j;
-		run->host_j = sum->host_energy_j;
-	}
-	if (r >= 0)
-		r = jst__runview_finish(&f->v);
-	run->train = NULL;
-	jst__runview_release(&f->v);
-	free(f);
-	if (r == 0 && s->ops->load_extras)
-		s->ops->load_extras(s, run);
-	if (r == 0 && s->ops->calibration_load)
-		jst_store_floor(s, run);
-	return r;
-}
-
 /* Runs newest first from the event log's run summaries. */
 static int list_from_log(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
 {
@@ -307,7 +301,7 @@ static int list_from_log(struct jst_store *s, size_t limit, int (*fn)(const stru
 	if (r >= 0 && !run)
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < l.n && (!limit || (size_t)n < limit); i++) {
-		if (light_view(s, l.id[i], &l.sum[i], run) < 0)
+		if (view_from_log(s, l.id[i], &l.sum[i], run, NULL) < 0)
 			continue;
 		n++;
 		if (fn(run, ud))
@@ -411,7 +405,7 @@ int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct 
 	struct jst_run *scratch = s->ops->stream && s->ops->stream->events ? malloc(sizeof(*scratch)) : NULL;
 	int r = -ENOENT;
 	if (scratch) { /* the training record rebuilt from the run's mark events */
-		r = view_from_log(s, run->id, scratch, t);
+		r = view_from_log(s, run->id, NULL, scratch, t);
 		free(scratch);
 	}
 	if (r == -ENOENT && s->ops->load_train) /* a run recorded before marks were events */
