@@ -13,7 +13,7 @@
 #include "core/util.h"
 #include "core/jbuf.h"
 #include "store/cursor.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 #define RUN_COLS "run,host,\"user\",model,project,zone,finished,start_ns,end_ns,last_ns,duration_s,interval_s," \
                  "pue,ci_g_per_kwh,exit_code,samples,gaps,failed,energy_j,host_energy_j,co2e_g,water_l,has_start"

@@ -10,7 +10,7 @@
 
 #include "core/util.h"
 #include "joulestream/trust.h"
-#include "store/sqlite_trust.h"
+#include "store/sqlite/sqlite_trust.h"
 #include "store/store.h"
 
 struct walk {

@@ -12,13 +12,13 @@
 
 #include "core/util.h"
 #include "sensor/sensor.h"
-#include "store/sqlite_audit.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_evchain.h"
-#include "store/sqlite_results.h"
-#include "store/sqlite_stream.h"
-#include "store/sqlite_train.h"
-#include "store/sqlite_trust.h"
+#include "store/sqlite/sqlite_audit.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_evchain.h"
+#include "store/sqlite/sqlite_results.h"
+#include "store/sqlite/sqlite_stream.h"
+#include "store/sqlite/sqlite_train.h"
+#include "store/sqlite/sqlite_trust.h"
 #include "store/store.h"
 
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/sqlite_results.h"
+#include "store/sqlite/sqlite_results.h"
 
 #define COLS "data_version,zone_code,computed_ns,kind,ci_source,ci_avg_g_per_kwh,ci_min_g_per_kwh," \
 	"ci_max_g_per_kwh,outside_kwh," \

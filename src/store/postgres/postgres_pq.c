@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
 {

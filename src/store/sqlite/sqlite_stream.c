@@ -9,9 +9,9 @@
 
 #include "agg/agg.h"
 #include "core/util.h"
-#include "store/sqlite_audit.h"
-#include "store/sqlite_evchain.h"
-#include "store/sqlite_stream.h"
+#include "store/sqlite/sqlite_audit.h"
+#include "store/sqlite/sqlite_evchain.h"
+#include "store/sqlite/sqlite_stream.h"
 
 struct ingest_ctx {
 	struct jst_store *s;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 #define COLS "id,ts_ns,actor,role,\"user\",action,object,detail,outcome,client,prev_hash,hash"
 #define PG_AUDIT_LOCK "SELECT pg_advisory_xact_lock(7418153)"

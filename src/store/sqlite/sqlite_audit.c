@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/sqlite_audit.h"
-#include "store/sqlite_stream.h"
+#include "store/sqlite/sqlite_audit.h"
+#include "store/sqlite/sqlite_stream.h"
 
 #define COLS "id,ts_ns,actor,role,user,action,object,detail,outcome,client,prev_hash,hash"
 

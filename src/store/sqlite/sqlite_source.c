@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/sqlite_stream.h"
+#include "store/sqlite/sqlite_stream.h"
 
 #define REJECT_BODY_MAX 1024 /* bytes of a refused message kept for the admin */
 

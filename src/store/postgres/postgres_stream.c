@@ -13,7 +13,7 @@
 #include "agg/agg.h"
 #include "core/util.h"
 #include "core/jbuf.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 #define PG_INGEST_LOCK "SELECT pg_advisory_xact_lock(7418153)"
 #define MAXP 28

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/sqlite_db.h"
+#include "store/sqlite/sqlite_db.h"
 
 sqlite3 *jst__sqlite_db(struct jst_store *base)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 #define REJECT_BODY_MAX 1024 /* bytes of a refused message kept for the admin */
 

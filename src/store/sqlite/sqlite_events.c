@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/sqlite_stream.h"
+#include "store/sqlite/sqlite_stream.h"
 
 int jst__sq_events(struct jst_store *s, const char *run, const char *type, int64_t after,
 		   size_t limit, int (*fn)(int64_t seq, const char *body, size_t len, void *ud),

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 static int rollback(struct jst_store *s, int r)
 {

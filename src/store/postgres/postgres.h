@@ -11,7 +11,7 @@
 #include "store/store.h"
 #include "store/stream.h"
 
-#include "store/postgres_pq.h"
+#include "store/postgres/postgres_pq.h"
 
 /* postgres_query.c */
 int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,

@@ -11,7 +11,7 @@
 
 #include "core/util.h"
 #include "store/evchain.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 static int pg_append(struct jst_store *s, int64_t batch, const char *origin,
 		     const struct jst_evchain_build *b)

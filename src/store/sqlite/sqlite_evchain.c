@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/sqlite_evchain.h"
-#include "store/sqlite_stream.h"
+#include "store/sqlite/sqlite_evchain.h"
+#include "store/sqlite/sqlite_stream.h"
 
 int jst__sq_evchain_append(struct jst_store *s, int64_t batch, const char *origin,
 			   const struct jst_evchain_build *b)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/sqlite_train.h"
+#include "store/sqlite/sqlite_train.h"
 
 enum ttype { T_UL, T_I64, T_INT, T_D, T_BOOL, T_TEXT };
 

@@ -9,8 +9,8 @@
 
 #include "core/util.h"
 #include "joulestream/trust.h"
-#include "store/sqlite_stream.h"
-#include "store/sqlite_trust.h"
+#include "store/sqlite/sqlite_stream.h"
+#include "store/sqlite/sqlite_trust.h"
 #include "store/store.h"
 
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 /* 1: the tables below; 2: the event chain (ev_chain: an older store's events are chained when
  * it is first opened) and the per-run read indexes ev_log_run_type and ev_totals_phase (created

@@ -15,7 +15,7 @@
 
 #include "core/sha256.h"
 #include "core/util.h"
-#include "store/sqlite_trust.h"
+#include "store/sqlite/sqlite_trust.h"
 
 /* Tables that hold a run's measurements, keyed by its rowid in column `run`. Results
  * (run_results) are not part of the record: reprocessing adds them by design. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "store/postgres.h"
+#include "store/postgres/postgres.h"
 
 #define COLS "data_version,zone_code,computed_ns,kind,ci_source,ci_avg_g_per_kwh,ci_min_g_per_kwh," \
 	"ci_max_g_per_kwh,outside_kwh,it_kwh,facility_kwh,co2e_g,water_site_l,water_grid_l,water_l," \
