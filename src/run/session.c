@@ -88,7 +88,7 @@ void jst__session_sync(struct jst__session *s, unsigned wait_ms)
 
 void jst__session_finish(struct jst__session *s)
 {
-	jst__run_sink_finish(&s->sink, s->run, SINK_CLOSE_MS);
+	jst__run_sink_finish(&s->sink, s->run, s->close_ms ? s->close_ms : SINK_CLOSE_MS);
 	if (!s->store || s->store_failed)
 		return;
 	jst__session_check(s, jst_store_run_end(s->store, s->run), "saving the run");

@@ -4,7 +4,8 @@
  * that are not events yet (training tables, results by data version, trust rows) in the
  * store, and at the end sends run_end, waits for delivery and seals the record. `joulestream
  * run` (src/cli/run.c) keeps fork, exec and signals; the in-process tracker
- * (src/run/tracker.c) keeps its thread; both hand the rest to a session. Nothing here stops
+ * (src/run/tracker.c) keeps its thread; the node agent (src/server/agent.c) keeps its
+ * workload counters and heartbeats; all three hand the rest to a session. Nothing here stops
  * or slows the command: a failure becomes a note in the record. */
 #ifndef JST_RUN_SESSION_H
 #define JST_RUN_SESSION_H
@@ -24,6 +25,7 @@ struct jst__session {
 	char store_path[1024];   /* "" when not stored */
 	bool store_failed;
 	struct jst__run_sink sink;
+	unsigned close_ms; /* how long finish waits for the sinks' delivery (0: 10 s) */
 };
 
 /* Before the command starts: --sink TARGET (may be NULL), its spool and CA (may be NULL).

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "attrib/workload.h"
-#include "run/run_sink.h"
+#include "run/session.h"
 #include "core/util.h"
 #include "joulestream/agent.h"
 #include "joulestream/event.h"
@@ -40,7 +40,7 @@ struct jst_agent {
 	struct jst_workloads *wls;
 	struct jst_workload_use *uses;
 	struct jst_httpd *http;
-	struct jst__run_sink sink;
+	struct jst__session ses; /* the host series' sinks (--sink), as a run's (src/run/session.c) */
 	bool mu_init;
 	pthread_mutex_t mu; /* guards everything below, read by /metrics */
 	double zone_j[JST_ZONES_MAX], zone_w[JST_ZONES_MAX];
@@ -143,15 +143,14 @@ void jst_agent_tick(struct jst_agent *a, uint64_t now_ns)
 				attribute_gpu(a, v[i].zone, v[i].host_j);
 		}
 	pthread_mutex_unlock(&a->mu);
-	jst__run_sink_samples(&a->sink, a->run, v, n);
-	jst_monitor_drained(a->mon);
-	if (a->sink.sink && now_ns - a->last_heartbeat_ns >= HEARTBEAT_NS) {
+	jst__session_drain(&a->ses, a->mon);
+	if (a->ses.sink.sink && now_ns - a->last_heartbeat_ns >= HEARTBEAT_NS) {
 		a->last_heartbeat_ns = now_ns;
 		int len = jst_event_encode_heartbeat(a->run->id, a->heartbeats++, a->run->meta.host,
 		                                     (double)(now_ns - a->started_ns) / 1e9, HEARTBEAT_NS / 1e9,
-		                                     a->sink.line, sizeof(a->sink.line));
+		                                     a->ses.sink.line, sizeof(a->ses.sink.line));
 		if (len > 0)
-			jst_sink_write(a->sink.sink, a->sink.line, (size_t)len);
+			jst_sink_write(a->ses.sink.sink, a->ses.sink.line, (size_t)len);
 	}
 }
 
@@ -300,7 +299,7 @@ int jst_agent_new(struct jst_agent **out, const struct jst_agent_opts *o, char *
 	}
 	if ((r = jst__workloads_new(&a->wls, o->roots.procfs)) < 0)
 		goto fail;
-	if (jst__run_sink_open(&a->sink, "joulestream agent", o->sink, o->spool, o->ca) != 0) {
+	if (jst__session_open(&a->ses, "joulestream agent", a->run, o->sink, o->spool, o->ca) != 0) {
 		snprintf(err, errlen, "the sink could not be opened (see above)");
 		r = -EINVAL;
 		goto fail;
@@ -314,7 +313,7 @@ int jst_agent_new(struct jst_agent **out, const struct jst_agent_opts *o, char *
 	a->started_ns = a->last_heartbeat_ns = jst__mono_ns();
 	jst_monitor_start(a->mon, a->started_ns);
 	char *cmd[] = {argv[0], argv[1]};
-	jst__run_sink_start(&a->sink, a->run, 0, NULL, 2, cmd);
+	jst__session_begin(&a->ses, a->started_ns, NULL, 2, cmd);
 	*out = a;
 	return 0;
 fail:
@@ -332,16 +331,18 @@ void jst_agent_free(struct jst_agent *a, unsigned timeout_ms, struct jst_sink_st
 	if (!a)
 		return;
 	jst__httpd_stop(a->http);
-	if (a->mon && a->sink.sink) {
+	if (a->mon && a->ses.sink.sink) {
 		uint64_t now = jst__mono_ns();
 		jst_monitor_finish(a->mon, now);
-		jst__run_sink_finish(&a->sink, a->run, timeout_ms);
+		a->ses.close_ms = timeout_ms;
+		jst__session_finish(&a->ses);
 		for (size_t i = 0; i < a->run->nnotes; i++) /* what the sink could not deliver */
 			if (strstr(a->run->notes[i], "--sink"))
 				fprintf(stderr, "joulestream agent: %s\n", a->run->notes[i]);
 	}
 	if (st)
 		memset(st, 0, sizeof(*st));
+	jst__session_close(&a->ses);
 	jst_monitor_free(a->mon);
 	jst__workloads_free(a->wls);
 	free(a->wl);
