@@ -17,6 +17,10 @@
 
 #define JST_EVENT_ID_MAX 64
 #define JST_EVENT_LINE_MAX (64 * 1024) /* one event's line, in bytes */
+/* The latest time an event may carry (ts_ns, UTC ns since the epoch): before
+ * 2100-01-01T00:00:00Z. Later is a clock or encoder fault, or a number past 2^63 that a
+ * signed column would store negative (docs/schema.md). */
+#define JST_EVENT_TS_MAX 4102444800000000000ull
 #define JST_EVENT_ZONES_MAX 64         /* zone_index < this */
 #define JST_EVENT_VALUES_MAX 64        /* metric values per event */
 

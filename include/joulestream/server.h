@@ -29,6 +29,10 @@ struct jst_server_opts {
 	/* the configuration file whose [site …] sections GET /api/v1/zones lists (NULL: none); read
 	 * by the server while it runs, so it must outlive jst_server_stop */
 	const struct jst_config *config;
+	/* slow clients (docs/api.md, "Limits"): request headers due within header_timeout_s (0:
+	 * 30), a body within body_timeout_s of its headers (0: 120), deadlines that trickling
+	 * cannot stretch; at most per_client_max open connections per client address (0: 64) */
+	unsigned header_timeout_s, body_timeout_s, per_client_max;
 };
 
 struct jst_server;

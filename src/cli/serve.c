@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: joulestream serve [--listen ADDR:PORT] [--db PATH|postgresql://…] [--threads N]\n"
 	           "                         [--body-max BYTES] [--batch-max N] [--tls-cert FILE --tls-key FILE]\n"
 	           "                         [--source kafka://BROKERS/TOPIC [--group NAME]] [--config FILE]\n"
+	           "                         [--header-timeout S] [--body-timeout S] [--per-client N]\n"
 	           "Ingests events (POST /api/v1/events, NDJSON, Authorization: Bearer TOKEN) and answers\n"
 	           "the query API (docs/api.md) until INT or TERM.\n\n"
 	           "  --listen ADDR:PORT   IPv4 address and port (default 127.0.0.1:8080; port 0: a free port)\n"
@@ -27,7 +28,11 @@ static void usage(FILE *f)
 	           "  --threads N          HTTP worker threads (default 2)\n"
 	           "  --body-max BYTES     largest request body (default 8388608)\n"
 	           "  --batch-max N        most events per batch (default 10000)\n"
-	           "  --tls-cert FILE      serve HTTPS only, with this PEM certificate (chain)...\n"
+	           "  --header-timeout S   a request's headers are due within S seconds of its connection\n"
+	           "                       (or of its previous request), or it is cut (default 30)\n"
+	           "  --body-timeout S     its body within S seconds of its headers (default 120)\n"
+	           "  --per-client N       open connections of one client address (default 64)\n"
+	           "  --tls-cert FILE      serve HTTPS only (TLS 1.2 or 1.3), with this PEM certificate (chain)...\n"
 	           "  --tls-key FILE       ...and its PEM private key (both or neither; docs/api.md)\n"
 	           "  --source kafka://HOST:PORT[,HOST:PORT…]/TOPIC\n"
 	           "                       also consume events from this Kafka topic, as a member of --group:\n"
@@ -62,7 +67,9 @@ int cli_serve(int argc, char **argv)
 		{"tls-key", required_argument, 0, 'k'}, {"source", required_argument, 0, 'S'},
 		{"group", required_argument, 0, 'G'}, {"source-batch", required_argument, 0, 'B'},
 		{"source-linger", required_argument, 0, 'L'}, {"source-session-timeout", required_argument, 0, 'T'},
-		{"config", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"config", required_argument, 0, 'C'}, {"header-timeout", required_argument, 0, 'H'},
+		{"body-timeout", required_argument, 0, 'Y'}, {"per-client", required_argument, 0, 'P'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	static struct jst_config cfg; /* read by the server until it stops */
 	const char *config = NULL;
@@ -110,6 +117,17 @@ int cli_serve(int argc, char **argv)
 				goto bad;
 			o.batch_max = (size_t)v;
 			break;
+		case 'H':
+		case 'Y':
+			if (cli_parse_number(optarg, 1, 3600, &v) < 0)
+				goto bad;
+			*(c == 'H' ? &o.header_timeout_s : &o.body_timeout_s) = (unsigned)v;
+			break;
+		case 'P':
+			if (cli_parse_number(optarg, 1, 512, &v) < 0)
+				goto bad;
+			o.per_client_max = (unsigned)v;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -118,6 +136,10 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "joulestream serve: --group needs --source kafka://HOST:PORT/TOPIC\n");
 		return 2;
 	}
+	if (!o.tls_cert && strncmp(o.listen, "127.", 4) != 0)
+		fprintf(stderr, "joulestream serve: warning: listening on %s without TLS: tokens and events cross the "
+		                "network in clear; give --tls-cert and --tls-key (docs/api.md), or listen on 127.0.0.1 "
+		                "behind a TLS proxy\n", o.listen);
 	if (cli_load_config(config, &cfg, "serve"))
 		return 2;
 	o.config = &cfg;

@@ -230,6 +230,9 @@ static int parse_ts(const struct view *w, const char *p, size_t n, struct jst_ev
 	uint64_t v;
 	if (!t || len == 0 || t[0] < '0' || t[0] > '9' || jst__parse_u64(t, len, &v) < 0)
 		return bad(err, el, "\"ts_ns\" must be written as a plain non-negative integer");
+	if (v >= JST_EVENT_TS_MAX)
+		return bad(err, el, "\"ts_ns\" %llu is not a plausible time: UTC nanoseconds since the epoch, "
+		           "before 2100-01-01 (%llu)", (unsigned long long)v, (unsigned long long)JST_EVENT_TS_MAX);
 	ev->ts_ns = v;
 	return 0;
 }
@@ -453,6 +456,64 @@ static int check_tail(const char *p, size_t n, const char *end, char *err, size_
 	return 0;
 }
 
+/* JSON leaves duplicate member names to the reader (RFC 8259 §4): cJSON and the flat scanner
+ * would take the first, another reader the last, so the log could say two things at once.
+ * Refused, at every depth. The flat scanner's first member of a duplicated name, or NULL. */
+static const struct jst_flat_member *flat_dup(const struct jst_flat *f)
+{
+	for (size_t i = 1; i < f->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (f->m[i].klen == f->m[j].klen && memcmp(f->m[i].key, f->m[j].key, f->m[i].klen) == 0)
+				return &f->m[i];
+	return NULL;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The same for cJSON's tree (names unescaped, so "a" and "\u0061" are one); -ENOMEM. */
+static int json_dup(const cJSON *o, const char **dup)
+{
+	size_t k = 0;
+	for (const cJSON *c = o->child; c; c = c->next) {
+		k++;
+		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			int r = json_dup(c, dup);
+			if (r != 0)
+				return r;
+		}
+	}
+	if (!cJSON_IsObject(o) || k < 2)
+		return 0;
+	const char **names = malloc(k * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	k = 0;
+	for (const cJSON *c = o->child; c; c = c->next)
+		names[k++] = c->string ? c->string : "";
+	qsort(names, k, sizeof(*names), cmp_name);
+	for (size_t i = 1; i < k && !*dup; i++)
+		if (strcmp(names[i], names[i - 1]) == 0)
+			*dup = names[i];
+	free(names);
+	return *dup ? 1 : 0;
+}
+
+/* A \u0000 escape: cJSON would end the string there and keep the rest of it out of sight.
+ * A backslash is only ever inside a string in JSON, so no quote tracking is needed. */
+static bool nul_escape(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '\\') {
+			if (p[i + 1] == 'u' && i + 5 < n && memcmp(p + i + 2, "0000", 4) == 0)
+				return true;
+			i++; /* the escaped character */
+		}
+	return false;
+}
+
 int jst__event_parse_with(const char *p, size_t n, struct jst_event *ev, char *err, size_t errlen,
 			  bool flat)
 {
@@ -472,8 +533,13 @@ int jst__event_parse_with(const char *p, size_t n, struct jst_event *ev, char *e
 	if (flat && jst__flat_scan(p, n, &f, &end)) {
 		struct view w = {NULL, &f};
 		int r = check_tail(p, n, end, err, errlen);
+		const struct jst_flat_member *dup = r < 0 ? NULL : flat_dup(&f);
+		if (dup) /* the message of the cJSON path below */
+			return bad(err, errlen, "duplicate member \"%.*s\"", (int)(dup->klen < 60 ? dup->klen : 60), dup->key);
 		return r < 0 ? r : parse_fields(&w, p, n, ev, err, errlen);
 	}
+	if (nul_escape(p, n))
+		return bad(err, errlen, "\\u0000 (NUL) in a string");
 	cJSON *o = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (!o)
 		return bad(err, errlen, "malformed JSON near byte %zu",
@@ -482,6 +548,9 @@ int jst__event_parse_with(const char *p, size_t n, struct jst_event *ev, char *e
 	int r = check_tail(p, n, end, err, errlen);
 	if (r == 0 && !cJSON_IsObject(o))
 		r = bad(err, errlen, "an event must be a JSON object");
+	const char *dup = NULL;
+	if (r == 0 && (r = json_dup(o, &dup)) > 0)
+		r = bad(err, errlen, "duplicate member \"%.60s\"", dup);
 	if (r == 0)
 		r = parse_fields(&w, p, n, ev, err, errlen);
 	cJSON_Delete(o);

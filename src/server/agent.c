@@ -306,7 +306,7 @@ int jst_agent_new(struct jst_agent **out, const struct jst_agent_opts *o, char *
 	}
 	if (o->listen) {
 		struct jst_httpd_opts ho = {o->listen, 4096, 1, a, metrics_precheck, metrics_handle, NULL,
-		                            o->tls_cert, o->tls_key};
+		                            o->tls_cert, o->tls_key, 0, 0, 0};
 		if ((r = jst__httpd_start(&a->http, &ho, err, errlen)) < 0)
 			goto fail;
 	}

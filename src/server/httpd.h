@@ -1,7 +1,8 @@
 /* A small HTTP server over libmicrohttpd for `serve` and the agent's /metrics: it binds an
  * IPv4 address (127.0.0.1 unless told otherwise; port 0 picks a free one), reads request
  * bodies up to a ceiling, lets the caller reject a request from its headers alone (auth, size,
- * overload) before any body is read, and sends the caller's answer. Handlers run on the
+ * overload) without storing its body, and sends the caller's answer; slow clients are cut at
+ * deadlines they cannot stretch, and one client's connections are capped. Handlers run on the
  * daemon's thread pool. With a certificate and key it speaks HTTPS only (GnuTLS, inside
  * libmicrohttpd), loaded on first use like libmicrohttpd itself (core/dl_mhd.h). */
 #ifndef JST_SERVER_HTTPD_H
@@ -36,8 +37,9 @@ struct jst_httpd_opts {
 	size_t body_max;      /* larger bodies are answered 413 */
 	unsigned threads;
 	void *ud;
-	/* Called once the headers are in; returns true with resp filled to answer now (the body
-	 * is not read). May set req->state. */
+	/* Called once the headers are in; returns true with resp filled to refuse the request:
+	 * its body is then read and dropped (up to body_max, so that the client reads the answer)
+	 * and resp is sent; a body announced over body_max is not read. May set req->state. */
 	bool (*precheck)(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
 	void (*handle)(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp);
 	/* Called when a request that passed precheck is finished (answered or aborted). */
@@ -45,6 +47,11 @@ struct jst_httpd_opts {
 	/* HTTPS: PEM files of the server's certificate (chain) and its private key, both or
 	 * neither (NULL: plain HTTP). Read and checked before listening. */
 	const char *tls_cert, *tls_key;
+	/* Deadlines a slow client cannot stretch (0: the defaults, 30 s and 120 s): a
+	 * connection's request headers within header_timeout_s of its start (or of the end of
+	 * its previous request), its body within body_timeout_s of its headers; past one, the
+	 * connection is cut. per_client_max: open connections of one client address (0: 64). */
+	unsigned header_timeout_s, body_timeout_s, per_client_max;
 };
 
 struct jst_httpd;

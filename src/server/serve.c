@@ -212,7 +212,8 @@ int jst_server_start(struct jst_server **out, const struct jst_server_opts *o, c
 		goto fail;
 	}
 	struct jst_httpd_opts ho = {s->o.listen, s->o.body_max, s->o.threads, s, precheck, handle, done,
-	                            s->o.tls_cert, s->o.tls_key};
+	                            s->o.tls_cert, s->o.tls_key, s->o.header_timeout_s, s->o.body_timeout_s,
+	                            s->o.per_client_max};
 	if ((r = jst__httpd_start(&s->http, &ho, err, errlen)) < 0)
 		goto fail;
 	if (s->o.source && (r = jst__kafka_source_start(&s->source, s, err, errlen)) < 0)

@@ -298,7 +298,27 @@ static void test_flat_agrees(void)
 	CHECK_INT(differ, 0);
 	/* findings of the fuzz target, fixed: a derived power past the written one's bound, and a
 	 * heartbeat's run id that no other event could carry */
-	expect_bad(SAMPLE_HEAD "\"dt_s\":1e-9," SAMPLE_TAIL, "above 1e9 W");
+	expect_bad(SAMPLE_HEAD "\"zone\":\"gpu0\",\"zone_index\":2,\"kind\":\"gpu\",\"source\":\"nvml\",\"dt_s\":1e-9,"
+	           "\"energy_j\":31.2,\"share\":1.0}", "above 1e9 W");
+	/* issue 12's hardening: a member given twice (at any depth, escaped or not, on the flat
+	 * path and cJSON's), a \u0000 inside a string, a time past 2099 or past 2^63 */
+	expect_bad(SAMPLE_HEAD "\"energy_j\":-1," SAMPLE_TAIL, "duplicate member \"energy_j\"");
+	expect_bad(SAMPLE_HEAD "\"energy_j\":5,\"x\":[1]," SAMPLE_TAIL, "duplicate member \"energy_j\"");
+	expect_bad(SAMPLE_HEAD "\"\\u0065nergy_j\":5," SAMPLE_TAIL, "duplicate member \"energy_j\"");
+	expect_bad(SAMPLE_HEAD "\"x\":{\"a\":1,\"b\":{\"c\":1,\"c\":2}}," SAMPLE_TAIL, "duplicate member \"c\"");
+	expect_bad("{\"v\":1,\"id\":\"R1-s\",\"type\":\"run_start\",\"ts_ns\":1732170000000000000,\"run\":\"R1\","
+	           "\"host\":\"n1\\u0000evil\"}", "\\u0000 (NUL) in a string");
+	expect_bad("{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":4102444800000000000,\"host\":\"h\"}",
+	           "not a plausible time");
+	expect_bad("{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":9223372036854775808,\"host\":\"h\"}",
+	           "not a plausible time");
+	{ /* an escaped backslash before "u0000" is text, not a NUL; the last plausible time */
+		struct jst_event ev;
+		char err[256] = "";
+		CHECK_INT(parse("{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":4102444799999999999,"
+		                "\"host\":\"h\\\\u0000\"}", &ev, err), 0);
+		CHECK_STR(ev.host, "h\\u0000");
+	}
 	expect_bad("{\"v\":1,\"id\":\"h1\",\"type\":\"heartbeat\",\"ts_ns\":3,\"host\":\"h\",\"run\":\"a b\"}",
 		   "\"run\" must be");
 }
