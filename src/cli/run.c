@@ -232,6 +232,9 @@ static int spawn(struct run_state *st, char **cmd)
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
 		putenv(id_env);
+		/* the sink's secret stays with joulestream: the measured command (any script) must
+		 * not be able to read the fleet or post events as someone else */
+		unsetenv("JOULESTREAM_TOKEN");
 		if (st->sock.fd >= 0)
 			putenv(st->sock.env);
 		execvp(cmd[0], cmd);

@@ -69,6 +69,11 @@ static bool precheck(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp 
 		                               "(joulestream token create)");
 		return refuse(s, req, 401, NULL, req->auth ? "unknown token" : "no token");
 	}
+	if (st->who.role == JST_ROLE_AGENT && !is_ingest(req)) { /* least privilege: a node's secret reads nothing */
+		jst__httpd_error(resp, 403, 0, "an agent token can only send events (POST /api/v1/events): read with a "
+		                               "reader token (joulestream token create --role reader)");
+		return refuse(s, req, 403, &st->who, "an agent token cannot read");
+	}
 	if (is_delete(req) && st->who.role != JST_ROLE_ADMIN) {
 		jst__httpd_error(resp, 403, 0, "only an admin token can delete runs");
 		return refuse(s, req, 403, &st->who, "not an admin token");
