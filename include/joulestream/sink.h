@@ -32,11 +32,12 @@ struct jst_sink_stats {
 	uint64_t delivered;  /* acknowledged by the server (or written to the file) */
 	uint64_t spooled;    /* events that went through the spool */
 	uint64_t in_spool;   /* events still in the spool (not yet delivered) */
-	uint64_t rejected;   /* refused by the server with a 4xx: not retried */
+	uint64_t rejected;   /* refused for good (malformed, too large): not retried, kept in refused_path */
 	uint64_t dropped;    /* lost: memory queue and spool both full */
 	uint64_t retries;    /* failed attempts that were retried */
 	char spool_path[512];
 	char last_error[256];
+	char refused_path[520]; /* where the refused events are kept ("" when none) */
 };
 
 /* target: "file:PATH", "http://…", "https://…", "kafka://…", or a store: "sqlite:PATH" or

@@ -166,8 +166,8 @@ static void close_noting(struct jst_sink **sp, struct jst_run *run, const char *
 	jst_sink_close(*sp, timeout_ms, &st);
 	*sp = NULL;
 	if (st.rejected)
-		jst_run_note(run, "%s %s refused %llu events: %s", what, target, (unsigned long long)st.rejected,
-		             st.last_error);
+		jst_run_note(run, "%s %s refused %llu events for good (%s): kept in %s for you to look at and remove",
+		             what, target, (unsigned long long)st.rejected, st.last_error, st.refused_path);
 	if (st.in_spool)
 		jst_run_note(run, "%s %s: %llu events not delivered yet, kept in %s (the next `run` with the "
 		             "same target sends them): %s", what, target, (unsigned long long)st.in_spool,

@@ -61,14 +61,27 @@ static int keep(const struct jst_token_info *t, void *ud)
 	return 0;
 }
 
+/* At most once a second, the token table read into a new list that replaces the cache only
+ * when the whole read succeeded: a store that cannot answer (PostgreSQL restarting) leaves the
+ * last good cache in place, marked stale, and is asked again a second later. */
 static void reload(struct jst_auth *a)
 {
 	uint64_t now = jst__mono_ns();
-	if (a->loaded_ns && now - a->loaded_ns < 1000000000u)
+	if (a->tried_ns && now - a->tried_ns < 1000000000u)
 		return;
-	a->n = 0;
-	if (jst_store_tokens(a->store, keep, a) >= 0)
+	a->tried_ns = now;
+	struct jst_auth fresh = {0};
+	if (jst_store_tokens(a->store, keep, &fresh) >= 0) {
+		free(a->tokens);
+		a->tokens = fresh.tokens;
+		a->n = fresh.n;
+		a->cap = fresh.cap;
 		a->loaded_ns = now;
+		a->stale = false;
+	} else {
+		free(fresh.tokens);
+		a->stale = true;
+	}
 }
 
 int jst__auth_check(struct jst_auth *a, const char *header, struct jst_token_info *who)
@@ -89,6 +102,8 @@ int jst__auth_check(struct jst_auth *a, const char *header, struct jst_token_inf
 			found = (int)i;
 	if (found >= 0)
 		*who = a->tokens[found];
+	bool stale = a->stale;
 	pthread_mutex_unlock(&a->mu);
-	return found >= 0 ? 0 : -EACCES;
+	/* unknown to a stale cache: maybe a token made since; only the store can say */
+	return found >= 0 ? 0 : stale ? -EAGAIN : -EACCES;
 }

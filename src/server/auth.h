@@ -25,12 +25,14 @@ struct jst_auth {
 	struct jst_store *store; /* a connection of its own */
 	struct jst_token_info *tokens;
 	size_t n, cap;
-	uint64_t loaded_ns;
+	uint64_t loaded_ns, tried_ns; /* the last good read of the token table, the last try */
+	bool stale;                   /* the last try failed: the cache is the last good one */
 };
 
 int jst__auth_init(struct jst_auth *a, struct jst_store *store);
 void jst__auth_release(struct jst_auth *a);
-/* Checks "Bearer TOKEN"; fills who on success. -EACCES when missing or unknown. */
+/* Checks "Bearer TOKEN"; fills who on success. -EACCES when missing or unknown, -EAGAIN when
+ * unknown while the store cannot be read (a 503, never a 401: the token may be a new one). */
 int jst__auth_check(struct jst_auth *a, const char *header, struct jst_token_info *who);
 
 #endif

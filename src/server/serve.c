@@ -64,7 +64,13 @@ static bool precheck(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp 
 		return true;
 	}
 	req->state = st;
-	if (jst__auth_check(&s->auth, req->auth, &st->who) < 0) {
+	int ar = jst__auth_check(&s->auth, req->auth, &st->who);
+	if (ar == -EAGAIN) {
+		jst__httpd_error(resp, 503, 0, "the store cannot be read to check the token: retry later");
+		resp->retry_after_s = 2;
+		return true;
+	}
+	if (ar < 0) {
 		jst__httpd_error(resp, 401, 0, "missing or unknown token: send Authorization: Bearer TOKEN "
 		                               "(joulestream token create)");
 		return refuse(s, req, 401, NULL, req->auth ? "unknown token" : "no token");
@@ -142,6 +148,12 @@ static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_h
 	}
 	pthread_mutex_unlock(&s->write_mu);
 	jst_event_batch_release(&b);
+	if (r == -ENOTCONN) { /* lost during the batch, maybe during its COMMIT */
+		jst__httpd_error(resp, 503, 0, "the connection to the store was lost during the batch (%s): it may "
+		                 "or may not have been stored; a retry is safe (each event id is stored once)", err);
+		resp->retry_after_s = 2;
+		return;
+	}
 	if (r < 0) {
 		jst__httpd_error(resp, 503, 0, "the store could not take the batch (%s): nothing stored, retry later", err);
 		resp->retry_after_s = 1;
@@ -154,9 +166,22 @@ static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_h
 static void handle(void *ud, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
 {
 	struct jst_server *s = ud;
-	if (strcmp(req->path, "/healthz") == 0) {
-		resp->status = 200;
-		jst__jbuf_str(&resp->body, "{\"ok\":true}\n");
+	if (strcmp(req->path, "/healthz") == 0) { /* the store answers a cheap statement, or 503 */
+		pthread_mutex_lock(&s->read_mu);
+		int r = jst_store_durable(s->reader);
+		char why[300];
+		jst__strlcpy(why, r < 0 ? jst_store_errmsg(s->reader) : "", sizeof(why));
+		pthread_mutex_unlock(&s->read_mu);
+		if (r < 0) {
+			resp->status = 503;
+			resp->retry_after_s = 2;
+			jst__jbuf_str(&resp->body, "{\"ok\":false,\"store\":\"unreachable\",\"error\":");
+			jst__jbuf_jstr(&resp->body, why);
+			jst__jbuf_str(&resp->body, "}\n");
+		} else {
+			resp->status = 200;
+			jst__jbuf_str(&resp->body, "{\"ok\":true,\"store\":\"ok\"}\n");
+		}
 		return;
 	}
 	if (is_static(req)) {

@@ -1,11 +1,13 @@
 /* The queue, sender thread, spool and backoff shared by the queued sinks (batcher.h). Taken
  * out of the HTTP sink so that the store sink delivers, spools and retries the same way. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "sink/batcher.h"
@@ -53,6 +55,66 @@ static void backoff(struct jst__batcher *b)
 	add_stat(b, &b->st.retries, 1);
 }
 
+/* A batch the far end refuses for good (malformed, too large: see the sinks' deliver) is not
+ * retried, which would block the spool behind it for ever, and not lost either: it is appended
+ * to the spool's file + ".refused", which the run's report names, for the user to look at and
+ * remove. Counted dropped only when that file cannot be written. */
+static void keep_refused(struct jst__batcher *b, const char *p, size_t n)
+{
+	char path[sizeof(b->spool.path) + 8];
+	snprintf(path, sizeof(path), "%s.refused", b->spool.path);
+	int fd = b->spool.path[0] ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+	bool ok = fd >= 0;
+	for (size_t off = 0; ok && off < n;) {
+		ssize_t w = write(fd, p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		ok = w > 0;
+		off += ok ? (size_t)w : 0;
+	}
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (ok) {
+		pthread_mutex_lock(&b->mu);
+		jst__strlcpy(b->st.refused_path, path, sizeof(b->st.refused_path));
+		pthread_mutex_unlock(&b->mu);
+	}
+	add_stat(b, ok ? &b->st.rejected : &b->st.dropped, count_lines(p, n));
+}
+
+/* Delivers a batch, counting what was delivered and what was refused. One the far end refuses
+ * for good is split in halves, and those again, until each refused line is alone (kept apart
+ * by keep_refused) and every other line delivered: one bad event must not take its batch
+ * down with it (about 2 log2(lines) requests per bad line). RETRY when a part must be retried:
+ * the whole batch then is, and event ids make the parts already delivered harmless. */
+static enum jst__deliver deliver_all(struct jst__batcher *b, const char *p, size_t n)
+{
+	enum jst__deliver r = deliver(b, p, n);
+	size_t lines = count_lines(p, n);
+	if (r == JST_DELIVER_OK)
+		add_stat(b, &b->st.delivered, lines);
+	if (r != JST_DELIVER_REJECTED)
+		return r;
+	if (lines <= 1) {
+		keep_refused(b, p, n);
+		return JST_DELIVER_OK;
+	}
+	/* the line boundary nearest the middle: after the line holding byte n/2, or before it
+	 * when that line is the last */
+	const char *nl = memchr(p + n / 2, '\n', n - n / 2);
+	size_t k = nl ? (size_t)(nl - p) + 1 : n;
+	if (k >= n) {
+		nl = memrchr(p, '\n', n / 2);
+		k = nl ? (size_t)(nl - p) + 1 : 0;
+	}
+	if (k == 0 || k >= n) { /* not two lines after all: keep it whole */
+		keep_refused(b, p, n);
+		return JST_DELIVER_OK;
+	}
+	r = deliver_all(b, p, k);
+	return r == JST_DELIVER_RETRY ? r : deliver_all(b, p + k, n - k);
+}
+
 /* Moves the batch into the spool (or counts it dropped when the spool is full). */
 static void to_spool(struct jst__batcher *b, const char *p, size_t n)
 {
@@ -77,15 +139,12 @@ static void replay_spool(struct jst__batcher *b)
 			add_stat(b, &b->st.dropped, jst__spool_skipped(&b->spool) - skipped);
 		if (n == 0)
 			break;
-		enum jst__deliver r = deliver(b, chunk, n);
-		if (r == JST_DELIVER_RETRY) {
+		if (deliver_all(b, chunk, n) == JST_DELIVER_RETRY) {
 			backoff(b);
 			break;
 		}
 		b->backoff_ms = 0;
-		size_t lines = count_lines(chunk, n);
-		add_stat(b, r == JST_DELIVER_OK ? &b->st.delivered : &b->st.rejected, lines);
-		jst__spool_consume(&b->spool, n, lines);
+		jst__spool_consume(&b->spool, n, count_lines(chunk, n));
 		add_stat(b, &b->st.in_spool, 0);
 	}
 	free(chunk);
@@ -104,14 +163,12 @@ static void send_batch(struct jst__batcher *b, const char *p, size_t n)
 	}
 	if (!n)
 		return;
-	enum jst__deliver r = deliver(b, p, n);
-	if (r == JST_DELIVER_RETRY) {
+	if (deliver_all(b, p, n) == JST_DELIVER_RETRY) {
 		to_spool(b, p, n);
 		backoff(b);
 		return;
 	}
 	b->backoff_ms = 0;
-	add_stat(b, r == JST_DELIVER_OK ? &b->st.delivered : &b->st.rejected, count_lines(p, n));
 }
 
 static bool batch_due(struct jst__batcher *b, uint64_t now)

@@ -1,8 +1,9 @@
 /* The HTTP sink: NDJSON batches POSTed to `joulestream serve` (/api/v1/events) by the shared
  * sender (batcher.c: memory queue, on-disk spool, backoff), so that jst_sink_write() only
- * copies a line. A batch that cannot be delivered (connection refused, timeout, 5xx, 429) is
- * spooled and retried; ids make every resend idempotent. A 4xx other than 408/429 means the
- * server will never take that batch: it is counted as rejected with the server's reason. */
+ * copies a line. A batch that cannot be delivered (connection refused, timeout, 5xx, 429, and
+ * 401/403: a token not created yet, a store down) is spooled and retried; ids make every
+ * resend idempotent. Another 4xx means the server will never take that batch as it is: it is
+ * kept apart with the server's reason (batcher.c, keep_refused), never lost. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,9 @@ static enum jst__deliver post(void *ctx, const char *p, size_t n, char *why, siz
 		snprintf(why, whylen, "%.60s answered %ld: %.160s", s->url, code, s->resp);
 	if (rc == CURLE_OK && code >= 200 && code < 300)
 		return JST_DELIVER_OK;
-	if (rc == CURLE_OK && code >= 400 && code < 500 && code != 408 && code != 429)
+	/* 401 and 403 wait in the spool like a server that is down: a token created or fixed, or a
+	 * store back up, lets them through; the batch itself is not at fault */
+	if (rc == CURLE_OK && code >= 400 && code < 500 && code != 401 && code != 403 && code != 408 && code != 429)
 		return JST_DELIVER_REJECTED;
 	return JST_DELIVER_RETRY;
 }

@@ -33,8 +33,33 @@ int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
 	return -EIO;
 }
 
+/* A connection lost since the last statement (a server restart) is opened again before the
+ * next one, at most once a second (a database down for minutes is not hammered); a new session
+ * has no temporary tables. Every connection of a store heals this way: serve's reader and
+ * token connections as well as its writer (whose batches also re-apply their session settings). */
+static int ready(struct jst_store *s)
+{
+	struct pg_store *p = (struct pg_store *)s;
+	if (jst__pq.PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	uint64_t now = jst__mono_ns();
+	if (p->reset_ns && now - p->reset_ns < 1000000000u) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "the connection to postgresql is lost (reconnecting)");
+		return -ENOTCONN;
+	}
+	p->reset_ns = now;
+	jst__pq.PQreset(p->conn);
+	p->staging = false;
+	if (jst__pq.PQstatus(p->conn) != CONNECTION_OK)
+		return jst__pg_fail(s, NULL, "reconnecting to postgresql");
+	return 0;
+}
+
 int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
 {
+	int r = ready(s);
+	if (r < 0)
+		return r;
 	PGresult *res = jst__pq.PQexec(jst__pg_conn(s), sql);
 	ExecStatusType st = jst__pq.PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) /* a SELECT of a lock function returns a row */
@@ -46,6 +71,8 @@ int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
 PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char *const *params, ExecStatusType want,
                         int *rc, const char *what)
 {
+	if ((*rc = ready(s)) < 0)
+		return NULL;
 	PGresult *res = jst__pq.PQexecParams(jst__pg_conn(s), sql, n, NULL, params, NULL, NULL, 0);
 	if (jst__pq.PQresultStatus(res) != want) {
 		*rc = jst__pg_fail(s, res, what);

@@ -13,6 +13,7 @@ struct pg_store {
 	struct jst_store base;
 	PGconn *conn;
 	bool staging; /* the session's temporary ev_in table exists */
+	uint64_t reset_ns; /* the last reconnection tried (CLOCK_MONOTONIC) */
 };
 
 static inline PGconn *jst__pg_conn(struct jst_store *s)
