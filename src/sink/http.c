@@ -85,7 +85,8 @@ static enum jst__deliver post(void *ctx, const char *p, size_t n, char *why, siz
 	if (rc != CURLE_OK)
 		tls_why(s, rc, cerr, why, whylen);
 	else
-		snprintf(why, whylen, "%.60s answered %ld: %.160s", s->url, code, s->resp);
+		snprintf(why, whylen, "%.60s answered %ld: %.*s", s->url, code,
+		         (int)strcspn(s->resp, "\n") < 160 ? (int)strcspn(s->resp, "\n") : 160, s->resp);
 	if (rc == CURLE_OK && code >= 200 && code < 300)
 		return JST_DELIVER_OK;
 	/* 401 and 403 wait in the spool like a server that is down: a token created or fixed, or a
