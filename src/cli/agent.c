@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -28,7 +29,8 @@ static void usage(FILE *f)
 	           "  --listen ADDR:PORT   /metrics address (default 127.0.0.1:9464; port 0: a free port)\n"
 	           "  --interval DUR       sampling interval (default 1s)\n"
 	           "  --top N              workloads with their own label; later ones count as \"other\" (20)\n"
-	           "  --zone CODE          the host's grid zone, sent with its events\n"
+	           "  --zone CODE          the host's grid zone, sent with its events and used for the CO2e and\n"
+	           "                       water counters (default $JOULESTREAM_ZONE: systemd, a ConfigMap)\n"
 	           "  --tls-cert FILE      serve /metrics over HTTPS with this PEM certificate (chain)...\n"
 	           "  --tls-key FILE       ...and its PEM private key (both or neither)\n"
 	           "  --ca FILE            trust the CA or self-signed certificate in FILE (PEM) for an\n"
@@ -83,6 +85,8 @@ int cli_agent(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (!o.zone && getenv("JOULESTREAM_ZONE") && getenv("JOULESTREAM_ZONE")[0])
+		o.zone = getenv("JOULESTREAM_ZONE");
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

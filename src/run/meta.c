@@ -200,6 +200,11 @@ void jst_meta_collect(struct jst_meta *m, const char *procfs, int argc, char **a
 		jst__strlcpy(m->host, u.nodename, sizeof(m->host));
 		snprintf(m->kernel, sizeof(m->kernel), "%s %s %s", u.sysname, u.release, u.machine);
 	}
+	/* in a container, uname gives the pod's name: the node's comes from the environment
+	 * (Kubernetes' downward API, spec.nodeName; deploy/kubernetes/agent-daemonset.yaml) */
+	const char *host = getenv("JOULESTREAM_HOST");
+	if (host && host[0])
+		jst__strlcpy(m->host, host, sizeof(m->host));
 	struct passwd *pw = getpwuid(geteuid());
 	const char *user = pw ? pw->pw_name : getenv("USER");
 	jst__strlcpy(m->user, user ? user : "?", sizeof(m->user));

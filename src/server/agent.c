@@ -6,7 +6,9 @@
  * joules of GPU zones by the processes the driver lists on each GPU, as `run` shares them),
  * and the agent's own CPU time, RSS and sensor read time. Labels are bounded: the first `top`
  * workloads seen keep their own label for the agent's life (a counter must not move between
- * labels), every later one adds to workload="other". */
+ * labels), every later one adds to workload="other". The host's and each workload's CO2e and
+ * water counters are their counted joules through the footprint of the agent's zone (yearly
+ * average intensity, PUE, WUE: constant for the agent's life, so the counters only grow). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "joulestream/agent.h"
 #include "joulestream/event.h"
 #include "joulestream/run.h"
+#include "joulestream/train.h"
 #include "server/httpd.h"
 
 #define USES_MAX 4096
@@ -44,6 +47,7 @@ struct jst_agent {
 	bool mu_init;
 	pthread_mutex_t mu; /* guards everything below, read by /metrics */
 	double zone_j[JST_ZONES_MAX], zone_w[JST_ZONES_MAX];
+	double counted_j; /* the counted zones' joules: the host's footprint */
 	struct wl *wl;
 	size_t nwl;
 	double other_j, other_gpu_j;
@@ -133,6 +137,8 @@ void jst_agent_tick(struct jst_agent *a, uint64_t now_ns)
 		const struct jst_zone *z = &a->run->zones[v[i].zone].zone;
 		a->zone_j[v[i].zone] += v[i].host_j;
 		a->zone_w[v[i].zone] = v[i].power_w;
+		if (z->flags & JST_ZONE_COUNTED)
+			a->counted_j += v[i].host_j;
 		if ((z->flags & JST_ZONE_COUNTED) && (z->flags & JST_ZONE_BY_CPU))
 			cpu_j += v[i].host_j;
 	}
@@ -197,6 +203,47 @@ static void self_metrics(struct jst_agent *a, struct jst_jbuf *b)
 	jst__jbuf_printf(b, "joulestream_workload_scan_errors_total %llu\n", (unsigned long long)a->workload_scan_errors);
 }
 
+/* One counter per workload and for "other": name{workload="…"}, their joules' CO2e (what 0)
+ * or water (what 1) with the host's factors. */
+static void footprint_series(struct jst_agent *a, struct jst_jbuf *b, const char *name, int what)
+{
+	struct jst_footprint f;
+	for (size_t i = 0; i <= a->nwl; i++) {
+		jst_train_footprint(a->run, i < a->nwl ? a->wl[i].joules : a->other_j, &f);
+		jst__jbuf_printf(b, "%s{workload=\"", name);
+		label(b, i < a->nwl ? a->wl[i].key : "other");
+		jst__jbuf_printf(b, "\"} %.9g\n", what ? f.water_l : f.co2e_g);
+	}
+}
+
+/* CO2e and water next to the joules, labelled with where the factors come from. */
+static void footprint_metrics(struct jst_agent *a, struct jst_jbuf *b)
+{
+	struct jst_footprint f;
+	const struct jst_run *r = a->run;
+	jst_train_footprint(r, a->counted_j, &f);
+	metric_head(b, "joulestream_host_co2e_grams_total", "counter",
+	            "CO2e of the host's counted zones since the agent started: energy x PUE x the grid zone's "
+	            "yearly average intensity (labels: zone, intensity year and source, PUE).");
+	jst__jbuf_str(b, "joulestream_host_co2e_grams_total{grid_zone=\"");
+	label(b, r->zone_code);
+	jst__jbuf_printf(b, "\",ci_year=\"%d\",ci_source=\"", r->ci_year);
+	label(b, r->ci_source);
+	jst__jbuf_printf(b, "\",pue=\"%.3g\"} %.9g\n", r->pue, f.co2e_g);
+	metric_head(b, "joulestream_host_water_liters_total", "counter",
+	            "Water of the host's counted zones since the agent started: on site (WUE) and in the grid's "
+	            "generation (EWIF), in litres.");
+	jst__jbuf_str(b, "joulestream_host_water_liters_total{grid_zone=\"");
+	label(b, r->zone_code);
+	jst__jbuf_printf(b, "\",wue=\"%.3g\"} %.9g\n", r->wue_l_per_kwh, f.water_l);
+	metric_head(b, "joulestream_workload_co2e_grams_total", "counter",
+	            "CO2e of joulestream_workload_joules_total, with the host's factors.");
+	footprint_series(a, b, "joulestream_workload_co2e_grams_total", 0);
+	metric_head(b, "joulestream_workload_water_liters_total", "counter",
+	            "Water of joulestream_workload_joules_total, with the host's factors.");
+	footprint_series(a, b, "joulestream_workload_water_liters_total", 1);
+}
+
 char *jst_agent_metrics(struct jst_agent *a)
 {
 	struct jst_jbuf b;
@@ -238,6 +285,7 @@ char *jst_agent_metrics(struct jst_agent *a)
 	}
 	jst__jbuf_printf(&b, "joulestream_workload_gpu_joules_total{workload=\"other\"} %.9g\n",
 	                 a->other_gpu_j);
+	footprint_metrics(a, &b);
 	self_metrics(a, &b);
 	pthread_mutex_unlock(&a->mu);
 	if (b.full) {

@@ -74,6 +74,25 @@ assert gpu>0, gpu
 assert g['run:$RID'] > 0, g
 # the run's process held 90 of the 120 SM points whenever it was listed; pid 1's 30 stay the host's
 assert sum(g.values()) <= gpu*0.75*(1+1e-9), (g, gpu)"
+expect_py "CO2e and water counters: the host's counted joules and each workload's through one factor" "
+import re
+zones=0; co2=None; water=None; wl={}; wco2={}; wwat={}
+for line in open('$T/m.txt'):
+    m=re.match(r'joulestream_zone_joules_total\{zone=\"[^\"]*\",source=\"[^\"]*\",kind=\"(\w+)\"\} (\S+)', line)
+    if m and m.group(1) not in ('core','uncore','psys'): zones+=float(m.group(2))
+    m=re.match(r'joulestream_host_co2e_grams_total\{grid_zone=\"SE\",ci_year=\"\d+\",ci_source=\"[^\"]+\",pue=\"[0-9.]+\"\} (\S+)', line)
+    if m: co2=float(m.group(1))
+    m=re.match(r'joulestream_host_water_liters_total\{grid_zone=\"SE\",wue=\"[0-9.]+\"\} (\S+)', line)
+    if m: water=float(m.group(1))
+    for name, d in (('joules', wl), ('co2e_grams', wco2), ('water_liters', wwat)):
+        m=re.match(r'joulestream_workload_%s_total\{workload=\"([^\"]*)\"\} (\S+)' % name, line)
+        if m: d[m.group(1)]=float(m.group(2))
+assert co2 and water and zones > 0, (co2, water, zones)
+k = co2 / zones; w = water / zones
+for key, j in wl.items():
+    assert abs(wco2[key] - j * k) <= 1e-6 * max(wco2[key], 1e-12) + 1e-15, (key, wco2[key], j * k)
+    assert abs(wwat[key] - j * w) <= 1e-6 * max(wwat[key], 1e-12) + 1e-15, (key, wwat[key], j * w)
+assert set(wco2) == set(wl) == set(wwat), (wl, wco2, wwat)"
 kill -TERM $AP; wait $AP; expect_eq "agent exit" $? 0
 out=$(http GET "/api/v1/runs?host=$(hostname)" "$ADMIN")
 expect_py "agent's host run stored by serve" "

@@ -25,6 +25,14 @@ else
 	echo "skipped the git metadata case: git is not installed"
 fi
 
+# in a container the node's name comes from JOULESTREAM_HOST (the downward API), not uname
+JOULESTREAM_HOST=node-7.example "$J" run --quiet --no-store --json "$T/host.json" -- true
+expect_eq "JOULESTREAM_HOST names the host" "$(python3 -c "import json; print(json.load(open('$T/host.json'))['meta']['host'])")" \
+	node-7.example
+"$J" run --quiet --no-store --json "$T/host2.json" -- true
+expect_eq "without it, the kernel's name" "$(python3 -c "import json; print(json.load(open('$T/host2.json'))['meta']['host'])")" \
+	"$(uname -n)"
+
 # a full disk: a 1 MiB tmpfs holds the database, then is filled to the last byte
 if [ "$(id -u)" = 0 ] && mkdir "$T/full" && mount -t tmpfs -o size=1m tmpfs "$T/full" 2>/dev/null; then
 	"$J" run --quiet --db "$T/full/j.db" -- true
