@@ -318,6 +318,11 @@ static int configure(struct jst__kafka_source *ks, rd_kafka_conf_t *conf, unsign
 	for (size_t i = 0; i < JST_ARRAY_LEN(kv); i++)
 		if (jst__rdk_set(ks->k, conf, kv[i][0], kv[i][1], err, errlen) < 0)
 			return -EINVAL;
+	/* TLS, SASL and the like from the user; not what exactly-once ingest rests on */
+	static const char *const fixed[] = {"bootstrap.servers", "group.id", "enable.auto.commit",
+	                                    "enable.auto.offset.store", NULL};
+	if (jst__kafka_props(ks->k, conf, ks->srv->o.source, fixed, err, errlen) < 0)
+		return -EINVAL;
 	ks->k->conf_set_rebalance_cb(conf, on_rebalance);
 	ks->k->conf_set_opaque(conf, ks);
 	return 0;

@@ -256,8 +256,8 @@ static void kafka_close(struct jst_sink *base, unsigned timeout_ms, struct jst_s
 	free_sink(s);
 }
 
-static int configure(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *brokers, const struct jst_sink_opts *o,
-                     char *err, size_t errlen)
+static int configure(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *url, const char *brokers,
+                     const struct jst_sink_opts *o, char *err, size_t errlen)
 {
 	char kb[32];
 	snprintf(kb, sizeof(kb), "%zu", (o->mem_max ? o->mem_max : 8u << 20) / 1024);
@@ -269,18 +269,22 @@ static int configure(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *br
 	for (size_t i = 0; i < JST_ARRAY_LEN(kv); i++)
 		if (jst__rdk_set(s->k, conf, kv[i][0], kv[i][1], err, errlen) < 0)
 			return -EINVAL;
+	/* TLS, SASL and the like from the user; not what the delivery guarantee rests on */
+	static const char *const fixed[] = {"bootstrap.servers", "acks", "enable.idempotence", NULL};
+	if (jst__kafka_props(s->k, conf, url, fixed, err, errlen) < 0)
+		return -EINVAL;
 	s->k->conf_set_dr_msg_cb(conf, on_delivery);
 	s->k->conf_set_log_cb(conf, on_log);
 	s->k->conf_set_opaque(conf, s);
 	return 0;
 }
 
-static int start(struct kafka_sink *s, const char *brokers, const char *topic, const struct jst_sink_opts *o,
-                 char *err, size_t errlen)
+static int start(struct kafka_sink *s, const char *url, const char *brokers, const char *topic,
+                 const struct jst_sink_opts *o, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = s->k->conf_new();
 	char why[512];
-	if (configure(s, conf, brokers, o, err, errlen) < 0) {
+	if (configure(s, conf, url, brokers, o, err, errlen) < 0) {
 		s->k->conf_destroy(conf);
 		return -EINVAL;
 	}
@@ -328,7 +332,7 @@ static int kafka_open(struct jst_sink **out, const char *target, const struct js
 	r = jst__spool_open(&s->spool, o->spool_dir, o->spool_max ? o->spool_max : 64u << 20, err, errlen);
 	s->st.in_spool = r == 0 ? jst__spool_lines(&s->spool) : 0; /* adopted from a dead sink */
 	if (r == 0)
-		r = start(s, brokers, topic, o, err, errlen);
+		r = start(s, target, brokers, topic, o, err, errlen);
 	if (r < 0) {
 		free_sink(s);
 		return r;

@@ -29,7 +29,7 @@ static void load(void)
 		S(topic_new), S(topic_destroy), S(produce), S(last_error), S(err2str), S(poll), S(flush),
 		S(purge), S(outq_len), S(subscribe), S(poll_set_consumer), S(consumer_poll), S(consumer_close),
 		S(assign), S(commit), S(message_destroy), S(topic_name), S(topic_partition_list_new),
-		S(topic_partition_list_add), S(topic_partition_list_destroy),
+		S(topic_partition_list_add), S(topic_partition_list_destroy), S(conf_get),
 	};
 #undef S
 	static const struct jst__dl_lib lib = {
@@ -52,13 +52,15 @@ const struct jst__rdk *jst__rdk_load(char *why, size_t whylen)
 	return loaded ? &rdk : NULL;
 }
 
+static bool secret_key(const char *key);
+
 int jst__rdk_set(const struct jst__rdk *k, rd_kafka_conf_t *conf, const char *name, const char *value,
                  char *err, size_t errlen)
 {
 	char why[256];
 	if (k->conf_set(conf, name, value, why, sizeof(why)) == RD_KAFKA_CONF_OK)
 		return 0;
-	snprintf(err, errlen, "librdkafka refused %s=%s: %s", name, value, why);
+	snprintf(err, errlen, "librdkafka refused %s=%s: %s", name, secret_key(name) ? "(secret)" : value, why);
 	return -EINVAL;
 }
 
@@ -100,7 +102,10 @@ int jst__kafka_url_parse(const char *p, size_t n, char *brokers, size_t blen, ch
                          char *err, size_t errlen)
 {
 	const char *pre = "kafka://", *e = p + n;
-	if (n < 8 || memcmp(p, pre, 8) != 0) {
+	const char *query = memchr(p, '?', n); /* client properties follow: jst__kafka_props */
+	if (query)
+		e = query;
+	if (e - p < 8 || memcmp(p, pre, 8) != 0) {
 		snprintf(err, errlen, "not a kafka:// URL: use " URL_FORM);
 		return -EINVAL;
 	}
@@ -139,7 +144,7 @@ int jst__kafka_url_parse(const char *p, size_t n, char *brokers, size_t blen, ch
 		if (!topic_char(t[i])) {
 			char c = t[i] >= 0x20 && t[i] < 0x7f ? t[i] : '?';
 			snprintf(err, errlen, "bad character '%c' in topic '%.*s': a topic is letters, digits, '.', "
-			         "'_' and '-' (" URL_FORM " takes no options)", c, (int)(tl > 80 ? 80 : tl), t);
+			         "'_' and '-' (client options go after a '?': " URL_FORM "?KEY=VALUE&…)", c, (int)(tl > 80 ? 80 : tl), t);
 			return -EINVAL;
 		}
 	memcpy(brokers, p, (size_t)(slash - p));
@@ -159,5 +164,163 @@ int jst__kafka_event_key(const char *line, size_t n, char *key, size_t keylen)
 	if (!*k)
 		return -1;
 	jst__strlcpy(key, k, keylen);
+	return 0;
+}
+
+/* ---- client properties: TLS, SASL and the rest of librdkafka's configuration ---- */
+
+/* Properties that hold secrets: never in a URL (it shows in `ps` and in shell history), only
+ * in the configuration file, in KEY.file=PATH, or (sasl.password) JOULESTREAM_KAFKA_PASSWORD. */
+static bool secret_key(const char *key)
+{
+	static const char *const secrets[] = {"sasl.password", "ssl.key.password", "ssl.keystore.password",
+	                                      "sasl.oauthbearer.client.secret", "ssl.key.pem"};
+	for (size_t i = 0; i < JST_ARRAY_LEN(secrets); i++)
+		if (strcmp(key, secrets[i]) == 0)
+			return true;
+	return false;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* [p, e) percent-decoded into out (n bytes); false when malformed or too long. */
+static bool pct_decode(const char *p, const char *e, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; p < e; p++) {
+		char c = *p;
+		if (c == '%') {
+			if (e - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+				return false;
+			c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			p += 2;
+		}
+		if (c == '\0' || k + 1 >= n)
+			return false;
+		out[k++] = c;
+	}
+	out[k] = '\0';
+	return true;
+}
+
+/* A secret's value from KEY.file=PATH: the file's first line. */
+static int read_secret(const char *path, char *out, size_t n, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(out, (int)n, f)) {
+		snprintf(err, errlen, "cannot read the secret file %s: %s", path, f ? "empty" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/* One property from where (a URL, a file): checked, secrets from their files, then set. */
+static int prop(const struct jst__rdk *k, rd_kafka_conf_t *conf, const char *key, const char *value, bool in_url,
+                const char *const *fixed, const char *where, char *err, size_t errlen)
+{
+	char name[128], secret[1024];
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < kl; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9') || key[i] == '.' ||
+		      key[i] == '_') || kl >= sizeof(name)) {
+			snprintf(err, errlen, "%s: '%.80s' is not a librdkafka property name", where, key);
+			return -EINVAL;
+		}
+	for (const char *const *f = fixed; *f; f++)
+		if (strcmp(key, *f) == 0) {
+			snprintf(err, errlen, "%s: %s is set by joulestream (the URL's brokers, --group, and what its "
+			         "delivery guarantee needs): leave it out", where, key);
+			return -EINVAL;
+		}
+	if (kl > 5 && strcmp(key + kl - 5, ".file") == 0) { /* sasl.password.file=PATH */
+		memcpy(name, key, kl - 5);
+		name[kl - 5] = '\0';
+		if (!secret_key(name)) {
+			snprintf(err, errlen, "%s: %s: only a secret (sasl.password, ssl.key.password, …) is read from "
+			         "a file this way", where, key);
+			return -EINVAL;
+		}
+		if (read_secret(value, secret, sizeof(secret), err, errlen) < 0)
+			return -EINVAL;
+		int r = jst__rdk_set(k, conf, name, secret, err, errlen);
+		explicit_bzero(secret, sizeof(secret));
+		return r;
+	}
+	if (in_url && secret_key(key)) {
+		snprintf(err, errlen, "%s: %s would show in `ps`: give %s.file=PATH, or the password in "
+		         "JOULESTREAM_KAFKA_PASSWORD, or put it in the JOULESTREAM_KAFKA_CONFIG file", where, key, key);
+		return -EINVAL;
+	}
+	return jst__rdk_set(k, conf, key, value, err, errlen);
+}
+
+int jst__kafka_props(const struct jst__rdk *k, rd_kafka_conf_t *conf, const char *url, const char *const *fixed,
+                     char *err, size_t errlen)
+{
+	char key[128], value[1024], where[600];
+	const char *file = getenv("JOULESTREAM_KAFKA_CONFIG");
+	if (file && *file) { /* KEY = VALUE lines, # comments */
+		FILE *f = fopen(file, "r");
+		if (!f) {
+			snprintf(err, errlen, "cannot read JOULESTREAM_KAFKA_CONFIG %s: %s", file, strerror(errno));
+			return -EINVAL;
+		}
+		char line[1200];
+		int r = 0;
+		for (unsigned n = 1; r == 0 && fgets(line, sizeof(line), f); n++) {
+			char *p = line + strspn(line, " \t");
+			p[strcspn(p, "\r\n")] = '\0';
+			if (!*p || *p == '#')
+				continue;
+			char *eq = strchr(p, '=');
+			snprintf(where, sizeof(where), "%s line %u", file, n);
+			if (!eq) {
+				snprintf(err, errlen, "%s: expected KEY = VALUE", where);
+				r = -EINVAL;
+				break;
+			}
+			char *ke = eq;
+			while (ke > p && (ke[-1] == ' ' || ke[-1] == '\t'))
+				ke--;
+			char *v = eq + 1 + strspn(eq + 1, " \t");
+			size_t vl = strlen(v);
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				v[--vl] = '\0';
+			snprintf(key, sizeof(key), "%.*s", (int)(ke - p), p);
+			r = prop(k, conf, key, v, false, fixed, where, err, errlen);
+		}
+		fclose(f);
+		if (r < 0)
+			return r;
+	}
+	const char *q = strchr(url, '?');
+	snprintf(where, sizeof(where), "kafka:// URL");
+	for (const char *p = q ? q + 1 : NULL; p && *p;) {
+		const char *amp = strchr(p, '&'), *e = amp ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(e - p));
+		if (!eq || !pct_decode(p, eq, key, sizeof(key)) || !pct_decode(eq + 1, e, value, sizeof(value))) {
+			snprintf(err, errlen, "kafka:// URL: bad option '%.*s': give ?KEY=VALUE&KEY=VALUE (librdkafka's "
+			         "property names, values percent-encoded)", (int)(e - p > 80 ? 80 : e - p), p);
+			return -EINVAL;
+		}
+		int r = prop(k, conf, key, value, true, fixed, where, err, errlen);
+		if (r < 0)
+			return r;
+		p = amp ? amp + 1 : NULL;
+	}
+	const char *pw = getenv("JOULESTREAM_KAFKA_PASSWORD");
+	char have[8];
+	size_t hl = sizeof(have);
+	if (pw && *pw && k->conf_get(conf, "sasl.password", have, &hl) != RD_KAFKA_CONF_OK)
+		return jst__rdk_set(k, conf, "sasl.password", pw, err, errlen);
+	if (pw && *pw && hl <= 1) /* unset: librdkafka answers an empty string */
+		return jst__rdk_set(k, conf, "sasl.password", pw, err, errlen);
 	return 0;
 }

@@ -46,16 +46,28 @@ struct jst__rdk {
 	JST__RDK_FN(topic_partition_list_new);
 	JST__RDK_FN(topic_partition_list_add);
 	JST__RDK_FN(topic_partition_list_destroy);
+	JST__RDK_FN(conf_get);
 };
 #undef JST__RDK_FN
 
 /* The loaded library (loaded once, kept until exit), or NULL with why saying what to install. */
 const struct jst__rdk *jst__rdk_load(char *why, size_t whylen);
 
-/* Parses kafka://HOST:PORT[,HOST:PORT…]/TOPIC into brokers ("HOST:PORT,…") and topic. A pure
+/* Parses kafka://HOST:PORT[,HOST:PORT…]/TOPIC[?PROPERTIES] into brokers ("HOST:PORT,…") and topic
+ * (the properties are jst__kafka_props's). A pure
  * function over (p, n): 0, or -EINVAL with err saying what is wrong and what a good one is. */
 int jst__kafka_url_parse(const char *p, size_t n, char *brokers, size_t blen, char *topic, size_t tlen,
                          char *err, size_t errlen);
+
+/* The client properties of a kafka:// sink or source, after joulestream's own: the file named
+ * by JOULESTREAM_KAFKA_CONFIG (KEY = VALUE lines, # comments), then the URL's ?KEY=VALUE&…
+ * (percent-encoded), then JOULESTREAM_KAFKA_PASSWORD as sasl.password when none was given.
+ * Secrets (sasl.password, ssl.key.password, …) are refused in the URL (`ps` shows it): they come
+ * from the file, from KEY.file=PATH (the file's first line), or from the environment. A key of
+ * fixed (NULL-terminated) is refused: it is joulestream's to set. 0, or -EINVAL with err naming
+ * the property and where it came from. */
+int jst__kafka_props(const struct jst__rdk *k, rd_kafka_conf_t *conf, const char *url, const char *const *fixed,
+                     char *err, size_t errlen);
 
 /* Sets one librdkafka property; on failure err names it and librdkafka's reason. */
 int jst__rdk_set(const struct jst__rdk *k, rd_kafka_conf_t *conf, const char *name, const char *value,

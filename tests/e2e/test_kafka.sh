@@ -30,7 +30,7 @@ wait_for() {
 }
 
 # ---- bad URLs: refused before anything starts, with what a good one looks like
-for u in kafka://h:9092 kafka:///t kafka://h/t kafka://h:0/t kafka://h:1/ 'kafka://h:1/a?x=1' kafka://h:1,/t; do
+for u in kafka://h:9092 kafka:///t kafka://h/t kafka://h:0/t kafka://h:1/ kafka://h:1,/t 'kafka://h:1/a b'; do
 	"$J" run --no-store --quiet --sink "$u" -- true 2>"$T/bad.err"
 	expect_eq "run --sink $u exit" $? 2
 	expect_in "run --sink $u says how" "kafka://HOST:PORT" "$T/bad.err"
@@ -38,6 +38,17 @@ for u in kafka://h:9092 kafka:///t kafka://h/t kafka://h:0/t kafka://h:1/ 'kafka
 	expect_eq "serve --source $u exit" $? 1
 	expect_in "serve --source $u says how" "kafka://HOST:PORT" "$T/bad.err"
 done
+
+# ---- client options: a secret in the URL (visible in ps) and unknown properties are refused
+"$J" run --no-store --quiet --sink 'kafka://h:1/t?sasl.password=hunter2' -- true 2>"$T/bad.err"
+expect_eq "a password in the URL: exit" $? 2
+expect_in "a password in the URL: says where to put it" "give sasl.password.file=PATH" "$T/bad.err"
+expect_not_in "the password is not echoed" "hunter2" "$T/bad.err"
+"$J" serve --listen 127.0.0.1:0 --db "$DB" --source 'kafka://h:1/t?no.such=1' </dev/null >/dev/null 2>"$T/bad.err"
+expect_eq "an unknown property: serve exit" $? 1
+expect_in "an unknown property: librdkafka's reason" "librdkafka refused no.such=1" "$T/bad.err"
+"$J" serve --listen 127.0.0.1:0 --db "$DB" --source 'kafka://h:1/t?group.id=x' </dev/null >/dev/null 2>"$T/bad.err"
+expect_in "group.id is --group's" "group.id is set by joulestream" "$T/bad.err"
 
 # ---- librdkafka is loaded only for kafka://, and a missing one is named
 LD_DEBUG=libs "$J" run --no-store --quiet --sink "file:$T/ev.ndjson" -- true 2>"$T/ld.err"
@@ -77,9 +88,12 @@ URL="http://127.0.0.1:$PORT"
 
 # four runs at once, then the spooled one delivered by a later run through the same spool
 RUNS=()
+# (run 4 with client options in its URL: librdkafka's properties, percent-encoded)
 for i in 1 2 3 4; do
-	"$J" run --no-store --quiet --interval 50ms --json "$T/r$i.json" --sink "kafka://$BOOT/jst" --spool "$T/spool$i" \
-		-- "$BURN" 2 &
+	opts=
+	[ $i = 4 ] && opts='?client.id=run%204&compression.type=lz4'
+	"$J" run --no-store --quiet --interval 50ms --json "$T/r$i.json" --sink "kafka://$BOOT/jst$opts" \
+		--spool "$T/spool$i" -- "$BURN" 2 &
 	RUNS+=($!)
 done
 # a synthetic run S fed to the four partitions in turn while the runs run, so that b surely has

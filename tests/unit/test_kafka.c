@@ -1,10 +1,12 @@
 /* The Kafka pieces that need no broker: kafka:// URLs (good ones split into brokers and topic,
- * bad ones refused with a reason), the message key of an event (run id, else host), the sink
+ * bad ones refused with a reason), the client properties of the URL, the configuration file and
+ * the environment (TLS, SASL; secrets never in the URL), the message key of an event (run id, else host), the sink
  * refusing a bad URL before loading anything, and the SQLite store keeping a source's offsets
  * and refused messages in the batch's own transaction: committed together, an offset updated,
  * a refused message replayed after a crash recorded once, and a failed batch storing neither
  * its events nor its offsets. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +49,8 @@ static void test_urls(void)
 	url_bad("kafka://:1/t", "bad broker");
 	url_bad("kafka://h:1,/t", "empty broker");
 	url_bad("kafka://h:1/", "no topic");
-	url_bad("kafka://h:1/a?acks=1", "bad character '?'");
+	url_ok("kafka://h:1/a?security.protocol=SSL&x=%41", "h:1", "a"); /* options: jst__kafka_props */
+	url_bad("kafka://h:1?acks=1", "no /TOPIC");
 	url_bad("kafka://h:1/a b", "bad character ' '");
 	char longt[300] = "kafka://h:1/";
 	memset(longt + 12, 'x', 250);
@@ -57,6 +60,113 @@ static void test_urls(void)
 	char b[64], t[64], err[256];
 	CHECK_INT(jst__kafka_url_parse(u, strlen(u) - 3, b, sizeof(b), t, sizeof(t), err, sizeof(err)), 0);
 	CHECK_STR(t, "topic");
+}
+
+/* The client properties (jst__kafka_props) on a real librdkafka configuration: from the URL,
+ * from JOULESTREAM_KAFKA_CONFIG and from the environment; secrets never from the URL, from
+ * KEY.file=PATH instead; joulestream's own keys refused; each failure naming where. */
+static const char *prop_get(const struct jst__rdk *k, rd_kafka_conf_t *c, const char *key)
+{
+	static char v[512];
+	size_t n = sizeof(v);
+	if (k->conf_get(c, key, v, &n) != RD_KAFKA_CONF_OK)
+		return "(unset)";
+	return v;
+}
+
+static int props(const struct jst__rdk *k, rd_kafka_conf_t **c, const char *url, char *err, size_t errlen)
+{
+	static const char *const fixed[] = {"bootstrap.servers", "group.id", NULL};
+	if (*c)
+		k->conf_destroy(*c);
+	*c = k->conf_new();
+	err[0] = '\0';
+	return jst__kafka_props(k, *c, url, fixed, err, errlen);
+}
+
+static void test_props(void)
+{
+	char why[256], err[600];
+	const struct jst__rdk *k = jst__rdk_load(why, sizeof(why));
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	char dir[] = "/tmp/jst-kprops.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char pwfile[128], cfg[128];
+	snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
+	snprintf(cfg, sizeof(cfg), "%s/kafka.conf", dir);
+	FILE *f = fopen(pwfile, "w");
+	fputs("s3cret pass\n", f);
+	fclose(f);
+	rd_kafka_conf_t *c = NULL;
+	unsetenv("JOULESTREAM_KAFKA_CONFIG");
+	unsetenv("JOULESTREAM_KAFKA_PASSWORD");
+
+	/* URL options, percent-decoded, and a secret from its file */
+	char url[512];
+	snprintf(url, sizeof(url), "kafka://h:1/t?security.protocol=SASL_SSL&sasl.mechanism=SCRAM-SHA-512"
+	         "&sasl.username=ana%%40lab&client.id=node%%207&sasl.password.file=%s", pwfile);
+	CHECK_INT(props(k, &c, url, err, sizeof(err)), 0);
+	CHECK_STR(prop_get(k, c, "security.protocol"), "sasl_ssl");
+	CHECK_STR(prop_get(k, c, "sasl.mechanisms"), "SCRAM-SHA-512");
+	CHECK_STR(prop_get(k, c, "sasl.username"), "ana@lab");
+	CHECK_STR(prop_get(k, c, "client.id"), "node 7");
+	CHECK_STR(prop_get(k, c, "sasl.password"), "s3cret pass");
+	/* no options at all: nothing set, fine */
+	CHECK_INT(props(k, &c, "kafka://h:1/t", err, sizeof(err)), 0);
+
+	/* refused: a secret in the URL, joulestream's own keys, unknown properties, bad encoding,
+	 * .file for what is not a secret, a missing secret file; the secret never echoed */
+	CHECK_INT(props(k, &c, "kafka://h:1/t?sasl.password=hunter2", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "sasl.password would show in `ps`");
+	CHECK(strstr(err, "hunter2") == NULL);
+	CHECK_INT(props(k, &c, "kafka://h:1/t?group.id=x", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "group.id is set by joulestream");
+	CHECK_INT(props(k, &c, "kafka://h:1/t?no.such.thing=1", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "librdkafka refused no.such.thing=1");
+	CHECK_INT(props(k, &c, "kafka://h:1/t?client.id=%zz", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "bad option 'client.id=%zz'");
+	CHECK_INT(props(k, &c, "kafka://h:1/t?client.id", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "bad option");
+	CHECK_INT(props(k, &c, "kafka://h:1/t?client.id.file=/etc/hostname", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "only a secret");
+	CHECK_INT(props(k, &c, "kafka://h:1/t?sasl.password.file=/nonexistent/pw", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "cannot read the secret file /nonexistent/pw");
+	CHECK_INT(props(k, &c, "kafka://h:1/t?ssl.key.password=x&sasl.mechanism=PLAIN", err, sizeof(err)), -EINVAL);
+
+	/* the configuration file: secrets allowed there; the URL comes after it; errors give the line */
+	f = fopen(cfg, "w");
+	fputs("# a client of the fleet's Kafka\nsecurity.protocol = SASL_PLAINTEXT\n\nsasl.mechanism=PLAIN\n"
+	      "sasl.username = svc\nsasl.password = from-file\nclient.id = a\n", f);
+	fclose(f);
+	setenv("JOULESTREAM_KAFKA_CONFIG", cfg, 1);
+	CHECK_INT(props(k, &c, "kafka://h:1/t?client.id=b", err, sizeof(err)), 0);
+	CHECK_STR(prop_get(k, c, "sasl.password"), "from-file");
+	CHECK_STR(prop_get(k, c, "sasl.username"), "svc");
+	CHECK_STR(prop_get(k, c, "client.id"), "b");
+	f = fopen(cfg, "a");
+	fputs("oops\n", f);
+	fclose(f);
+	CHECK_INT(props(k, &c, "kafka://h:1/t", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "kafka.conf line 8: expected KEY = VALUE");
+	setenv("JOULESTREAM_KAFKA_CONFIG", "/nonexistent/kafka.conf", 1);
+	CHECK_INT(props(k, &c, "kafka://h:1/t", err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "cannot read JOULESTREAM_KAFKA_CONFIG /nonexistent/kafka.conf");
+	unsetenv("JOULESTREAM_KAFKA_CONFIG");
+
+	/* the password from the environment, unless one was given */
+	setenv("JOULESTREAM_KAFKA_PASSWORD", "from-env", 1);
+	CHECK_INT(props(k, &c, "kafka://h:1/t?sasl.username=u", err, sizeof(err)), 0);
+	CHECK_STR(prop_get(k, c, "sasl.password"), "from-env");
+	snprintf(url, sizeof(url), "kafka://h:1/t?sasl.password.file=%s", pwfile);
+	CHECK_INT(props(k, &c, url, err, sizeof(err)), 0);
+	CHECK_STR(prop_get(k, c, "sasl.password"), "s3cret pass");
+	unsetenv("JOULESTREAM_KAFKA_PASSWORD");
+	k->conf_destroy(c);
+	unlink(pwfile);
+	unlink(cfg);
+	rmdir(dir);
 }
 
 static void test_key(void)
@@ -166,6 +276,7 @@ int main(void)
 {
 	test_urls();
 	test_key();
+	test_props();
 	test_sink_bad_url();
 	test_store_offsets();
 	return check_done();
