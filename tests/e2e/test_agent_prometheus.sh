@@ -65,6 +65,29 @@ expect_py "the agent target is up" "
 import json
 r=json.loads('''$up''')['data']['result']
 assert len(r)==1 and r[0]['value'][1]=='1', r"
+# every query of the Grafana dashboard in deploy/grafana/ parses and answers on this Prometheus
+# (Grafana's variables given the values Grafana would put there), and each one that reads a
+# counter of the agent has series: the dashboard names only metrics the agent exports
+sleep 2 # a second scrape, so that rate() and increase() have two points
+python3 - "http://127.0.0.1:$PPORT/api/v1/query" "$(dirname "$0")/../../deploy/grafana/joulestream-nodes.json" \
+	>"$T/dash.out" 2>&1 <<'PY'
+import json, sys, urllib.parse, urllib.request
+api, path = sys.argv[1], sys.argv[2]
+dash = json.load(open(path))
+bad = 0
+for p in dash["panels"]:
+    for t in p["targets"]:
+        q = (t["expr"].replace("$instance", ".*").replace("$__rate_interval", "1m")
+             .replace("$__range", "5m"))
+        j = json.loads(urllib.request.urlopen(api + "?" + urllib.parse.urlencode({"query": q}), timeout=10).read())
+        n = len(j.get("data", {}).get("result", []))
+        ok = j["status"] == "success" and n > 0
+        bad += not ok
+        print("ok " if ok else "BAD", n, "series:", p["title"], "|", q)
+print("queries failing:", bad)
+PY
+expect_in "the Grafana dashboard's queries all answer" "queries failing: 0" "$T/dash.out"
+grep BAD "$T/dash.out" >&2
 if [ "$failed" -ne 0 ]; then
 	sed 's/^/  prometheus: /' "$T/prom.log" >&2
 	sed 's/^/  agent: /' "$T/agent.err" >&2
