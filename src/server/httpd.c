@@ -57,12 +57,11 @@ struct jst_httpd {
 	bool starting;    /* on_log keeps MHD's message in why */
 	char why[512];
 	uint64_t header_ns, body_ns;
-	pthread_mutex_t mu; /* guards socks, stop, cut */
+	pthread_mutex_t mu; /* guards socks and stop */
 	pthread_cond_t cv;
 	pthread_t watchdog;
 	bool watching, stop;
 	struct sock socks; /* list head */
-	unsigned long long cut;
 };
 
 struct conn {
@@ -130,7 +129,6 @@ static void *watchdog(void *arg)
 			if (!k->cut && k->deadline_ns && now >= k->deadline_ns) {
 				shutdown(k->fd, SHUT_RDWR); /* under mu: the descriptor is still libmicrohttpd's */
 				k->cut = true;
-				h->cut++;
 			}
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
