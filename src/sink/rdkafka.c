@@ -315,12 +315,12 @@ int jst__kafka_props(const struct jst__rdk *k, rd_kafka_conf_t *conf, const char
 			return r;
 		p = amp ? amp + 1 : NULL;
 	}
+	/* the environment's password unless one was given: an unset one reads back as "" (size
+	 * 1); a longer one only gives its size, the buffer being too small on purpose */
 	const char *pw = getenv("JOULESTREAM_KAFKA_PASSWORD");
 	char have[8];
 	size_t hl = sizeof(have);
-	if (pw && *pw && k->conf_get(conf, "sasl.password", have, &hl) != RD_KAFKA_CONF_OK)
-		return jst__rdk_set(k, conf, "sasl.password", pw, err, errlen);
-	if (pw && *pw && hl <= 1) /* unset: librdkafka answers an empty string */
+	if (pw && *pw && (k->conf_get(conf, "sasl.password", have, &hl) != RD_KAFKA_CONF_OK || hl <= 1))
 		return jst__rdk_set(k, conf, "sasl.password", pw, err, errlen);
 	return 0;
 }
