@@ -52,7 +52,7 @@ struct run_state {
 	pid_t child;
 	int status;
 	bool exited;
-	sigset_t sigs;    /* blocked, read from a signalfd: CHLD, INT, TERM, HUP */
+	sigset_t sigs;    /* blocked, read from a signalfd: CHLD and those forwarded (FORWARDED) */
 	sigset_t oldmask; /* the mask the command gets back */
 	struct marksock sock; /* training marks from the command (JOULESTREAM_SOCKET) */
 	struct run_carbon carbon; /* configuration, intensity series, live source (run_carbon.c) */
@@ -281,18 +281,26 @@ static void reap(struct run_state *st)
 	}
 }
 
+/* A signal for the command. A terminal's ^C, ^\ or ^Z already reached it (same process
+ * group: si_code SI_KERNEL); one sent to joulestream alone is passed on. A terminal's ^Z also
+ * stops joulestream, so that the shell gets its prompt back (a blocked TSTP would leave it
+ * waiting for a job that never stops); the shell's CONT wakes both. */
+static void forward(struct run_state *st, int sig, int code)
+{
+	if (code != SI_KERNEL && !st->exited)
+		kill(st->child, sig);
+	else if (sig == SIGTSTP && code == SI_KERNEL)
+		raise(SIGSTOP);
+}
+
 static void on_signal(struct run_state *st, int sfd)
 {
 	struct signalfd_siginfo si;
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD) {
+		if (si.ssi_signo == SIGCHLD)
 			reap(st);
-			continue;
-		}
-		/* A terminal's ^C already reached the command (same process group); a signal sent
-		 * to joulestream alone is passed on. */
-		if (si.ssi_code != SI_KERNEL && !st->exited)
-			kill(st->child, (int)si.ssi_signo);
+		else
+			forward(st, (int)si.ssi_signo, si.ssi_code);
 	}
 }
 
@@ -305,8 +313,8 @@ static void wait_unmeasured(struct run_state *st)
 		int sig = sigwaitinfo(&st->sigs, &si);
 		if (sig == SIGCHLD)
 			reap(st);
-		else if (sig > 0 && si.si_code != SI_KERNEL)
-			kill(st->child, sig);
+		else if (sig > 0)
+			forward(st, sig, si.si_code);
 	}
 }
 
@@ -435,12 +443,15 @@ int cli_run(int argc, char **argv)
 		jst__session_store(&st.ses, st.o.db, st.o.spool);
 	run_carbon_start(&st.carbon, st.mon);
 
-	/* Signals are read from a signalfd: block them here, the child restores the mask. */
+	/* Signals are read from a signalfd: block them here, the child restores the mask. Every
+	 * catchable signal a user or a scheduler sends (SLURM's --signal sends USR1; QUIT, ALRM,
+	 * job control) goes on to the command, and joulestream survives it to write the record. */
+	static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+	                                SIGALRM, SIGWINCH, SIGTSTP, SIGCONT};
 	sigemptyset(&st.sigs);
 	sigaddset(&st.sigs, SIGCHLD);
-	sigaddset(&st.sigs, SIGINT);
-	sigaddset(&st.sigs, SIGTERM);
-	sigaddset(&st.sigs, SIGHUP);
+	for (size_t i = 0; i < JST_ARRAY_LEN(forwarded); i++)
+		sigaddset(&st.sigs, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &st.sigs, &st.oldmask);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

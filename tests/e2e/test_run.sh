@@ -42,6 +42,42 @@ kill -TERM $jpid
 wait $jpid; expect_eq "TERM forwarded, command's own exit status" $? 42
 expect_in "report after a forwarded signal" "exit 42" "$T/err"
 
+# what a scheduler or a user sends (SLURM's --signal: USR1; QUIT, ALRM, WINCH; job control)
+# goes on to the command, and joulestream survives each to write the record
+mkdir "$T/sigs"
+"$J" run --interval 50ms --json "$T/sigs.json" -- python3 -c '
+import os, signal, sys, time
+os.chdir(sys.argv[1])
+def note(sig, frame):  # python sets its handlers even for a QUIT a background shell ignored
+    with open("log", "a") as f:
+        f.write(signal.Signals(sig).name[3:] + "\n")
+for s in ("USR1", "USR2", "QUIT", "ALRM", "WINCH"):
+    signal.signal(getattr(signal, "SIG" + s), note)
+open("ready", "w").close()
+while not os.path.exists("done"):
+    time.sleep(0.05)
+sys.exit(3)' "$T/sigs" 2>"$T/sigs.err" &
+jpid=$!
+for _ in $(seq 600); do [ -e "$T/sigs/ready" ] && break; sleep 0.05; done
+for s in USR1 USR2 QUIT ALRM WINCH; do
+	kill -"$s" $jpid
+	for _ in $(seq 600); do grep -qx "$s" "$T/sigs/log" 2>/dev/null && break; sleep 0.05; done
+done
+expect_eq "USR1 USR2 QUIT ALRM WINCH reached the command" "$(tr '\n' ' ' <"$T/sigs/log" 2>/dev/null)" \
+	"USR1 USR2 QUIT ALRM WINCH "
+child=$(pgrep -P $jpid | head -1)
+state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
+kill -TSTP $jpid
+for _ in $(seq 600); do [ "$(state "$child")" = T ] && break; sleep 0.05; done
+expect_eq "TSTP stops the command" "$(state "$child")" T
+expect_eq "joulestream itself keeps measuring" "$(state $jpid | tr S R)" R
+kill -CONT $jpid
+for _ in $(seq 600); do [ "$(state "$child")" != T ] && break; sleep 0.05; done
+expect_eq "CONT resumes it" "$(state "$child" | tr R S)" S
+touch "$T/sigs/done"
+wait $jpid; expect_eq "the command's own exit status after all of them" $? 3
+expect_py "the record is finished" "import json; assert json.load(open('$T/sigs.json'))['status'] == 'finished'"
+
 # outputs: JSON record, CodeCarbon CSV (header once), the store
 "$J" run --zone DE --interval 100ms --json "$T/r.json" --csv "$T/e.csv" --project demo -- sleep 0.5 2>"$T/err"
 expect_eq "run exit" $? 0
@@ -84,7 +120,7 @@ expect_in "show last is the newest run" "true" "$T/show.txt"
 "$J" show ZZZZ 2>"$T/err"; expect_eq "unknown run" $? 1
 expect_in "unknown run message" "no run matches" "$T/err"
 before=$("$J" runs | grep -c '^[0-9A-Z]\{26\}')
-expect_eq "every started run stored" "$before" 7
+expect_eq "every started run stored" "$before" 8
 "$J" run --no-store --quiet -- true
 expect_eq "--no-store stores nothing" "$("$J" runs | grep -c '^[0-9A-Z]\{26\}')" "$before"
 
