@@ -85,6 +85,8 @@ int cli_agent(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (cli_roots(&o.roots, "joulestream agent") < 0)
+		return 2;
 	if (!o.zone && getenv("JOULESTREAM_ZONE") && getenv("JOULESTREAM_ZONE")[0])
 		o.zone = getenv("JOULESTREAM_ZONE");
 	sigset_t sigs;

@@ -118,6 +118,8 @@ int cli_calibrate(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (cli_roots(&o.roots, "joulestream calibrate") < 0)
+		return 2;
 	struct jst_calibration *cal = malloc(sizeof(*cal));
 	char err[600];
 	int rc = 1;

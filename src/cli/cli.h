@@ -32,6 +32,8 @@ int cli_audit(int argc, char **argv);     /* the audit log (docs/audit.md): audi
 #include <stddef.h>
 #include <stdint.h>
 
+#include "joulestream/common.h"
+
 struct jst_store;
 
 /* Parses "10ms", "1s", "0.5", "2m", "1h", "250us" into nanoseconds. 0 or -EINVAL. */
@@ -41,6 +43,11 @@ int cli_parse_number(const char *s, double lo, double hi, double *out);
 /* Opens --db PATH or the default database; prints the error and returns NULL on failure.
  * path_out (may be NULL) receives the path used. */
 struct jst_store *cli_open_store(const char *db, bool create, char *path_out, size_t n);
+/* --sysfs-root/--procfs-root as given: the folder that holds sys/ (proc/), or the mounted
+ * folder itself when it is named sys (proc), as node_exporter's --path.sysfs and Kepler take
+ * it (then its parent becomes the root). A folder holding neither, or a mount of another name,
+ * is an error printed after who: -EINVAL. */
+int cli_roots(struct jst_roots *r, const char *who);
 /* Replaces a leading $HOME with ~ for printing. */
 const char *cli_tilde(const char *path, char *buf, size_t n);
 

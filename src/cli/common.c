@@ -1,9 +1,11 @@
 /* Helpers the subcommands share: durations and numbers from the command line, opening the
- * store chosen with --db (or the default one), printing paths with ~. */
+ * store chosen with --db (or the default one), printing paths with ~, the --sysfs-root and
+ * --procfs-root folders as containers mount them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/util.h"
@@ -82,4 +84,58 @@ const char *cli_tilde(const char *path, char *buf, size_t n)
 		return buf;
 	}
 	return path;
+}
+
+static bool is_dir(const char *dir, const char *sub)
+{
+	char p[4096];
+	struct stat st;
+	return snprintf(p, sizeof(p), "%s/%s", dir, sub) < (int)sizeof(p) && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* One root: the folder that holds LEAF/ (kept), or the mount itself, named LEAF, whose parent
+ * is then the root; a mount of another name, or a folder holding neither, is an error. */
+static int one_root(const char **root, const char *flag, const char *leaf, const char *const *probes, char *buf,
+                    size_t n, const char *who)
+{
+	const char *d = *root;
+	if (!d || !*d || strcmp(d, "/") == 0 || is_dir(d, leaf))
+		return 0;
+	bool mount = false;
+	for (const char *const *p = probes; *p && !mount; p++)
+		mount = is_dir(d, *p);
+	size_t len = strlen(d);
+	while (len > 1 && d[len - 1] == '/')
+		len--;
+	const char *base = d + len;
+	while (base > d && base[-1] != '/')
+		base--;
+	size_t bl = (size_t)(d + len - base);
+	if (mount && bl == strlen(leaf) && memcmp(base, leaf, bl) == 0 && (size_t)(base - d) < n) {
+		size_t pl = (size_t)(base - d) > 1 ? (size_t)(base - d) - 1 : 1; /* "/host/" -> "/host" */
+		memcpy(buf, d, pl);
+		buf[pl] = '\0';
+		*root = buf;
+		return 0;
+	}
+	if (mount)
+		fprintf(stderr, "%s: %s %s is a /%s mount not named %s: mount it at a folder named %s (e.g. "
+		        "/host/%s, as node_exporter and Kepler do) or give the folder that holds %s/\n", who, flag, d,
+		        leaf, leaf, leaf, leaf, leaf);
+	else
+		fprintf(stderr, "%s: %s %s holds neither %s/ nor a /%s tree (%s/): give the folder where the host's "
+		        "/%s is mounted (e.g. /host/%s), or the one that holds %s/\n", who, flag, d, leaf, leaf,
+		        probes[0], leaf, leaf, leaf);
+	return -EINVAL;
+}
+
+int cli_roots(struct jst_roots *r, const char *who)
+{
+	static char sys[4096], proc[4096];
+	static const char *const sys_probes[] = {"class", "devices", NULL};
+	static const char *const proc_probes[] = {"self", "1", "sys", NULL};
+	if (one_root(&r->sysfs, "--sysfs-root", "sys", sys_probes, sys, sizeof(sys), who) < 0 ||
+	    one_root(&r->procfs, "--procfs-root", "proc", proc_probes, proc, sizeof(proc), who) < 0)
+		return -EINVAL;
+	return 0;
 }

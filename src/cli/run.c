@@ -179,6 +179,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		fprintf(stderr, "joulestream run: no command given: joulestream run [OPTIONS] -- CMD [ARGS...]\n");
 		return 2;
 	}
+	if (cli_roots(&o->roots, "joulestream run") < 0)
+		return 2;
 	*cmd = optind;
 	return -1;
 }

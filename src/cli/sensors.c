@@ -64,6 +64,8 @@ int cli_sensors(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (cli_roots(&so.roots, "joulestream sensors") < 0)
+		return 2;
 	struct jst_sensors *s;
 	int r = jst_sensors_open(&s, &so);
 	if (r < 0) {

@@ -13,6 +13,29 @@ max1=$(cat "$P/intel-rapl:0/max_energy_range_uj")
 v0=$(cat "$pkg0")
 echo $((max1 - 1000000)) >"$pkg1"   # package-1 sits 1 J below its wrap
 
+# roots as containers mount them: the mounted /sys itself (--sysfs-root /host/sys, as
+# node_exporter and Kepler take it) finds the same zones as the folder that holds sys/; a mount
+# of another name, or a folder holding neither, is an error that says what was expected
+"$J" sensors --sysfs-root "$R" --sensors rapl >"$T/s1.out" 2>&1
+"$J" sensors --sysfs-root "$R/sys" --sensors rapl >"$T/s2.out" 2>&1
+expect_eq "--sysfs-root …/sys: exit" $? 0
+expect_eq "--sysfs-root …/sys finds the same zones" "$(cat "$T/s2.out")" "$(cat "$T/s1.out")"
+expect_in "…and they are RAPL's" "package-0" "$T/s2.out"
+"$J" sensors --sysfs-root "$R/sys/" --procfs-root /proc/ --sensors rapl >"$T/s3.out" 2>&1
+expect_eq "trailing slashes, and the host's /proc itself" "$(cat "$T/s3.out")" "$(cat "$T/s1.out")"
+ln -s "$R/sys" "$T/hostsys"
+"$J" run --sysfs-root "$T/hostsys" --no-store -- touch "$T/ran-hostsys" 2>"$T/err"
+expect_eq "a sysfs mount not named sys: exit" $? 2
+expect_in "…says how to mount it" "is a /sys mount not named sys" "$T/err"
+[ ! -e "$T/ran-hostsys" ]; expect_eq "…before the command starts" $? 0
+mkdir "$T/empty"
+"$J" sensors --sysfs-root "$T/empty" 2>"$T/err"
+expect_eq "a root holding neither: exit" $? 2
+expect_in "…says what was expected" "holds neither sys/ nor a /sys tree" "$T/err"
+"$J" agent --procfs-root "$T/empty" --listen 127.0.0.1:0 2>"$T/err" </dev/null
+expect_eq "agent: a procfs root holding neither: exit" $? 2
+expect_in "…says what was expected" "--procfs-root $T/empty holds neither proc/" "$T/err"
+
 export pkg0 pkg1 v0
 "$J" run --sysfs-root "$R" --sensors rapl --scope host --interval 50ms --zone DE \
 	--json "$T/r.json" -- sh -c 'sleep 0.2; echo $((v0 + 5000000)) >"$pkg0"; echo 2000000 >"$pkg1"; sleep 0.3' 2>"$T/err"
