@@ -45,13 +45,15 @@ static void sleep_until(uint64_t t_ns)
 		;
 }
 
-/* Samples every zone for seconds; progress about once a second. */
-static void measure(struct jst_sensors *s, const struct jst_calib_opts *o, const char *name,
-		    double seconds, struct phase *ph)
+/* Samples every zone for seconds, every c->interval_s (the options' interval or its default:
+ * o->interval_s is 0 when none was given, and a zero step never ended); progress about once
+ * a second. */
+static void measure(struct jst_sensors *s, const struct jst_calib_opts *o, const struct jst_calibration *c,
+		    const char *name, double seconds, struct phase *ph)
 {
 	struct jst_reading rd[JST_ZONES_MAX];
 	size_t nz = jst_sensors_count(s);
-	uint64_t step = (uint64_t)(o->interval_s * 1e9), t0 = jst__mono_ns(), next = t0,
+	uint64_t step = (uint64_t)(c->interval_s * 1e9), t0 = jst__mono_ns(), next = t0,
 		 last_say = 0;
 	memset(ph, 0, sizeof(*ph));
 	jst_sensors_read(s, t0, rd); /* a fresh baseline: the phase starts now */
@@ -131,7 +133,7 @@ static int cpu_reference(struct jst_sensors *s, const struct jst_calib_opts *o,
 	for (; started < c->threads; started++)
 		if (pthread_create(&th[started], NULL, spin, (void *)(uintptr_t)started) != 0)
 			break;
-	measure(s, o, "cpu load", c->load_s, ph);
+	measure(s, o, c, "cpu load", c->load_s, ph);
 	atomic_store(&spin_stop, true);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
@@ -222,7 +224,7 @@ int jst_calibrate(const struct jst_calib_opts *o, struct jst_calibration *c, cha
 	}
 	describe_zones(s, c);
 	c->calibrated_ns = jst__wall_ns();
-	measure(s, o, "idle", c->duration_s, idle);
+	measure(s, o, c, "idle", c->duration_s, idle);
 	for (size_t i = 0; i < c->nzones; i++) {
 		c->zones[i].samples = idle->ok[i];
 		c->zones[i].idle_w =

@@ -107,4 +107,10 @@ expect_in "estimate: the CPU load ran" "cpu load on 2 threads" "$T/out"
 expect_py "estimate: idle power within the model's range" "
 rows = [l.split() for l in open('$T/out') if l.startswith('  cpu-estimate')]
 assert rows and 0 < float(rows[0][2]) < 2000 and rows[0][-1] == 'estimate', rows"
+
+# the default path: no --interval (0.5 s), which once never ended ("idle 20/3 s" for ever);
+# bounded by timeout, so a regression fails here instead of hanging the suite
+timeout 120 "$J" calibrate --db "$DB" --sensors estimate --duration 2s --load none >"$T/out" 2>"$T/err"
+expect_eq "no --interval: it ends (0 or 1)" "$([ $? -le 1 ] && echo yes)" yes
+expect_in "no --interval: the idle phase reported its end" "idle 2/2 s" "$T/err"
 finish
