@@ -11,6 +11,7 @@
 
 #include "core/sha256.h"
 #include "core/util.h"
+#include "store/ingest.h"
 #include "store/store.h"
 #include "store/stream.h"
 
@@ -113,12 +114,12 @@ int jst_store_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, 
 {
 	const struct jst_stream_ops *o = s->ops->stream;
 	uint64_t n = 0;
-	if (!o || !o->run_delete) {
+	if (!o) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot delete runs",
 			 s->ops->scheme);
 		return -ENOTSUP;
 	}
-	int r = o->run_delete(s, run, now_ns, &n);
+	int r = jst__ingest_run_delete(s, o->log, run, now_ns, &n);
 	if (events)
 		*events = n;
 	return r;

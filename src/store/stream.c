@@ -1,9 +1,11 @@
-/* The public calls of the event log (include/joulestream/ingest.h), forwarded to the store
- * backend's stream vtable; a backend without one answers -ENOTSUP with a message. */
+/* The public calls of the event log (include/joulestream/ingest.h): ingest, rebuild and run
+ * deletion go to the engine (ingest.c) over the backend's primitives, the rest is forwarded to
+ * the backend's stream vtable; a backend without one answers -ENOTSUP with a message. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "store/ingest.h"
 #include "store/store.h"
 #include "store/stream.h"
 
@@ -19,9 +21,12 @@ static const struct jst_stream_ops *ops(struct jst_store *s)
 int jst_store_durable(struct jst_store *s) { FORWARD(durable(s)); }
 int jst_store_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
 {
-	FORWARD(ingest(s, b, res));
+	return ops(s) ? jst__ingest(s, ops(s)->log, b, NULL, res) : -ENOTSUP;
 }
-int jst_store_rebuild(struct jst_store *s, uint64_t *events) { FORWARD(rebuild(s, events)); }
+int jst_store_rebuild(struct jst_store *s, uint64_t *events)
+{
+	return ops(s) ? jst__ingest_rebuild(s, ops(s)->log, events) : -ENOTSUP;
+}
 int jst_store_query_runs(struct jst_store *s, const struct jst_run_query *q,
                          int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen)
 {
@@ -63,9 +68,10 @@ int jst_store_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64
 /* An optional call of the stream vtable: its message when the backend lacks it. */
 static bool has_source(struct jst_store *s)
 {
-	if (ops(s) && !ops(s)->ingest_from)
+	bool has = ops(s) && ops(s)->log->source_write && ops(s)->source_offsets;
+	if (ops(s) && !has)
 		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot keep a log source's offsets", s->ops->scheme);
-	return ops(s) && ops(s)->ingest_from && ops(s)->source_offsets;
+	return has;
 }
 
 int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
@@ -73,7 +79,7 @@ int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b, 
 {
 	if (!has_source(s))
 		return -ENOTSUP;
-	return ops(s)->ingest_from(s, b, src, res);
+	return jst__ingest(s, ops(s)->log, b, src, res);
 }
 
 int jst_store_source_offsets(struct jst_store *s, const char *group, const char *topic,

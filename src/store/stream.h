@@ -6,10 +6,13 @@
 #include "joulestream/audit.h"
 #include "joulestream/ingest.h"
 
+struct jst_log_ops;
+
 struct jst_stream_ops {
+	/* the primitives of ingest, rebuild and run deletion, which the engine orchestrates
+	 * (ingest.h, ingest.c) */
+	const struct jst_log_ops *log;
 	int (*durable)(struct jst_store *s);
-	int (*ingest)(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res);
-	int (*rebuild)(struct jst_store *s, uint64_t *events);
 	int (*runs)(struct jst_store *s, const struct jst_run_query *q,
 	            int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
 	int (*run)(struct jst_store *s, const char *id, struct jst_run_summary *r);
@@ -25,10 +28,8 @@ struct jst_stream_ops {
 	int (*token_add)(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 	int (*tokens)(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 	int (*token_revoke)(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
-	/* optional (NULL: -ENOTSUP): ingest with a log source's offsets and rejects in the same
-	 * transaction, and the stored offsets (serve --source, src/server/kafka_source.c) */
-	int (*ingest_from)(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
-	                   struct jst_ingest_result *res);
+	/* optional (NULL: -ENOTSUP, with log->source_write): the stored offsets of a log source
+	 * (serve --source, src/server/kafka_source.c) */
 	int (*source_offsets)(struct jst_store *s, const char *group, const char *topic,
 	                      int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud);
 	int (*sources)(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
@@ -42,9 +43,6 @@ struct jst_stream_ops {
 	                  int (*fn)(const struct jst_audit_entry *, void *), void *ud);
 	/* optional (NULL: -ENOTSUP): each host's newest heartbeat (the silent-host flag) */
 	int (*hosts)(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
-	/* tombstones a run and rebuilds the aggregates without it (the raw events stay); -ENOENT
-	 * when the run is unknown or already deleted; *events: events replayed */
-	int (*run_delete)(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events);
 	/* optional (NULL: -ENOTSUP): verifies the event chain (evchain.h) */
 	int (*events_verify)(struct jst_store *s, jst_events_verify_fn fn, void *ud,
 			     struct jst_events_report *out);

@@ -24,7 +24,7 @@ static int fail_tx(struct jst_store *s, int r)
 
 /* Inside a transaction: takes the audit lock (until the transaction ends), links e to the
  * newest row and inserts it. */
-static int append(struct jst_store *s, struct jst_audit_entry *e)
+int jst__pg_audit_append(struct jst_store *s, struct jst_audit_entry *e)
 {
 	int r = jst__pg_exec(s, PG_AUDIT_LOCK, "waiting for the audit lock");
 	if (r < 0)
@@ -62,21 +62,10 @@ int jst__pg_audit_add(struct jst_store *s, struct jst_audit_entry *e)
 	}
 	int r = jst__pg_exec(s, "BEGIN", "writing the audit log");
 	if (r == 0)
-		r = append(s, e);
+		r = jst__pg_audit_append(s, e);
 	if (r == 0)
 		r = jst__pg_exec(s, "COMMIT", "committing the audit log");
 	return r < 0 ? fail_tx(s, r) : 0;
-}
-
-int jst__pg_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
-			 const struct jst_ingest_result *res)
-{
-	struct jst_audit_entry *e;
-	int r = jst__audit_ingest_row(s, b, res, &e);
-	if (r > 0)
-		r = append(s, e);
-	free(e);
-	return r;
 }
 
 int jst__pg_audit_list(struct jst_store *s, const struct jst_audit_query *q, bool ascending,

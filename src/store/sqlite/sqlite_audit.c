@@ -23,7 +23,7 @@ static void rollback(struct jst_store *s)
 
 /* Links e to the newest row and inserts it; the caller's transaction is IMMEDIATE (the
  * database is locked for writing), so no other writer can take the same id. */
-static int append(struct jst_store *s, struct jst_audit_entry *e)
+int jst__sq_audit_append(struct jst_store *s, struct jst_audit_entry *e)
 {
 	sqlite3 *db = jst__sqlite_db(s);
 	sqlite3_stmt *last = NULL, *ins = NULL;
@@ -62,22 +62,11 @@ int jst__sq_audit_add(struct jst_store *s, struct jst_audit_entry *e)
 	sqlite3 *db = jst__sqlite_db(s);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return jst__sqlite_stream_fail(s, "writing the audit log");
-	int r = append(s, e);
+	int r = jst__sq_audit_append(s, e);
 	if (r == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		r = jst__sqlite_stream_fail(s, "committing the audit log");
 	if (r < 0)
 		rollback(s);
-	return r;
-}
-
-int jst__sq_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
-			 const struct jst_ingest_result *res)
-{
-	struct jst_audit_entry *e;
-	int r = jst__audit_ingest_row(s, b, res, &e);
-	if (r > 0)
-		r = append(s, e);
-	free(e);
 	return r;
 }
 
