@@ -54,16 +54,26 @@ int jst__audit_ingest_row(struct jst_store *s, const struct jst_event_batch *b,
 	return 1;
 }
 
+/* A row in a write transaction of its own, exclusive of every other writer (an ingest's row
+ * is appended in the ingest's, ingest.c), so the rows of every writer form one chain. */
 int jst_store_audit_add(struct jst_store *s, struct jst_audit_entry *e)
 {
 	const struct jst_stream_ops *o = s->ops->stream;
-	if (!audit_ops(s, o && o->audit_add))
+	if (!audit_ops(s, o != NULL))
 		return -ENOTSUP;
 	if (!e->ts_ns)
 		e->ts_ns = jst__wall_ns();
 	if (!e->detail[0])
 		jst__strlcpy(e->detail, "{}", sizeof(e->detail));
-	return o->audit_add(s, e);
+	int r = o->log->begin(s);
+	if (r < 0)
+		return r;
+	r = o->log->audit_append(s, e);
+	if (r == 0)
+		r = o->log->commit(s);
+	if (r < 0)
+		o->log->rollback(s);
+	return r;
 }
 
 int jst_store_audit_list(struct jst_store *s, const struct jst_audit_query *q,

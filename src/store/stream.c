@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agg/agg.h"
 #include "store/ingest.h"
 #include "store/store.h"
 #include "store/stream.h"
@@ -43,9 +44,16 @@ int jst_store_run_windows(struct jst_store *s, const char *id, int (*fn)(const s
 {
 	FORWARD(windows(s, id, fn, ud));
 }
+/* The dialects write by into their SQL: only a known dimension gets there. */
 int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, uint64_t to_ns, const char *only_user,
                          int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
+	int dim = jst__agg_dim_parse(by);
+	if (ops(s) && (dim < 0 || (only_user && dim == JST_DIM_PHASE))) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
+		         only_user ? "" : " (or phase)");
+		return -EINVAL;
+	}
 	FORWARD(aggregates(s, by, from_ns, to_ns, only_user, fn, ud));
 }
 int jst_store_run_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),

@@ -20,6 +20,7 @@ struct jst_stream_ops {
 	             void *ud);
 	int (*windows)(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),
 	               void *ud);
+	/* by: one of jst__agg_dim_name()'s (stream.c checks it; not phase with only_user) */
 	int (*aggregates)(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
 	                  int (*fn)(const struct jst_aggregate *, void *), void *ud);
 	/* one run's "phase" totals (keys "ID/PATH"), in the order of aggregates("phase") */
@@ -37,8 +38,8 @@ struct jst_stream_ops {
 	/* optional (NULL: -ENOTSUP): a run's raw events, for the dashboard */
 	int (*events)(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
 	              int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud);
-	/* the audit log (joulestream/audit.h, sqlite_audit.c, postgres_audit.c); NULL: -ENOTSUP */
-	int (*audit_add)(struct jst_store *s, struct jst_audit_entry *e);
+	/* the audit log (joulestream/audit.h, sqlite_audit.c, postgres_audit.c; a row is added
+	 * through log->audit_append, audit.c); NULL: -ENOTSUP */
 	int (*audit_list)(struct jst_store *s, const struct jst_audit_query *q, bool ascending, int64_t after_id,
 	                  int (*fn)(const struct jst_audit_entry *, void *), void *ud);
 	/* optional (NULL: -ENOTSUP): each host's newest heartbeat (the silent-host flag) */

@@ -41,7 +41,6 @@ int jst__pg_token_add(struct jst_store *s, const struct jst_token_info *t, int64
 int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 int jst__pg_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
 /* postgres_audit.c */
-int jst__pg_audit_add(struct jst_store *s, struct jst_audit_entry *e);
 /* Inside a transaction (an ingest's: the engine's audit row): e linked to the newest row, under
  * the audit lock, and appended. */
 int jst__pg_audit_append(struct jst_store *s, struct jst_audit_entry *e);

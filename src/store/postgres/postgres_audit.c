@@ -1,6 +1,7 @@
 /* The audit log in PostgreSQL (the same table and columns as sqlite_audit.h, created by
- * postgres.c): a row is appended in a transaction of its own under a transaction-scoped
- * advisory lock, so the rows of every server sharing the database form one chain. */
+ * postgres.c): a row is appended inside the engine's transaction (its own, audit.c, or an
+ * ingest's, ingest.c) under a transaction-scoped advisory lock, so the rows of every server
+ * sharing the database form one chain. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,15 +13,6 @@
 
 #define COLS "id,ts_ns,actor,role,\"user\",action,object,detail,outcome,client,prev_hash,hash"
 #define PG_AUDIT_LOCK "SELECT pg_advisory_xact_lock(7418153)"
-
-static int fail_tx(struct jst_store *s, int r)
-{
-	char keep[sizeof(s->errmsg)];
-	memcpy(keep, s->errmsg, sizeof(keep));
-	jst__pq.PQclear(jst__pq.PQexec(jst__pg_conn(s), "ROLLBACK"));
-	memcpy(s->errmsg, keep, sizeof(keep));
-	return r;
-}
 
 /* Inside a transaction: takes the audit lock (until the transaction ends), links e to the
  * newest row and inserts it. */
@@ -51,21 +43,6 @@ int jst__pg_audit_append(struct jst_store *s, struct jst_audit_entry *e)
 		12, v, PGRES_COMMAND_OK, &r, "writing the audit log");
 	jst__pq.PQclear(res);
 	return r;
-}
-
-int jst__pg_audit_add(struct jst_store *s, struct jst_audit_entry *e)
-{
-	PGconn *c = jst__pg_conn(s);
-	if (jst__pq.PQstatus(c) != CONNECTION_OK) { /* a server restart since the last call */
-		jst__pq.PQreset(c);
-		((struct pg_store *)s)->staging = false;
-	}
-	int r = jst__pg_exec(s, "BEGIN", "writing the audit log");
-	if (r == 0)
-		r = jst__pg_audit_append(s, e);
-	if (r == 0)
-		r = jst__pg_exec(s, "COMMIT", "committing the audit log");
-	return r < 0 ? fail_tx(s, r) : 0;
 }
 
 int jst__pg_audit_list(struct jst_store *s, const struct jst_audit_query *q, bool ascending,

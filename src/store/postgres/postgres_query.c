@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg/agg.h"
 #include "core/util.h"
 #include "core/jbuf.h"
 #include "store/cursor.h"
@@ -242,15 +241,9 @@ static int each_total(PGresult *res, int (*fn)(const struct jst_aggregate *, voi
 int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
-	int dim = jst__agg_dim_parse(by);
-	if (dim < 0 || (only_user && dim == JST_DIM_PHASE)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
-		         only_user ? "" : " (or phase)");
-		return -EINVAL;
-	}
 	char sql[600], f[24], t[24];
 	int w;
-	if (only_user) /* a reader: from the windows of its own runs (by is one of four known names) */
+	if (only_user) /* a reader: from the windows of its own runs */
 		w = snprintf(sql, sizeof(sql), "SELECT r.\"%s\", sum(w.samples), sum(w.energy_j), sum(w.co2e_g),"
 		             " sum(w.water_l) FROM ev_windows w JOIN ev_runs r ON r.run=w.run WHERE r.\"user\"=$3"
 		             " AND w.win>=$1 AND w.win<$2 AND w.zone IN (SELECT zone FROM ev_run_zones z WHERE"

@@ -574,7 +574,6 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.token_add = jst__pg_token_add,
 	.tokens = jst__pg_tokens,
 	.token_revoke = jst__pg_token_revoke,
-	.audit_add = jst__pg_audit_add,
 	.audit_list = jst__pg_audit_list,
 	.source_offsets = jst__pg_source_offsets,
 	.sources = jst__pg_sources,

@@ -18,7 +18,6 @@
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"                              \
 	"CREATE TABLE ev_deleted(run TEXT PRIMARY KEY NOT NULL, deleted_ns INTEGER NOT NULL);"
 
-int jst__sq_audit_add(struct jst_store *s, struct jst_audit_entry *e);
 /* Inside an IMMEDIATE transaction (an ingest's: the engine's audit row): e linked to the
  * newest row and appended. */
 int jst__sq_audit_append(struct jst_store *s, struct jst_audit_entry *e);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg/agg.h"
 #include "core/util.h"
 #include "core/jbuf.h"
 #include "store/cursor.h"
@@ -187,12 +186,6 @@ int jst__sq_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
 int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
-	int dim = jst__agg_dim_parse(by);
-	if (dim < 0 || (only_user && dim == JST_DIM_PHASE)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
-		         only_user ? "" : " (or phase)");
-		return -EINVAL;
-	}
 	char sql[512];
 	int w;
 	if (only_user) /* a reader: from the windows of its own runs */

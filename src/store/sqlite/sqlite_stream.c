@@ -441,7 +441,6 @@ const struct jst_stream_ops jst__stream_sqlite = {
 	.token_revoke = jst__sq_token_revoke,
 	.events = jst__sq_events,
 	.hosts = jst__sq_hosts,
-	.audit_add = jst__sq_audit_add,
 	.audit_list = jst__sq_audit_list,
 	.source_offsets = jst__sq_source_offsets,
 	.sources = jst__sq_sources,
