@@ -22,7 +22,8 @@ static void text(sqlite3_stmt *st, int col, char *dst, size_t n)
 	jst__strlcpy(dst, t ? (const char *)t : "", n);
 }
 
-/* The statements that begin prepared for the transaction. */
+/* The store a loader is given (ingest.h: its ud is the store), which holds the statements
+ * begin prepared for the transaction. */
 static struct sqlite_store *tx(void *s)
 {
 	return s;
