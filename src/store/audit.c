@@ -11,6 +11,7 @@
 
 #include "core/sha256.h"
 #include "core/util.h"
+#include "store/ingest.h"
 #include "store/store.h"
 #include "store/stream.h"
 
@@ -53,16 +54,26 @@ int jst__audit_ingest_row(struct jst_store *s, const struct jst_event_batch *b,
 	return 1;
 }
 
+/* A row in a write transaction of its own, exclusive of every other writer (an ingest's row
+ * is appended in the ingest's, ingest.c), so the rows of every writer form one chain. */
 int jst_store_audit_add(struct jst_store *s, struct jst_audit_entry *e)
 {
 	const struct jst_stream_ops *o = s->ops->stream;
-	if (!audit_ops(s, o && o->audit_add))
+	if (!audit_ops(s, o != NULL))
 		return -ENOTSUP;
 	if (!e->ts_ns)
 		e->ts_ns = jst__wall_ns();
 	if (!e->detail[0])
 		jst__strlcpy(e->detail, "{}", sizeof(e->detail));
-	return o->audit_add(s, e);
+	int r = o->log->begin(s);
+	if (r < 0)
+		return r;
+	r = o->log->audit_append(s, e);
+	if (r == 0)
+		r = o->log->commit(s);
+	if (r < 0)
+		o->log->rollback(s);
+	return r;
 }
 
 int jst_store_audit_list(struct jst_store *s, const struct jst_audit_query *q,
@@ -113,12 +124,12 @@ int jst_store_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, 
 {
 	const struct jst_stream_ops *o = s->ops->stream;
 	uint64_t n = 0;
-	if (!o || !o->run_delete) {
+	if (!o) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot delete runs",
 			 s->ops->scheme);
 		return -ENOTSUP;
 	}
-	int r = o->run_delete(s, run, now_ns, &n);
+	int r = jst__ingest_run_delete(s, o->log, run, now_ns, &n);
 	if (events)
 		*events = n;
 	return r;

@@ -1,9 +1,12 @@
-/* The public calls of the event log (include/joulestream/ingest.h), forwarded to the store
- * backend's stream vtable; a backend without one answers -ENOTSUP with a message. */
+/* The public calls of the event log (include/joulestream/ingest.h): ingest, rebuild and run
+ * deletion go to the engine (ingest.c) over the backend's primitives, the rest is forwarded to
+ * the backend's stream vtable; a backend without one answers -ENOTSUP with a message. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "agg/agg.h"
+#include "store/ingest.h"
 #include "store/store.h"
 #include "store/stream.h"
 
@@ -19,9 +22,12 @@ static const struct jst_stream_ops *ops(struct jst_store *s)
 int jst_store_durable(struct jst_store *s) { FORWARD(durable(s)); }
 int jst_store_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
 {
-	FORWARD(ingest(s, b, res));
+	return ops(s) ? jst__ingest(s, ops(s)->log, b, NULL, res) : -ENOTSUP;
 }
-int jst_store_rebuild(struct jst_store *s, uint64_t *events) { FORWARD(rebuild(s, events)); }
+int jst_store_rebuild(struct jst_store *s, uint64_t *events)
+{
+	return ops(s) ? jst__ingest_rebuild(s, ops(s)->log, events) : -ENOTSUP;
+}
 int jst_store_query_runs(struct jst_store *s, const struct jst_run_query *q,
                          int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen)
 {
@@ -38,9 +44,16 @@ int jst_store_run_windows(struct jst_store *s, const char *id, int (*fn)(const s
 {
 	FORWARD(windows(s, id, fn, ud));
 }
+/* The dialects write by into their SQL: only a known dimension gets there. */
 int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, uint64_t to_ns, const char *only_user,
                          int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
+	int dim = jst__agg_dim_parse(by);
+	if (ops(s) && (dim < 0 || (only_user && dim == JST_DIM_PHASE))) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
+		         only_user ? "" : " (or phase)");
+		return -EINVAL;
+	}
 	FORWARD(aggregates(s, by, from_ns, to_ns, only_user, fn, ud));
 }
 int jst_store_run_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),
@@ -63,9 +76,10 @@ int jst_store_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64
 /* An optional call of the stream vtable: its message when the backend lacks it. */
 static bool has_source(struct jst_store *s)
 {
-	if (ops(s) && !ops(s)->ingest_from)
+	bool has = ops(s) && ops(s)->log->source_write && ops(s)->source_offsets;
+	if (ops(s) && !has)
 		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot keep a log source's offsets", s->ops->scheme);
-	return ops(s) && ops(s)->ingest_from && ops(s)->source_offsets;
+	return has;
 }
 
 int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
@@ -73,7 +87,7 @@ int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b, 
 {
 	if (!has_source(s))
 		return -ENOTSUP;
-	return ops(s)->ingest_from(s, b, src, res);
+	return jst__ingest(s, ops(s)->log, b, src, res);
 }
 
 int jst_store_source_offsets(struct jst_store *s, const char *group, const char *topic,

@@ -6,10 +6,13 @@
 #include "joulestream/audit.h"
 #include "joulestream/ingest.h"
 
+struct jst_log_ops;
+
 struct jst_stream_ops {
+	/* the primitives of ingest, rebuild and run deletion, which the engine orchestrates
+	 * (ingest.h, ingest.c) */
+	const struct jst_log_ops *log;
 	int (*durable)(struct jst_store *s);
-	int (*ingest)(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res);
-	int (*rebuild)(struct jst_store *s, uint64_t *events);
 	int (*runs)(struct jst_store *s, const struct jst_run_query *q,
 	            int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen);
 	int (*run)(struct jst_store *s, const char *id, struct jst_run_summary *r);
@@ -17,6 +20,7 @@ struct jst_stream_ops {
 	             void *ud);
 	int (*windows)(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),
 	               void *ud);
+	/* by: one of jst__agg_dim_name()'s (stream.c checks it; not phase with only_user) */
 	int (*aggregates)(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
 	                  int (*fn)(const struct jst_aggregate *, void *), void *ud);
 	/* one run's "phase" totals (keys "ID/PATH"), in the order of aggregates("phase") */
@@ -25,10 +29,8 @@ struct jst_stream_ops {
 	int (*token_add)(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 	int (*tokens)(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 	int (*token_revoke)(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
-	/* optional (NULL: -ENOTSUP): ingest with a log source's offsets and rejects in the same
-	 * transaction, and the stored offsets (serve --source, src/server/kafka_source.c) */
-	int (*ingest_from)(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
-	                   struct jst_ingest_result *res);
+	/* optional (NULL: -ENOTSUP, with log->source_write): the stored offsets of a log source
+	 * (serve --source, src/server/kafka_source.c) */
 	int (*source_offsets)(struct jst_store *s, const char *group, const char *topic,
 	                      int (*fn)(int32_t partition, int64_t next_offset, void *ud), void *ud);
 	int (*sources)(struct jst_store *s, size_t limit, int (*on_offset)(const struct jst_source_state *, void *),
@@ -36,15 +38,12 @@ struct jst_stream_ops {
 	/* optional (NULL: -ENOTSUP): a run's raw events, for the dashboard */
 	int (*events)(struct jst_store *s, const char *run, const char *type, int64_t after, size_t limit,
 	              int (*fn)(int64_t seq, const char *body, size_t len, void *ud), void *ud);
-	/* the audit log (joulestream/audit.h, sqlite_audit.c, postgres_audit.c); NULL: -ENOTSUP */
-	int (*audit_add)(struct jst_store *s, struct jst_audit_entry *e);
+	/* the audit log (joulestream/audit.h, sqlite_audit.c, postgres_audit.c; a row is added
+	 * through log->audit_append, audit.c); NULL: -ENOTSUP */
 	int (*audit_list)(struct jst_store *s, const struct jst_audit_query *q, bool ascending, int64_t after_id,
 	                  int (*fn)(const struct jst_audit_entry *, void *), void *ud);
 	/* optional (NULL: -ENOTSUP): each host's newest heartbeat (the silent-host flag) */
 	int (*hosts)(struct jst_store *s, int (*fn)(const struct jst_host_summary *, void *), void *ud);
-	/* tombstones a run and rebuilds the aggregates without it (the raw events stay); -ENOENT
-	 * when the run is unknown or already deleted; *events: events replayed */
-	int (*run_delete)(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events);
 	/* optional (NULL: -ENOTSUP): verifies the event chain (evchain.h) */
 	int (*events_verify)(struct jst_store *s, jst_events_verify_fn fn, void *ud,
 			     struct jst_events_report *out);

@@ -383,6 +383,31 @@ static int case_runs_list(struct jst_store *s)
 	return 0;
 }
 
+/* Each sort orders by its own figure on every store: A9 started first and used the most
+ * energy, so it heads every sort but the start's, and a page cut inside a sort resumes there. */
+static int case_runs_sorted(struct jst_store *s)
+{
+	five_runs(s);
+	a_run(s, "A9", "h0", "dee", "m9", BASE - 1000 * SEC, 20);
+	enum jst_run_sort sorts[] = {JST_SORT_START, JST_SORT_ENERGY, JST_SORT_CO2E, JST_SORT_WATER};
+	for (size_t k = 0; k < sizeof(sorts) / sizeof(sorts[0]); k++) {
+		struct jst_run_query q = {.limit = 1, .sort = sorts[k]};
+		struct page p = {.n = 0};
+		char next[128];
+		CHECK(jst_store_query_runs(s, &q, page_cb, &p, next, sizeof(next)) >= 0);
+		CHECK_INT(p.n, 1);
+		CHECK_STR(p.ids[0], sorts[k] == JST_SORT_START ? "L4" : "A9");
+		q.cursor = next;
+		CHECK(jst_store_query_runs(s, &q, page_cb, &p, next, sizeof(next)) >= 0);
+		CHECK_INT(p.n, 2);
+		CHECK_STR(p.ids[1], sorts[k] == JST_SORT_START ? "L3" : "L4");
+	}
+	struct jst_run_summary r;
+	CHECK_INT(jst_store_get_run(s, "A9", &r), 0);
+	CHECK(r.water_l > 0); /* else the water sort would only be the tie break */
+	return 0;
+}
+
 static int case_run_summary(struct jst_store *s)
 {
 	a_run(s, "S1", "h1", "ann", "m1", BASE, 10);
@@ -1094,6 +1119,7 @@ static const struct {
 	{"idempotent", case_idempotent},
 	{"batch_whole", case_batch_whole},
 	{"runs_list", case_runs_list},
+	{"runs_sorted", case_runs_sorted},
 	{"run_summary", case_run_summary},
 	{"zones", case_zones},
 	{"windows", case_windows},

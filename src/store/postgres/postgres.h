@@ -1,13 +1,15 @@
 /* The PostgreSQL store (libpq): the same event log, aggregates and token tables as SQLite's
- * (sqlite_stream.h), created by postgres.c; the ingest and rebuild in postgres_stream.c, the
- * query API's reads and the tokens in postgres_query.c, runs' results and calibrations in
- * postgres_results.c and postgres_trust.c, the event chain in postgres_evchain.c; the handle
- * and the libpq helpers in postgres_pq.h. A run is its events here as in SQLite. */
+ * (sqlite_stream.h), created by postgres.c; the primitives of the engine's ingest and rebuild
+ * (src/store/ingest.c) in postgres_stream.c, the query API's reads and the tokens in
+ * postgres_query.c, runs' results and calibrations in postgres_results.c and postgres_trust.c,
+ * the event chain in postgres_evchain.c; the handle and the libpq helpers in postgres_pq.h. A
+ * run is its events here as in SQLite. */
 #ifndef JST_STORE_POSTGRES_H
 #define JST_STORE_POSTGRES_H
 
 #include "core/dl_pq.h"
 
+#include "store/evchain.h"
 #include "store/store.h"
 #include "store/stream.h"
 
@@ -39,10 +41,9 @@ int jst__pg_token_add(struct jst_store *s, const struct jst_token_info *t, int64
 int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *, void *), void *ud);
 int jst__pg_token_revoke(struct jst_store *s, const char *id_or_prefix, uint64_t now_ns);
 /* postgres_audit.c */
-int jst__pg_audit_add(struct jst_store *s, struct jst_audit_entry *e);
-/* Inside an ingest's transaction: the row of the store's ingest hook, if any. */
-int jst__pg_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
-			 const struct jst_ingest_result *res);
+/* Inside a transaction (an ingest's: the engine's audit row): e linked to the newest row, under
+ * the audit lock, and appended. */
+int jst__pg_audit_append(struct jst_store *s, struct jst_audit_entry *e);
 int jst__pg_audit_list(struct jst_store *s, const struct jst_audit_query *q, bool ascending, int64_t after_id,
                        int (*fn)(const struct jst_audit_entry *, void *), void *ud);
 
@@ -55,10 +56,10 @@ int jst__pg_sources(struct jst_store *s, size_t limit, int (*on_offset)(const st
                     int (*on_refusal)(const struct jst_source_refusal *, void *), void *ud, int64_t *refused);
 
 /* postgres_evchain.c: the event chain (evchain.h). Inside an ingest's transaction, under the
- * ingest lock: the entry of a batch's new events (seq_of[i] > 0: event i was stored with that
- * seq); inside the schema transaction: every stored event chained once, in seq order. */
-int jst__pg_evchain_batch(struct jst_store *s, int64_t batch, const struct jst_event_batch *b,
-			  const int64_t *seq_of);
+ * ingest lock: the entry of a batch's new events after the newest entry; inside the schema
+ * transaction: every stored event chained once, in seq order. */
+int jst__pg_evchain_append(struct jst_store *s, int64_t batch, const char *origin,
+			   const struct jst_evchain_build *b);
 int jst__pg_evchain_adopt(struct jst_store *s);
 int jst__pg_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud,
 			  struct jst_events_report *out);

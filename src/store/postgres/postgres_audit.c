@@ -1,6 +1,7 @@
 /* The audit log in PostgreSQL (the same table and columns as sqlite_audit.h, created by
- * postgres.c): a row is appended in a transaction of its own under a transaction-scoped
- * advisory lock, so the rows of every server sharing the database form one chain. */
+ * postgres.c): a row is appended inside the engine's transaction (its own, audit.c, or an
+ * ingest's, ingest.c) under a transaction-scoped advisory lock, so the rows of every server
+ * sharing the database form one chain. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,18 +14,9 @@
 #define COLS "id,ts_ns,actor,role,\"user\",action,object,detail,outcome,client,prev_hash,hash"
 #define PG_AUDIT_LOCK "SELECT pg_advisory_xact_lock(7418153)"
 
-static int fail_tx(struct jst_store *s, int r)
-{
-	char keep[sizeof(s->errmsg)];
-	memcpy(keep, s->errmsg, sizeof(keep));
-	jst__pq.PQclear(jst__pq.PQexec(jst__pg_conn(s), "ROLLBACK"));
-	memcpy(s->errmsg, keep, sizeof(keep));
-	return r;
-}
-
 /* Inside a transaction: takes the audit lock (until the transaction ends), links e to the
  * newest row and inserts it. */
-static int append(struct jst_store *s, struct jst_audit_entry *e)
+int jst__pg_audit_append(struct jst_store *s, struct jst_audit_entry *e)
 {
 	int r = jst__pg_exec(s, PG_AUDIT_LOCK, "waiting for the audit lock");
 	if (r < 0)
@@ -50,32 +42,6 @@ static int append(struct jst_store *s, struct jst_audit_entry *e)
 		s, "INSERT INTO audit_log(" COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
 		12, v, PGRES_COMMAND_OK, &r, "writing the audit log");
 	jst__pq.PQclear(res);
-	return r;
-}
-
-int jst__pg_audit_add(struct jst_store *s, struct jst_audit_entry *e)
-{
-	PGconn *c = jst__pg_conn(s);
-	if (jst__pq.PQstatus(c) != CONNECTION_OK) { /* a server restart since the last call */
-		jst__pq.PQreset(c);
-		((struct pg_store *)s)->staging = false;
-	}
-	int r = jst__pg_exec(s, "BEGIN", "writing the audit log");
-	if (r == 0)
-		r = append(s, e);
-	if (r == 0)
-		r = jst__pg_exec(s, "COMMIT", "committing the audit log");
-	return r < 0 ? fail_tx(s, r) : 0;
-}
-
-int jst__pg_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
-			 const struct jst_ingest_result *res)
-{
-	struct jst_audit_entry *e;
-	int r = jst__audit_ingest_row(s, b, res, &e);
-	if (r > 0)
-		r = append(s, e);
-	free(e);
 	return r;
 }
 

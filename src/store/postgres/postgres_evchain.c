@@ -13,8 +13,8 @@
 #include "store/evchain.h"
 #include "store/postgres/postgres.h"
 
-static int pg_append(struct jst_store *s, int64_t batch, const char *origin,
-		     const struct jst_evchain_build *b)
+int jst__pg_evchain_append(struct jst_store *s, int64_t batch, const char *origin,
+			   const struct jst_evchain_build *b)
 {
 	if (!b->events)
 		return 0;
@@ -56,54 +56,11 @@ static int pg_append(struct jst_store *s, int64_t batch, const char *origin,
 	return 0;
 }
 
-struct by_seq {
-	int64_t seq;
-	size_t i;
-};
-
-static int cmp_seq(const void *a, const void *b)
-{
-	int64_t x = ((const struct by_seq *)a)->seq, y = ((const struct by_seq *)b)->seq;
-	return x < y ? -1 : x > y;
-}
-
 static int build_fail(struct jst_store *s, int r)
 {
 	if (r < 0)
 		snprintf(s->errmsg, sizeof(s->errmsg), "chaining the events: %s",
 			 r == -EINVAL ? "an event id is too long" : "out of memory");
-	return r;
-}
-
-int jst__pg_evchain_batch(struct jst_store *s, int64_t batch, const struct jst_event_batch *b,
-			  const int64_t *seq_of)
-{
-	size_t n = 0;
-	struct by_seq *v = malloc((b->n + 1) * sizeof(*v));
-	if (!v)
-		return build_fail(s, -ENOMEM);
-	for (size_t i = 0; i < b->n; i++)
-		if (seq_of[i] > 0)
-			v[n++] = (struct by_seq){seq_of[i], i};
-	qsort(v, n, sizeof(*v), cmp_seq);
-	struct jst_evchain_build chain = {0};
-	int r = 0;
-	for (size_t k = 0; r == 0 && k < n; k++) {
-		const struct jst_event *ev = &b->ev[v[k].i];
-		struct jst_evrow row = {v[k].seq,
-					batch,
-					(int64_t)ev->ts_ns,
-					ev->id,
-					jst_event_type_name(ev->type),
-					ev->run[0] ? ev->run : NULL,
-					ev->line,
-					ev->line_len};
-		r = build_fail(s, jst__evchain_add(&chain, &row));
-	}
-	free(v);
-	if (r == 0)
-		r = pg_append(s, batch, "ingest", &chain);
-	jst__evchain_release(&chain);
 	return r;
 }
 
@@ -165,7 +122,7 @@ int jst__pg_evchain_adopt(struct jst_store *s)
 		row_of(c.res, c.i, &row);
 		r = 0;
 		if (b.events && row.batch != batch) {
-			r = pg_append(s, batch, "migration", &b);
+			r = jst__pg_evchain_append(s, batch, "migration", &b);
 			jst__evchain_reset(&b);
 		}
 		batch = row.batch;
@@ -174,7 +131,7 @@ int jst__pg_evchain_adopt(struct jst_store *s)
 	}
 	jst__pq.PQclear(c.res);
 	if (r == 0)
-		r = pg_append(s, batch, "migration", &b);
+		r = jst__pg_evchain_append(s, batch, "migration", &b);
 	if (r == 0)
 		r = jst__pg_exec(s, "CLOSE jst_adopt", "reading the event log to chain it");
 	jst__evchain_release(&b);

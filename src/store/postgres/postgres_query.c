@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg/agg.h"
 #include "core/util.h"
 #include "core/jbuf.h"
 #include "store/cursor.h"
@@ -46,23 +45,6 @@ static void read_run(const PGresult *res, int i, struct jst_run_summary *r)
 	r->has_start = jst__pg_i64(res, i, 22) != 0;
 }
 
-static const char *sort_col(enum jst_run_sort s)
-{
-	return s == JST_SORT_ENERGY ? "energy_j" : s == JST_SORT_CO2E ? "co2e_g" : s == JST_SORT_DURATION ? "duration_s"
-	                                                                                          : "start_ns";
-}
-
-/* A cursor is "BITS~RUN" (store/cursor.h): the previous page's last sort value as the 16 hex
- * digits of its double, then its run id. Sorting and comparing on col::float8 keeps pages exact. */
-static int parse_cursor(const char *c, char *v, size_t vn, char *run, size_t n)
-{
-	double d;
-	if (jst__cursor_parse(c, &d, run, n) < 0)
-		return -EINVAL;
-	snprintf(v, vn, "%.17g", d);
-	return 0;
-}
-
 static void runs_where(struct jst_jbuf *sql, const struct jst_run_query *q, const char **vals, int *np)
 {
 	const char *cols[] = {"\"user\"", "model", "host", "zone", "\"user\""};
@@ -94,14 +76,17 @@ int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
 	const char *vals[8];
 	int np = 0;
 	runs_where(&sql, q, vals, &np);
+	/* the cursor's double as %.17g: sorting and comparing on col::float8 keeps pages exact */
 	char cv[40], crun[JST_EVENT_ID_MAX + 1] = "";
-	const char *col = sort_col(q->sort);
-	if (q->cursor && *q->cursor) {
-		if (parse_cursor(q->cursor, cv, sizeof(cv), crun, sizeof(crun)) < 0) {
-			jst__jbuf_release(&sql);
-			snprintf(s->errmsg, sizeof(s->errmsg), "bad cursor: pass the \"next\" of the previous page");
-			return -EINVAL;
-		}
+	double d = 0;
+	const char *col = jst__run_sort_col(q->sort);
+	int paged = jst__run_cursor(s, q, &d, crun, sizeof(crun));
+	if (paged < 0) {
+		jst__jbuf_release(&sql);
+		return paged;
+	}
+	if (paged) {
+		snprintf(cv, sizeof(cv), "%.17g", d);
 		vals[np++] = cv;
 		vals[np++] = crun;
 		jst__jbuf_printf(&sql, " AND (%s::float8 < $%d::float8 OR (%s::float8 = $%d::float8 AND run < $%d))", col,
@@ -113,24 +98,16 @@ int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
 	jst__jbuf_release(&sql);
 	if (!res)
 		return sql.full ? -ENOMEM : rc;
-	size_t n = 0;
-	next[0] = '\0';
-	struct jst_run_summary r, last;
+	struct jst_run_page page;
+	struct jst_run_summary r;
+	jst__run_page_init(&page, q, fn, ud, next, nextlen);
 	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		read_run(res, i, &r);
-		if (n == q->limit) {
-			double v = q->sort == JST_SORT_ENERGY ? last.energy_j : q->sort == JST_SORT_CO2E ? last.co2e_g :
-			           q->sort == JST_SORT_DURATION ? last.duration_s : (double)last.start_ns;
-			jst__cursor_format(v, last.run, next, nextlen);
-			break;
-		}
-		n++;
-		last = r;
-		if (fn(&r, ud))
+		if (jst__run_page_add(&page, &r))
 			break;
 	}
 	jst__pq.PQclear(res);
-	return (int)n;
+	return (int)page.n;
 }
 
 int jst__pg_run(struct jst_store *s, const char *id, struct jst_run_summary *r)
@@ -264,15 +241,9 @@ static int each_total(PGresult *res, int (*fn)(const struct jst_aggregate *, voi
 int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
-	int dim = jst__agg_dim_parse(by);
-	if (dim < 0 || (only_user && dim == JST_DIM_PHASE)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
-		         only_user ? "" : " (or phase)");
-		return -EINVAL;
-	}
 	char sql[600], f[24], t[24];
 	int w;
-	if (only_user) /* a reader: from the windows of its own runs (by is one of four known names) */
+	if (only_user) /* a reader: from the windows of its own runs */
 		w = snprintf(sql, sizeof(sql), "SELECT r.\"%s\", sum(w.samples), sum(w.energy_j), sum(w.co2e_g),"
 		             " sum(w.water_l) FROM ev_windows w JOIN ev_runs r ON r.run=w.run WHERE r.\"user\"=$3"
 		             " AND w.win>=$1 AND w.win<$2 AND w.zone IN (SELECT zone FROM ev_run_zones z WHERE"

@@ -1,9 +1,10 @@
-/* Ingest into PostgreSQL (postgres.h): a batch is COPYed into a session-temporary table, then
- * INSERT … SELECT … ON CONFLICT (id) DO NOTHING RETURNING id moves the new events into ev_log
- * (an id is stored once); the aggregates they change are computed by src/agg/ and upserted,
- * all in one transaction, so a batch is stored whole or not at all. A transaction-scoped
- * advisory lock serialises ingests of every server sharing the database (the aggregates are
- * read, changed and written back). The rebuild replays ev_log batch by batch, as SQLite does. */
+/* The PostgreSQL dialect's ingest primitives (ingest.h): the orchestration is the engine's
+ * (src/store/ingest.c); here are the statements. A batch is COPYed into a session-temporary
+ * table, then INSERT … SELECT … ON CONFLICT (id) DO NOTHING RETURNING id moves the new events
+ * into ev_log (an id is stored once); the aggregate rows are read and upserted through
+ * statements prepared once per session. A transaction-scoped advisory lock serialises the
+ * ingests of every server sharing the database (the aggregates are read, changed and written
+ * back). The replay reads ev_log through a cursor. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "agg/agg.h"
 #include "core/util.h"
 #include "core/jbuf.h"
+#include "store/ingest.h"
 #include "store/postgres/postgres.h"
 
 #define PG_INGEST_LOCK "SELECT pg_advisory_xact_lock(7418153)"
@@ -210,7 +212,7 @@ static int load_window(void *ud, const char *run, const char *zone, uint64_t win
 	return rc;
 }
 
-static int write_runs(struct jst_store *s, const struct jst_agg *a)
+static int put_runs(struct jst_store *s, const struct jst_agg *a)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < a->nruns; i++) {
@@ -238,7 +240,7 @@ static int write_runs(struct jst_store *s, const struct jst_agg *a)
 	return r;
 }
 
-static int write_zones(struct jst_store *s, const struct jst_agg *a)
+static int put_zones(struct jst_store *s, const struct jst_agg *a)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < a->nzones; i++) {
@@ -258,7 +260,7 @@ static int write_zones(struct jst_store *s, const struct jst_agg *a)
 	return r;
 }
 
-static int write_windows(struct jst_store *s, const struct jst_agg *a)
+static int put_windows(struct jst_store *s, const struct jst_agg *a)
 {
 	int r = 0;
 	unsigned char blob[JST_SKETCH_MAX * 8];
@@ -280,7 +282,7 @@ static int write_windows(struct jst_store *s, const struct jst_agg *a)
 	return r;
 }
 
-static int write_totals(struct jst_store *s, const struct jst_agg *a)
+static int put_totals(struct jst_store *s, const struct jst_agg *a)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < a->ntotals; i++) {
@@ -299,7 +301,7 @@ static int write_totals(struct jst_store *s, const struct jst_agg *a)
 }
 
 /* The newest heartbeat per host wins, whichever batch it came in. */
-static int write_hosts(struct jst_store *s, const struct jst_agg *a)
+static int put_hosts(struct jst_store *s, const struct jst_agg *a)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < a->nhosts; i++) {
@@ -313,16 +315,6 @@ static int write_hosts(struct jst_store *s, const struct jst_agg *a)
 		                             "writing a host's heartbeat"));
 	}
 	return r;
-}
-
-static int write_agg(struct jst_store *s, struct jst_agg *a)
-{
-	int r;
-	if ((r = write_runs(s, a)) < 0 || (r = write_zones(s, a)) < 0 || (r = write_windows(s, a)) < 0 ||
-	    (r = write_totals(s, a)) < 0 || (r = write_hosts(s, a)) < 0)
-		return r;
-	jst__agg_reset(a);
-	return 0;
 }
 
 /* One COPY text-format field: backslash, tab, newline and carriage return escaped. */
@@ -397,11 +389,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Moves the new events of ev_in into ev_log and marks in fresh[] which of the batch's events
- * they are: an id that RETURNING names is new once, at its first place in the batch. */
-static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool *fresh, struct jst_ingest_result *res)
+/* COPYs the batch into ev_in and moves its new events into ev_log: an id that RETURNING names
+ * is new once, at its first place in the batch (seq[i] its seq; 0 for a duplicate). */
+static int pg_insert(struct jst_store *s, const struct jst_event_batch *b, int64_t *batch_no, int64_t *seq)
 {
-	int r;
+	int r = copy_batch(s, b);
+	if (r < 0)
+		return r;
 	PGresult *q = jst__pg_query(s, "SELECT nextval('ev_batch_seq')", 0, NULL, PGRES_TUPLES_OK, &r, "numbering the batch");
 	if (!q)
 		return r;
@@ -411,7 +405,7 @@ static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool
 		"INSERT INTO ev_log(id,batch,type,run,ts_ns,body) SELECT id,$1::bigint,type,run,"
 		"ts_ns,body FROM ev_in ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id, seq",
 		1, batch, PGRES_TUPLES_OK, &r, "storing the events");
-	int64_t batch_no = strtoll(batch[0], NULL, 10);
+	*batch_no = strtoll(batch[0], NULL, 10);
 	jst__pq.PQclear(q);
 	if (!ins)
 		return r;
@@ -419,11 +413,9 @@ static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool
 	struct stored *ids =
 		calloc((size_t)n + 1, sizeof(*ids)); /* id first: cmp_str compares them */
 	bool *used = calloc((size_t)n + 1, sizeof(*used));
-	int64_t *seq_of = calloc(b->n + 1, sizeof(*seq_of)); /* the event chain's input */
-	if (!ids || !used || !seq_of) {
+	if (!ids || !used) {
 		free(ids);
 		free(used);
-		free(seq_of);
 		jst__pq.PQclear(ins);
 		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
 		return -ENOMEM;
@@ -434,24 +426,19 @@ static int insert_new(struct jst_store *s, const struct jst_event_batch *b, bool
 	for (size_t i = 0; i < b->n; i++) {
 		const char *key = b->ev[i].id;
 		const struct stored *hit = bsearch(&key, ids, (size_t)n, sizeof(*ids), cmp_str);
-		fresh[i] = hit && !used[hit - ids];
-		if (fresh[i]) {
+		seq[i] = 0;
+		if (hit && !used[hit - ids]) {
 			used[hit - ids] = true; /* a later copy in the batch is a duplicate */
-			seq_of[i] = hit->seq;
-			res->accepted++;
-		} else {
-			res->duplicates++;
+			seq[i] = hit->seq;
 		}
 	}
-	r = jst__pg_evchain_batch(s, batch_no, b, seq_of); /* with the batch, in its transaction */
 	free(ids);
 	free(used);
-	free(seq_of);
 	jst__pq.PQclear(ins);
-	return r;
+	return 0;
 }
 
-static void rollback(struct jst_store *s)
+static void pg_rollback(struct jst_store *s)
 {
 	char keep[sizeof(s->errmsg)];
 	memcpy(keep, s->errmsg, sizeof(keep));
@@ -460,7 +447,7 @@ static void rollback(struct jst_store *s)
 }
 
 /* A connection lost since the last call (server restart) is re-opened once before a batch. */
-static int begin(struct jst_store *s)
+static int pg_begin(struct jst_store *s)
 {
 	PGconn *c = jst__pg_conn(s);
 	if (jst__pq.PQstatus(c) != CONNECTION_OK) {
@@ -472,169 +459,75 @@ static int begin(struct jst_store *s)
 	int r = session_setup(s);
 	if (r == 0)
 		r = jst__pg_exec(s, "BEGIN", "starting a transaction");
-	if (r == 0)
-		r = jst__pg_exec(s, PG_INGEST_LOCK, "waiting for the ingest lock");
+	if (r == 0 && (r = jst__pg_exec(s, PG_INGEST_LOCK, "waiting for the ingest lock")) < 0)
+		pg_rollback(s);
 	return r;
 }
 
-/* A deleted run's later events are kept in the log but change no view (DELETE /api/v1/runs);
- * the answer for the last run asked is kept, since a batch's events come run by run. */
-struct tombstones {
-	char run[JST_EVENT_ID_MAX + 1];
-	bool deleted;
-};
-
-static int is_deleted(struct jst_store *s, struct tombstones *t, const char *run, bool *out)
+static int pg_commit(struct jst_store *s)
 {
-	*out = false;
-	if (!run[0])
-		return 0;
-	if (strcmp(run, t->run) != 0) {
-		int r;
-		const char *p[] = {run};
-		PGresult *res = jst__pg_query(s, "SELECT 1 FROM ev_deleted WHERE run=$1", 1, p, PGRES_TUPLES_OK, &r,
-		                              "reading run tombstones");
-		if (!res)
-			return r;
-		t->deleted = jst__pq.PQntuples(res) > 0;
-		jst__pq.PQclear(res);
-		jst__strlcpy(t->run, run, sizeof(t->run));
-	}
-	*out = t->deleted;
-	return 0;
+	return jst__pg_exec(s, "COMMIT", "committing the transaction");
 }
 
-/* src: a log source's offsets and rejects, stored in the same transaction (NULL: none). */
-static int pg_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
-                          struct jst_ingest_result *res)
+static int pg_deleted(struct jst_store *s, const char *run)
 {
-	memset(res, 0, sizeof(*res));
-	bool *fresh = calloc(b->n + 1, sizeof(*fresh));
-	if (!fresh) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
-		return -ENOMEM;
-	}
-	int r = begin(s);
-	if (r == 0)
-		r = copy_batch(s, b);
-	if (r == 0)
-		r = insert_new(s, b, fresh, res);
-	struct jst_agg agg;
-	jst__agg_init(&agg);
-	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
-	struct tombstones tomb = {"", false};
-	for (size_t i = 0; r == 0 && i < b->n; i++) {
-		bool gone = false;
-		if (fresh[i])
-			r = is_deleted(s, &tomb, b->ev[i].run, &gone);
-		if (r == 0 && fresh[i] && !gone)
-			r = jst__agg_add(&agg, &ld, &b->ev[i]);
-	}
-	if (r == 0)
-		r = write_agg(s, &agg);
-	jst__agg_release(&agg);
-	free(fresh);
-	if (r == 0 && src)
-		r = jst__pg_source_write(s, src);
-	if (r == 0)
-		r = jst__pg_audit_ingest(s, b, res); /* the batch and its audit row commit together */
-	if (r == 0)
-		r = jst__pg_exec(s, "COMMIT", "committing the batch");
-	if (r < 0) {
-		rollback(s);
-		memset(res, 0, sizeof(*res));
-	}
+	int r;
+	const char *p[] = {run};
+	PGresult *res = jst__pg_query(s, "SELECT 1 FROM ev_deleted WHERE run=$1", 1, p, PGRES_TUPLES_OK, &r,
+	                              "reading run tombstones");
+	if (!res)
+		return r;
+	r = jst__pq.PQntuples(res) > 0;
+	jst__pq.PQclear(res);
 	return r;
 }
 
-static int pg_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+static int pg_clear(struct jst_store *s)
 {
-	return pg_ingest_from(s, b, NULL, res);
+	return jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
+	                    " DELETE FROM ev_totals; DELETE FROM ev_hosts", "deleting the aggregates");
 }
 
-/* Feeds ev_log batch by batch through the aggregation, as ingest did, through a cursor. */
-static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events)
+/* Through a cursor, 2000 rows a round trip; it closes with the transaction. */
+static int pg_replay(struct jst_store *s, int (*fn)(void *ud, int64_t batch, const char *body, size_t len),
+                     void *ud)
 {
 	int r = jst__pg_exec(s, "DECLARE jst_replay NO SCROLL CURSOR FOR SELECT batch, body FROM ev_log"
 	                     " WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
 	                     " ORDER BY batch, seq", "reading the event log");
-	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
-	struct jst_event ev;
-	char err[256];
-	int64_t cur = -1;
 	for (int rows = 1; r == 0 && rows > 0;) {
 		PGresult *res = jst__pg_query(s, "FETCH 2000 FROM jst_replay", 0, NULL, PGRES_TUPLES_OK, &r,
 		                              "reading the event log");
 		rows = res ? jst__pq.PQntuples(res) : 0;
-		for (int i = 0; r == 0 && i < rows; i++) {
-			int64_t batch = jst__pg_i64(res, i, 0);
-			if (batch != cur && cur >= 0)
-				r = write_agg(s, agg);
-			cur = batch;
-			const char *body = jst__pq.PQgetvalue(res, i, 1);
-			if (r == 0 && jst_event_parse(body, (size_t)jst__pq.PQgetlength(res, i, 1), &ev, err, sizeof(err)) < 0) {
-				snprintf(s->errmsg, sizeof(s->errmsg), "a stored event no longer parses (%.200s)", err);
-				r = -EIO;
-			}
-			if (r == 0)
-				r = jst__agg_add(agg, &ld, &ev);
-			(*events)++;
-		}
+		for (int i = 0; r == 0 && i < rows; i++)
+			r = fn(ud, jst__pg_i64(res, i, 0), jst__pq.PQgetvalue(res, i, 1),
+			       (size_t)jst__pq.PQgetlength(res, i, 1));
 		jst__pq.PQclear(res);
 	}
-	return r < 0 ? r : write_agg(s, agg);
-}
-
-/* Inside an open transaction: every aggregate dropped and rebuilt from the log. */
-static int reaggregate(struct jst_store *s, uint64_t *events)
-{
-	int r = jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
-	                     " DELETE FROM ev_totals; DELETE FROM ev_hosts", "deleting the aggregates");
-	struct jst_agg agg;
-	jst__agg_init(&agg);
-	if (r == 0)
-		r = replay_log(s, &agg, events);
-	jst__agg_release(&agg);
 	return r;
 }
 
-/* The tombstone and the rebuild without the run commit together, under the ingest lock. */
-static int pg_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events)
+static int pg_run_exists(struct jst_store *s, const char *run)
+{
+	int r;
+	const char *p[] = {run};
+	PGresult *res = jst__pg_query(s, "SELECT 1 FROM ev_runs WHERE run=$1", 1, p, PGRES_TUPLES_OK, &r,
+	                              "reading a run");
+	if (!res)
+		return r;
+	r = jst__pq.PQntuples(res) > 0;
+	jst__pq.PQclear(res);
+	return r;
+}
+
+static int pg_tombstone(struct jst_store *s, const char *run, uint64_t now_ns)
 {
 	char now[24];
 	snprintf(now, sizeof(now), "%" PRId64, (int64_t)now_ns);
 	const char *p[] = {run, now};
-	*events = 0;
-	int r = begin(s);
-	PGresult *res = r == 0 ? jst__pg_query(s, "SELECT 1 FROM ev_runs WHERE run=$1", 1, p, PGRES_TUPLES_OK, &r,
-	                                       "reading a run") : NULL;
-	if (res && jst__pq.PQntuples(res) == 0) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "no run '%.200s' (or it was deleted already)", run);
-		r = -ENOENT;
-	}
-	jst__pq.PQclear(res);
-	res = r == 0 ? jst__pg_query(s, "INSERT INTO ev_deleted(run, deleted_ns) VALUES($1,$2)", 2, p,
-	                             PGRES_COMMAND_OK, &r, "recording the deletion") : NULL;
-	jst__pq.PQclear(res);
-	if (r == 0)
-		r = reaggregate(s, events);
-	if (r == 0)
-		r = jst__pg_exec(s, "COMMIT", "committing the deletion");
-	if (r < 0)
-		rollback(s);
-	return r;
-}
-
-static int pg_rebuild(struct jst_store *s, uint64_t *events)
-{
-	*events = 0;
-	int r = begin(s);
-	if (r == 0)
-		r = reaggregate(s, events);
-	if (r == 0)
-		r = jst__pg_exec(s, "COMMIT", "committing the rebuilt aggregates");
-	if (r < 0)
-		rollback(s);
+	int r;
+	jst__pq.PQclear(jst__pg_query(s, "INSERT INTO ev_deleted(run, deleted_ns) VALUES($1,$2)", 2, p,
+	                              PGRES_COMMAND_OK, &r, "recording the deletion"));
 	return r;
 }
 
@@ -644,10 +537,32 @@ static int pg_durable(struct jst_store *s)
 	return jst__pg_exec(s, "SET synchronous_commit TO on", "asking for durable commits");
 }
 
+static const struct jst_log_ops postgres_log = {
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.insert = pg_insert,
+	.deleted = pg_deleted,
+	.load_run = load_run,
+	.load_zone = load_zone,
+	.load_window = load_window,
+	.put_runs = put_runs,
+	.put_zones = put_zones,
+	.put_windows = put_windows,
+	.put_totals = put_totals,
+	.put_hosts = put_hosts,
+	.chain_append = jst__pg_evchain_append,
+	.audit_append = jst__pg_audit_append,
+	.source_write = jst__pg_source_write,
+	.clear = pg_clear,
+	.replay = pg_replay,
+	.run_exists = pg_run_exists,
+	.tombstone = pg_tombstone,
+};
+
 const struct jst_stream_ops jst__stream_postgres = {
+	.log = &postgres_log,
 	.durable = pg_durable,
-	.ingest = pg_ingest,
-	.rebuild = pg_rebuild,
 	.runs = jst__pg_runs,
 	.run = jst__pg_run,
 	.zones = jst__pg_zones,
@@ -659,10 +574,7 @@ const struct jst_stream_ops jst__stream_postgres = {
 	.token_add = jst__pg_token_add,
 	.tokens = jst__pg_tokens,
 	.token_revoke = jst__pg_token_revoke,
-	.audit_add = jst__pg_audit_add,
 	.audit_list = jst__pg_audit_list,
-	.run_delete = pg_run_delete,
-	.ingest_from = pg_ingest_from,
 	.source_offsets = jst__pg_source_offsets,
 	.sources = jst__pg_sources,
 	.events_verify = jst__pg_events_verify,

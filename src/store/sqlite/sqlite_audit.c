@@ -1,6 +1,7 @@
-/* The audit log in SQLite (sqlite_audit.h): a row is appended in an IMMEDIATE transaction of
- * its own, which reads the newest row's id and hash and links the new one to it, so rows from
- * every writer of the file form one chain. Pages are read newest first by id. */
+/* The audit log in SQLite (sqlite_audit.h): a row is appended inside the engine's IMMEDIATE
+ * transaction (its own, audit.c, or an ingest's, ingest.c), reading the newest row's id and
+ * hash and linking the new one to it, so rows from every writer of the file form one chain.
+ * Pages are read newest first by id. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +13,9 @@
 
 #define COLS "id,ts_ns,actor,role,user,action,object,detail,outcome,client,prev_hash,hash"
 
-/* Keeps the store's message across the ROLLBACK. */
-static void rollback(struct jst_store *s)
-{
-	char keep[sizeof(s->errmsg)];
-	memcpy(keep, s->errmsg, sizeof(keep));
-	sqlite3_exec(jst__sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
-	memcpy(s->errmsg, keep, sizeof(keep));
-}
-
 /* Links e to the newest row and inserts it; the caller's transaction is IMMEDIATE (the
  * database is locked for writing), so no other writer can take the same id. */
-static int append(struct jst_store *s, struct jst_audit_entry *e)
+int jst__sq_audit_append(struct jst_store *s, struct jst_audit_entry *e)
 {
 	sqlite3 *db = jst__sqlite_db(s);
 	sqlite3_stmt *last = NULL, *ins = NULL;
@@ -55,30 +47,6 @@ static int append(struct jst_store *s, struct jst_audit_entry *e)
 	rc = sqlite3_step(ins);
 	sqlite3_finalize(ins);
 	return rc == SQLITE_DONE ? 0 : jst__sqlite_stream_fail(s, "writing the audit log");
-}
-
-int jst__sq_audit_add(struct jst_store *s, struct jst_audit_entry *e)
-{
-	sqlite3 *db = jst__sqlite_db(s);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return jst__sqlite_stream_fail(s, "writing the audit log");
-	int r = append(s, e);
-	if (r == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		r = jst__sqlite_stream_fail(s, "committing the audit log");
-	if (r < 0)
-		rollback(s);
-	return r;
-}
-
-int jst__sq_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
-			 const struct jst_ingest_result *res)
-{
-	struct jst_audit_entry *e;
-	int r = jst__audit_ingest_row(s, b, res, &e);
-	if (r > 0)
-		r = append(s, e);
-	free(e);
-	return r;
 }
 
 static void text(sqlite3_stmt *st, int col, char *dst, size_t n)

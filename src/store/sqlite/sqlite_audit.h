@@ -18,10 +18,9 @@
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"                              \
 	"CREATE TABLE ev_deleted(run TEXT PRIMARY KEY NOT NULL, deleted_ns INTEGER NOT NULL);"
 
-int jst__sq_audit_add(struct jst_store *s, struct jst_audit_entry *e);
-/* Inside an ingest's IMMEDIATE transaction: the row of the store's ingest hook, if any. */
-int jst__sq_audit_ingest(struct jst_store *s, const struct jst_event_batch *b,
-			 const struct jst_ingest_result *res);
+/* Inside an IMMEDIATE transaction (an ingest's: the engine's audit row): e linked to the
+ * newest row and appended. */
+int jst__sq_audit_append(struct jst_store *s, struct jst_audit_entry *e);
 int jst__sq_audit_list(struct jst_store *s, const struct jst_audit_query *q, bool ascending,
 		       int64_t after_id, int (*fn)(const struct jst_audit_entry *, void *),
 		       void *ud);

@@ -14,6 +14,9 @@ struct sqlite_store {
 	sqlite3_stmt *ins_sample;
 	char cached_id[JST_RUN_ID_LEN + 1]; /* run whose rowid is cached */
 	sqlite3_int64 cached_rowid;
+	/* the reads of an open ingest transaction (sqlite_stream.c): prepared by its begin,
+	 * finalized by its commit or rollback */
+	sqlite3_stmt *get_run, *get_zone, *get_win, *deleted;
 };
 
 /* The connection of a SQLite store. */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg/agg.h"
 #include "core/util.h"
 #include "core/jbuf.h"
 #include "store/cursor.h"
@@ -50,12 +49,6 @@ static void read_run(sqlite3_stmt *st, struct jst_run_summary *r)
 	r->has_start = sqlite3_column_int(st, 22) != 0;
 }
 
-static const char *sort_col(enum jst_run_sort s)
-{
-	return s == JST_SORT_ENERGY ? "energy_j" : s == JST_SORT_CO2E ? "co2e_g" : s == JST_SORT_DURATION ? "duration_s"
-	       : s == JST_SORT_WATER ? "water_l" : "start_ns";
-}
-
 int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
                  int (*fn)(const struct jst_run_summary *, void *), void *ud, char *next, size_t nextlen)
 {
@@ -82,15 +75,14 @@ int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
 		                 q->now_ns, stall_ns);
 	double cv = 0;
 	char crun[JST_EVENT_ID_MAX + 1] = "";
-	const char *col = sort_col(q->sort);
-	if (q->cursor && *q->cursor) {
-		if (jst__cursor_parse(q->cursor, &cv, crun, sizeof(crun)) < 0) {
-			jst__jbuf_release(&sql);
-			snprintf(s->errmsg, sizeof(s->errmsg), "bad cursor: pass the \"next\" of the previous page");
-			return -EINVAL;
-		}
-		jst__jbuf_printf(&sql, " AND (%s < ?1000 OR (%s = ?1000 AND run < ?1001))", col, col);
+	const char *col = jst__run_sort_col(q->sort);
+	int paged = jst__run_cursor(s, q, &cv, crun, sizeof(crun));
+	if (paged < 0) {
+		jst__jbuf_release(&sql);
+		return paged;
 	}
+	if (paged)
+		jst__jbuf_printf(&sql, " AND (%s < ?1000 OR (%s = ?1000 AND run < ?1001))", col, col);
 	jst__jbuf_printf(&sql, " ORDER BY %s DESC, run DESC LIMIT %zu", col, q->limit + 1);
 	sqlite3_stmt *st;
 	if (sql.full || sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
@@ -102,29 +94,20 @@ int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
 	for (int i = 0; i < 5; i++)
 		if (vals[i])
 			sqlite3_bind_text(st, k++, vals[i], -1, SQLITE_STATIC);
-	if (q->cursor && *q->cursor) {
+	if (paged) {
 		sqlite3_bind_double(st, 1000, cv);
 		sqlite3_bind_text(st, 1001, crun, -1, SQLITE_STATIC);
 	}
-	size_t n = 0;
-	next[0] = '\0';
-	struct jst_run_summary r, last;
+	struct jst_run_page page;
+	struct jst_run_summary r;
+	jst__run_page_init(&page, q, fn, ud, next, nextlen);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		read_run(st, &r);
-		if (n == q->limit) {
-			double v = q->sort == JST_SORT_ENERGY ? last.energy_j : q->sort == JST_SORT_CO2E ? last.co2e_g :
-			           q->sort == JST_SORT_DURATION ? last.duration_s : q->sort == JST_SORT_WATER ? last.water_l
-			           : (double)last.start_ns;
-			jst__cursor_format(v, last.run, next, nextlen);
-			break;
-		}
-		n++;
-		last = r;
-		if (fn(&r, ud))
+		if (jst__run_page_add(&page, &r))
 			break;
 	}
 	sqlite3_finalize(st);
-	return (int)n;
+	return (int)page.n;
 }
 
 int jst__sq_run(struct jst_store *s, const char *id, struct jst_run_summary *r)
@@ -203,12 +186,6 @@ int jst__sq_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
 int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
-	int dim = jst__agg_dim_parse(by);
-	if (dim < 0 || (only_user && dim == JST_DIM_PHASE)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
-		         only_user ? "" : " (or phase)");
-		return -EINVAL;
-	}
 	char sql[512];
 	int w;
 	if (only_user) /* a reader: from the windows of its own runs */

@@ -1,27 +1,20 @@
-/* Ingest into SQLite (sqlite_stream.h): a batch's new events go into ev_log (an id is stored
- * once: INSERT … ON CONFLICT DO NOTHING) and the aggregates they change are computed by
- * src/agg/ and written back, all in one IMMEDIATE transaction, so a batch is stored whole or
- * not at all and an acknowledged batch is on disk. The rebuild replays ev_log batch by batch
- * through the same code. */
+/* The SQLite dialect's ingest primitives (ingest.h): the orchestration is the engine's
+ * (src/store/ingest.c); here are the statements. The transaction is IMMEDIATE (the database is
+ * locked for writing from its start, so an acknowledged batch is on disk and no other writer
+ * interleaves); a batch's events go into ev_log with INSERT … ON CONFLICT DO NOTHING (an id is
+ * stored once); the aggregate rows are read by primary key and written back with INSERT OR
+ * REPLACE (totals: added ON CONFLICT). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agg/agg.h"
 #include "core/util.h"
+#include "store/ingest.h"
 #include "store/sqlite/sqlite_audit.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_evchain.h"
 #include "store/sqlite/sqlite_stream.h"
-
-struct ingest_ctx {
-	struct jst_store *s;
-	sqlite3 *db;
-	sqlite3_stmt *get_run, *get_zone, *get_win, *deleted;
-	struct jst_agg agg;
-	char last_run[JST_EVENT_ID_MAX + 1]; /* the run whose tombstone was looked up last */
-	bool last_deleted;
-};
-
 
 static void text(sqlite3_stmt *st, int col, char *dst, size_t n)
 {
@@ -29,17 +22,23 @@ static void text(sqlite3_stmt *st, int col, char *dst, size_t n)
 	jst__strlcpy(dst, t ? (const char *)t : "", n);
 }
 
-static int load_run(void *ud, const char *run, struct jst_agg_run *r)
+/* The store a loader is given (ingest.h: its ud is the store), which holds the statements
+ * begin prepared for the transaction. */
+static struct sqlite_store *tx(void *s)
 {
-	struct ingest_ctx *c = ud;
-	sqlite3_stmt *st = c->get_run;
+	return s;
+}
+
+static int load_run(void *s, const char *run, struct jst_agg_run *r)
+{
+	sqlite3_stmt *st = tx(s)->get_run;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
-		return jst__sqlite_stream_fail(c->s, "reading a run");
+		return jst__sqlite_stream_fail(s, "reading a run");
 	jst__strlcpy(r->run, run, sizeof(r->run));
 	text(st, 0, r->host, sizeof(r->host));
 	text(st, 1, r->user, sizeof(r->user));
@@ -70,10 +69,9 @@ static int load_run(void *ud, const char *run, struct jst_agg_run *r)
 	return 1;
 }
 
-static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg_zone *z)
+static int load_zone(void *s, const char *run, const char *zone, struct jst_agg_zone *z)
 {
-	struct ingest_ctx *c = ud;
-	sqlite3_stmt *st = c->get_zone;
+	sqlite3_stmt *st = tx(s)->get_zone;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, zone, -1, SQLITE_STATIC);
@@ -81,7 +79,7 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
-		return jst__sqlite_stream_fail(c->s, "reading a run's zone");
+		return jst__sqlite_stream_fail(s, "reading a run's zone");
 	z->last_ts_ns = (uint64_t)sqlite3_column_int64(st, 0);
 	z->samples = sqlite3_column_int64(st, 1);
 	z->gaps = sqlite3_column_int64(st, 2);
@@ -90,10 +88,9 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	return 1;
 }
 
-static int load_window(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
+static int load_window(void *s, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
 {
-	struct ingest_ctx *c = ud;
-	sqlite3_stmt *st = c->get_win;
+	sqlite3_stmt *st = tx(s)->get_win;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, zone, -1, SQLITE_STATIC);
@@ -102,7 +99,7 @@ static int load_window(void *ud, const char *run, const char *zone, uint64_t win
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
-		return jst__sqlite_stream_fail(c->s, "reading a window");
+		return jst__sqlite_stream_fail(s, "reading a window");
 	w->samples = sqlite3_column_int64(st, 0);
 	w->energy_j = sqlite3_column_double(st, 1);
 	w->host_energy_j = sqlite3_column_double(st, 2);
@@ -111,57 +108,80 @@ static int load_window(void *ud, const char *run, const char *zone, uint64_t win
 	w->dt_s = sqlite3_column_double(st, 5);
 	w->max_w = sqlite3_column_double(st, 6);
 	if (jst__sketch_decode(&w->sketch, sqlite3_column_blob(st, 7), (size_t)sqlite3_column_bytes(st, 7)) < 0) {
-		snprintf(c->s->errmsg, sizeof(c->s->errmsg), "a stored window sketch is corrupt: run joulestream replay");
+		snprintf(tx(s)->base.errmsg, sizeof(tx(s)->base.errmsg),
+		         "a stored window sketch is corrupt: run joulestream replay");
 		return -EIO;
 	}
 	return 1;
 }
 
-static int prepare(struct ingest_ctx *c, const char *sql, sqlite3_stmt **st)
+static int prepare(struct jst_store *s, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
-		return jst__sqlite_stream_fail(c->s, "preparing a statement");
+	if (sqlite3_prepare_v2(jst__sqlite_db(s), sql, -1, st, NULL) != SQLITE_OK)
+		return jst__sqlite_stream_fail(s, "preparing a statement");
 	return 0;
 }
 
-static int ctx_open(struct ingest_ctx *c, struct jst_store *s)
+static int exec(struct jst_store *s, const char *sql)
 {
-	memset(c, 0, sizeof(*c));
-	c->s = s;
-	c->db = jst__sqlite_db(s);
-	jst__agg_init(&c->agg);
-	int r;
-	if ((r = prepare(c, "SELECT host,user,model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,interval_s,"
+	if (sqlite3_exec(jst__sqlite_db(s), sql, NULL, NULL, NULL) != SQLITE_OK)
+		return jst__sqlite_stream_fail(s, sql);
+	return 0;
+}
+
+static void tx_end(struct sqlite_store *q)
+{
+	sqlite3_stmt **st[] = {&q->get_run, &q->get_zone, &q->get_win, &q->deleted};
+	for (size_t i = 0; i < JST_ARRAY_LEN(st); i++) {
+		sqlite3_finalize(*st[i]);
+		*st[i] = NULL;
+	}
+}
+
+static void sq_rollback(struct jst_store *s)
+{
+	char keep[sizeof(s->errmsg)];
+	tx_end(tx(s));
+	memcpy(keep, s->errmsg, sizeof(keep));
+	sqlite3_exec(jst__sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
+	memcpy(s->errmsg, keep, sizeof(keep));
+}
+
+/* IMMEDIATE: the write lock from the start, and the reads of the aggregator prepared once. */
+static int sq_begin(struct jst_store *s)
+{
+	struct sqlite_store *q = tx(s);
+	int r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	if ((r = prepare(s, "SELECT host,user,model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,interval_s,"
 	                    "has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,duration_s,samples,"
 	                    "energy_j,host_energy_j,co2e_g,water_l,gaps,failed FROM ev_runs WHERE run=?",
-	                 &c->get_run)) < 0 ||
-	    (r = prepare(c, "SELECT last_ts_ns,samples,gaps,energy_j,host_energy_j FROM ev_run_zones"
-	                    " WHERE run=? AND zone=?", &c->get_zone)) < 0 ||
-	    (r = prepare(c, "SELECT samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,max_w,sketch FROM ev_windows"
-	                    " WHERE run=? AND zone=? AND win=?", &c->get_win)) < 0 ||
-	    (r = prepare(c, "SELECT 1 FROM ev_deleted WHERE run=?", &c->deleted)) < 0)
-		return r;
-	return 0;
+	                 &q->get_run)) < 0 ||
+	    (r = prepare(s, "SELECT last_ts_ns,samples,gaps,energy_j,host_energy_j FROM ev_run_zones"
+	                    " WHERE run=? AND zone=?", &q->get_zone)) < 0 ||
+	    (r = prepare(s, "SELECT samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,max_w,sketch FROM ev_windows"
+	                    " WHERE run=? AND zone=? AND win=?", &q->get_win)) < 0 ||
+	    (r = prepare(s, "SELECT 1 FROM ev_deleted WHERE run=?", &q->deleted)) < 0)
+		sq_rollback(s);
+	return r;
 }
 
-static void ctx_close(struct ingest_ctx *c)
+static int sq_commit(struct jst_store *s)
 {
-	sqlite3_finalize(c->get_run);
-	sqlite3_finalize(c->get_zone);
-	sqlite3_finalize(c->get_win);
-	sqlite3_finalize(c->deleted);
-	jst__agg_release(&c->agg);
+	tx_end(tx(s));
+	return exec(s, "COMMIT");
 }
 
-static int write_runs(struct ingest_ctx *c)
+static int put_runs(struct jst_store *s, const struct jst_agg *a)
 {
 	sqlite3_stmt *st;
-	int r = prepare(c, "INSERT OR REPLACE INTO ev_runs(run,host,user,model,project,zone,phase,ci_g_per_kwh,"
+	int r = prepare(s, "INSERT OR REPLACE INTO ev_runs(run,host,user,model,project,zone,phase,ci_g_per_kwh,"
 	                   "pue,wue,ewif,interval_s,has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,"
 	                   "duration_s,samples,energy_j,host_energy_j,co2e_g,water_l,gaps,failed)"
 	                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st);
-	for (size_t i = 0; r == 0 && i < c->agg.nruns; i++) {
-		const struct jst_agg_run *x = &c->agg.runs[i];
+	for (size_t i = 0; r == 0 && i < a->nruns; i++) {
+		const struct jst_agg_run *x = &a->runs[i];
 		const char *t[] = {x->run, x->host, x->user, x->model, x->project, x->zone, x->phase};
 		for (int k = 0; k < 7; k++)
 			sqlite3_bind_text(st, k + 1, t[k], -1, SQLITE_STATIC);
@@ -180,21 +200,21 @@ static int write_runs(struct ingest_ctx *c)
 		sqlite3_bind_int64(st, 26, x->gaps);
 		sqlite3_bind_int64(st, 27, x->failed);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			r = jst__sqlite_stream_fail(c->s, "writing a run's totals");
+			r = jst__sqlite_stream_fail(s, "writing a run's totals");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-static int write_zones(struct ingest_ctx *c)
+static int put_zones(struct jst_store *s, const struct jst_agg *a)
 {
 	sqlite3_stmt *st;
-	int r = prepare(c, "INSERT OR REPLACE INTO ev_run_zones(run,zone,kind,source,last_ts_ns,samples,gaps,"
+	int r = prepare(s, "INSERT OR REPLACE INTO ev_run_zones(run,zone,kind,source,last_ts_ns,samples,gaps,"
 	                   "energy_j,host_energy_j) VALUES(?,?,?,?,?,?,?,?,?)", &st);
-	for (size_t i = 0; r == 0 && i < c->agg.nzones; i++) {
-		const struct jst_agg_zone *z = &c->agg.zones[i];
-		sqlite3_bind_text(st, 1, c->agg.runs[z->run].run, -1, SQLITE_STATIC);
+	for (size_t i = 0; r == 0 && i < a->nzones; i++) {
+		const struct jst_agg_zone *z = &a->zones[i];
+		sqlite3_bind_text(st, 1, a->runs[z->run].run, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, z->zone, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, z->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, z->source, -1, SQLITE_STATIC);
@@ -204,22 +224,22 @@ static int write_zones(struct ingest_ctx *c)
 		sqlite3_bind_double(st, 8, z->energy_j);
 		sqlite3_bind_double(st, 9, z->host_energy_j);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			r = jst__sqlite_stream_fail(c->s, "writing a run's zone");
+			r = jst__sqlite_stream_fail(s, "writing a run's zone");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-static int write_windows(struct ingest_ctx *c)
+static int put_windows(struct jst_store *s, const struct jst_agg *a)
 {
 	sqlite3_stmt *st;
-	int r = prepare(c, "INSERT OR REPLACE INTO ev_windows(run,zone,win,samples,energy_j,host_energy_j,co2e_g,"
+	int r = prepare(s, "INSERT OR REPLACE INTO ev_windows(run,zone,win,samples,energy_j,host_energy_j,co2e_g,"
 	                   "water_l,dt_s,max_w,p50_w,p90_w,p99_w,sketch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st);
 	unsigned char blob[JST_SKETCH_MAX * 8];
-	for (size_t i = 0; r == 0 && i < c->agg.nwins; i++) {
-		const struct jst_agg_window *w = &c->agg.wins[i];
-		sqlite3_bind_text(st, 1, c->agg.runs[w->run].run, -1, SQLITE_STATIC);
+	for (size_t i = 0; r == 0 && i < a->nwins; i++) {
+		const struct jst_agg_window *w = &a->wins[i];
+		sqlite3_bind_text(st, 1, a->runs[w->run].run, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, w->zone, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)w->win);
 		sqlite3_bind_int64(st, 4, w->samples);
@@ -231,22 +251,22 @@ static int write_windows(struct ingest_ctx *c)
 		size_t n = jst__sketch_encode(&w->sketch, blob, sizeof(blob));
 		sqlite3_bind_blob(st, 14, blob, (int)n, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			r = jst__sqlite_stream_fail(c->s, "writing a window");
+			r = jst__sqlite_stream_fail(s, "writing a window");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-static int write_totals(struct ingest_ctx *c)
+static int put_totals(struct jst_store *s, const struct jst_agg *a)
 {
 	sqlite3_stmt *st;
-	int r = prepare(c, "INSERT INTO ev_totals(dim,key,win,samples,energy_j,co2e_g,water_l) VALUES(?,?,?,?,?,?,?)"
+	int r = prepare(s, "INSERT INTO ev_totals(dim,key,win,samples,energy_j,co2e_g,water_l) VALUES(?,?,?,?,?,?,?)"
 	                   " ON CONFLICT(dim,win,key) DO UPDATE SET samples=samples+excluded.samples,"
 	                   " energy_j=energy_j+excluded.energy_j, co2e_g=co2e_g+excluded.co2e_g,"
 	                   " water_l=water_l+excluded.water_l", &st);
-	for (size_t i = 0; r == 0 && i < c->agg.ntotals; i++) {
-		const struct jst_agg_total *t = &c->agg.totals[i];
+	for (size_t i = 0; r == 0 && i < a->ntotals; i++) {
+		const struct jst_agg_total *t = &a->totals[i];
 		sqlite3_bind_text(st, 1, jst__agg_dim_name(t->dim), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, t->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)t->win);
@@ -255,7 +275,7 @@ static int write_totals(struct ingest_ctx *c)
 		sqlite3_bind_double(st, 6, t->co2e_g);
 		sqlite3_bind_double(st, 7, t->water_l);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			r = jst__sqlite_stream_fail(c->s, "writing a total");
+			r = jst__sqlite_stream_fail(s, "writing a total");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
@@ -263,83 +283,56 @@ static int write_totals(struct ingest_ctx *c)
 }
 
 /* The newest heartbeat wins, whichever batch it came in. */
-static int write_hosts(struct ingest_ctx *c)
+static int put_hosts(struct jst_store *s, const struct jst_agg *a)
 {
-	if (!c->agg.nhosts)
-		return 0;
 	sqlite3_stmt *st;
-	int r = prepare(c, "INSERT INTO ev_hosts(host,agent,last_ns,interval_s) VALUES(?,?,?,?)"
+	int r = prepare(s, "INSERT INTO ev_hosts(host,agent,last_ns,interval_s) VALUES(?,?,?,?)"
 	                   " ON CONFLICT(host) DO UPDATE SET agent=excluded.agent, last_ns=excluded.last_ns,"
 	                   " interval_s=excluded.interval_s WHERE excluded.last_ns>=ev_hosts.last_ns", &st);
-	for (size_t i = 0; r == 0 && i < c->agg.nhosts; i++) {
-		const struct jst_agg_host *h = &c->agg.hosts[i];
+	for (size_t i = 0; r == 0 && i < a->nhosts; i++) {
+		const struct jst_agg_host *h = &a->hosts[i];
 		sqlite3_bind_text(st, 1, h->host, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, h->agent, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last_ns);
 		sqlite3_bind_double(st, 4, h->interval_s);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			r = jst__sqlite_stream_fail(c->s, "writing a host's heartbeat");
+			r = jst__sqlite_stream_fail(s, "writing a host's heartbeat");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-static int write_agg(struct ingest_ctx *c)
+/* Run by run a batch's events come, so the last answer is kept by the engine, not here. */
+static int sq_deleted(struct jst_store *s, const char *run)
 {
-	int r;
-	if ((r = write_runs(c)) < 0 || (r = write_zones(c)) < 0 || (r = write_windows(c)) < 0 ||
-	    (r = write_totals(c)) < 0 || (r = write_hosts(c)) < 0)
-		return r;
-	jst__agg_reset(&c->agg);
-	return 0;
+	sqlite3_stmt *st = tx(s)->deleted;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return jst__sqlite_stream_fail(s, "reading run tombstones");
+	return rc == SQLITE_ROW;
 }
 
-static int exec(struct jst_store *s, const char *sql)
+/* The rowid of a new event is its seq; sqlite3_changes() is 0 for a duplicate id. */
+static int sq_insert(struct jst_store *s, const struct jst_event_batch *b, int64_t *batch, int64_t *seq)
 {
-	if (sqlite3_exec(jst__sqlite_db(s), sql, NULL, NULL, NULL) != SQLITE_OK)
-		return jst__sqlite_stream_fail(s, sql);
-	return 0;
-}
-
-/* A deleted run's later events are kept in the log but change no view (DELETE /api/v1/runs). */
-static int is_deleted(struct ingest_ctx *c, const char *run, bool *out)
-{
-	if (!run[0]) {
-		*out = false;
-		return 0;
-	}
-	if (strcmp(run, c->last_run) != 0) {
-		sqlite3_reset(c->deleted);
-		sqlite3_bind_text(c->deleted, 1, run, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(c->deleted);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return jst__sqlite_stream_fail(c->s, "reading run tombstones");
-		c->last_deleted = rc == SQLITE_ROW;
-		jst__strlcpy(c->last_run, run, sizeof(c->last_run));
-	}
-	*out = c->last_deleted;
-	return 0;
-}
-
-static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, struct jst_ingest_result *res)
-{
+	sqlite3 *db = jst__sqlite_db(s);
 	sqlite3_stmt *st = NULL, *mx = NULL;
 	/* seq only grows and every batch comes after the last: the last row has the highest batch */
-	int r = prepare(c, "SELECT coalesce((SELECT batch FROM ev_log ORDER BY seq DESC LIMIT 1),0)+1", &mx);
-	sqlite3_int64 batch = 1;
+	int r = prepare(s, "SELECT coalesce((SELECT batch FROM ev_log ORDER BY seq DESC LIMIT 1),0)+1", &mx);
+	*batch = 1;
 	if (r == 0 && sqlite3_step(mx) == SQLITE_ROW)
-		batch = sqlite3_column_int64(mx, 0);
+		*batch = sqlite3_column_int64(mx, 0);
 	sqlite3_finalize(mx);
 	if (r == 0)
-		r = prepare(c, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) VALUES(?,?,?,?,?,?)"
+		r = prepare(s, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) VALUES(?,?,?,?,?,?)"
 		               " ON CONFLICT(id) DO NOTHING", &st);
-	struct jst_agg_loader ld = {c, load_run, load_zone, load_window};
-	struct jst_evchain_build chain = {0}; /* the new events' digests: one ev_chain entry */
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
 		const struct jst_event *ev = &b->ev[i];
 		sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, batch);
+		sqlite3_bind_int64(st, 2, *batch);
 		sqlite3_bind_text(st, 3, jst_event_type_name(ev->type), -1, SQLITE_STATIC);
 		if (ev->run[0])
 			sqlite3_bind_text(st, 4, ev->run, -1, SQLITE_STATIC);
@@ -347,156 +340,56 @@ static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, str
 			sqlite3_bind_null(st, 4);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->ts_ns);
 		sqlite3_bind_text(st, 6, ev->line, (int)ev->line_len, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			r = jst__sqlite_stream_fail(c->s, "storing an event");
-			break;
-		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = jst__sqlite_stream_fail(s, "storing an event");
 		sqlite3_reset(st);
-		if (sqlite3_changes(c->db) == 0) {
-			res->duplicates++;
-			continue;
-		}
-		res->accepted++;
-		struct jst_evrow row = {sqlite3_last_insert_rowid(c->db),
-					batch,
-					(int64_t)ev->ts_ns,
-					ev->id,
-					jst_event_type_name(ev->type),
-					ev->run[0] ? ev->run : NULL,
-					ev->line,
-					ev->line_len};
-		if ((r = jst__evchain_add(&chain, &row)) < 0) {
-			snprintf(c->s->errmsg, sizeof(c->s->errmsg), "chaining event %s: %s",
-				 ev->id, strerror(-r));
-			break;
-		}
-		bool gone = false;
-		r = is_deleted(c, ev->run, &gone);
-		if (r == 0 && !gone)
-			r = jst__agg_add(&c->agg, &ld, ev);
+		seq[i] = r == 0 && sqlite3_changes(db) ? sqlite3_last_insert_rowid(db) : 0;
 	}
 	sqlite3_finalize(st);
-	if (r == 0)
-		r = jst__sq_evchain_append(c->s, batch, "ingest", &chain);
-	jst__evchain_release(&chain);
-	return r < 0 ? r : write_agg(c);
-}
-
-/* src: a log source's offsets and rejects, stored in the same transaction (NULL: none). */
-static int sq_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
-                          struct jst_ingest_result *res)
-{
-	struct ingest_ctx c;
-	memset(res, 0, sizeof(*res));
-	int r = exec(s, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	r = ctx_open(&c, s);
-	if (r == 0)
-		r = add_events(&c, b, res);
-	ctx_close(&c);
-	if (r == 0 && src)
-		r = jst__sq_source_write(s, src);
-	if (r == 0)
-		r = jst__sq_audit_ingest(s, b, res); /* the batch and its audit row commit together */
-	if (r == 0)
-		r = exec(s, "COMMIT");
-	if (r < 0) {
-		char keep[sizeof(s->errmsg)];
-		memcpy(keep, s->errmsg, sizeof(keep));
-		sqlite3_exec(jst__sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
-		memcpy(s->errmsg, keep, sizeof(keep));
-		memset(res, 0, sizeof(*res));
-	}
 	return r;
 }
 
-static int sq_ingest(struct jst_store *s, const struct jst_event_batch *b, struct jst_ingest_result *res)
+static int sq_clear(struct jst_store *s)
 {
-	return sq_ingest_from(s, b, NULL, res);
+	return exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
+	               " DELETE FROM ev_totals; DELETE FROM ev_hosts;");
 }
 
-/* Feeds ev_log batch by batch through the aggregation, as ingest did. */
-static int replay_log(struct ingest_ctx *c, uint64_t *events)
+/* In seq order, which is the batches' order too. */
+static int sq_replay(struct jst_store *s, int (*fn)(void *ud, int64_t batch, const char *body, size_t len),
+                     void *ud)
 {
-	sqlite3_stmt *st;
-	int r = prepare(c, "SELECT batch, body FROM ev_log WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
-	                   " ORDER BY seq", &st); /* the batches' order too */
-	sqlite3_int64 cur = -1;
-	struct jst_agg_loader ld = {c, load_run, load_zone, load_window};
-	struct jst_event ev;
-	char err[256];
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_int64 batch = sqlite3_column_int64(st, 0);
-		if (batch != cur && cur >= 0)
-			r = write_agg(c);
-		cur = batch;
-		const char *body = (const char *)sqlite3_column_text(st, 1);
-		size_t n = (size_t)sqlite3_column_bytes(st, 1);
-		if (r == 0 && jst_event_parse(body ? body : "", body ? n : 0, &ev, err, sizeof(err)) < 0) {
-			snprintf(c->s->errmsg, sizeof(c->s->errmsg), "a stored event no longer parses (%.200s)", err);
-			r = -EIO;
-		}
-		if (r == 0)
-			r = jst__agg_add(&c->agg, &ld, &ev);
-		(*events)++;
-	}
-	sqlite3_finalize(st);
-	return r < 0 ? r : write_agg(c);
-}
-
-/* Inside a transaction: every aggregate deleted and replayed from the log. */
-static int rebuild_in_tx(struct jst_store *s, uint64_t *events)
-{
-	int r = exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
-	                " DELETE FROM ev_totals; DELETE FROM ev_hosts;");
-	struct ingest_ctx c;
-	int r2 = ctx_open(&c, s);
-	if (r == 0)
-		r = r2;
-	if (r == 0)
-		r = replay_log(&c, events);
-	ctx_close(&c);
-	return r;
-}
-
-static int sq_rebuild(struct jst_store *s, uint64_t *events)
-{
-	*events = 0;
-	int r = exec(s, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	r = rebuild_in_tx(s, events);
-	if (r == 0)
-		r = exec(s, "COMMIT");
-	if (r < 0)
-		sqlite3_exec(jst__sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
-	return r;
-}
-
-/* The tombstone and the rebuild without the run commit together: no view ever shows half. */
-static int sq_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events)
-{
-	sqlite3 *db = jst__sqlite_db(s);
 	sqlite3_stmt *st = NULL;
-	*events = 0;
-	int r = exec(s, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM ev_runs WHERE run=?", -1, &st, NULL) != SQLITE_OK) {
-		r = jst__sqlite_stream_fail(s, "reading a run");
-	} else {
+	int r = prepare(s, "SELECT batch, body FROM ev_log WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
+	                   " ORDER BY seq", &st);
+	int rc = SQLITE_DONE;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+		r = fn(ud, sqlite3_column_int64(st, 0), body ? body : "", body ? (size_t)sqlite3_column_bytes(st, 1) : 0);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = jst__sqlite_stream_fail(s, "reading the event log");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_run_exists(struct jst_store *s, const char *run)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT 1 FROM ev_runs WHERE run=?", &st);
+	if (r == 0) {
 		sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			snprintf(s->errmsg, sizeof(s->errmsg), "no run '%.200s' (or it was deleted already)", run);
-			r = -ENOENT;
-		}
+		int rc = sqlite3_step(st);
+		r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : jst__sqlite_stream_fail(s, "reading a run");
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	if (r == 0 && sqlite3_prepare_v2(db, "INSERT INTO ev_deleted(run, deleted_ns) VALUES(?,?)", -1, &st, NULL) !=
-	                      SQLITE_OK)
-		r = jst__sqlite_stream_fail(s, "recording the deletion");
+	return r;
+}
+
+static int sq_tombstone(struct jst_store *s, const char *run, uint64_t now_ns)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "INSERT INTO ev_deleted(run, deleted_ns) VALUES(?,?)", &st);
 	if (r == 0) {
 		sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ns);
@@ -504,16 +397,6 @@ static int sq_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, 
 			r = jst__sqlite_stream_fail(s, "recording the deletion");
 	}
 	sqlite3_finalize(st);
-	if (r == 0)
-		r = rebuild_in_tx(s, events);
-	if (r == 0)
-		r = exec(s, "COMMIT");
-	if (r < 0) {
-		char keep[sizeof(s->errmsg)];
-		memcpy(keep, s->errmsg, sizeof(keep));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		memcpy(s->errmsg, keep, sizeof(keep));
-	}
 	return r;
 }
 
@@ -522,10 +405,32 @@ static int sq_durable(struct jst_store *s)
 	return exec(s, "PRAGMA synchronous=FULL");
 }
 
+static const struct jst_log_ops sqlite_log = {
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.insert = sq_insert,
+	.deleted = sq_deleted,
+	.load_run = load_run,
+	.load_zone = load_zone,
+	.load_window = load_window,
+	.put_runs = put_runs,
+	.put_zones = put_zones,
+	.put_windows = put_windows,
+	.put_totals = put_totals,
+	.put_hosts = put_hosts,
+	.chain_append = jst__sq_evchain_append,
+	.audit_append = jst__sq_audit_append,
+	.source_write = jst__sq_source_write,
+	.clear = sq_clear,
+	.replay = sq_replay,
+	.run_exists = sq_run_exists,
+	.tombstone = sq_tombstone,
+};
+
 const struct jst_stream_ops jst__stream_sqlite = {
+	.log = &sqlite_log,
 	.durable = sq_durable,
-	.ingest = sq_ingest,
-	.rebuild = sq_rebuild,
 	.runs = jst__sq_runs,
 	.run = jst__sq_run,
 	.zones = jst__sq_zones,
@@ -537,10 +442,7 @@ const struct jst_stream_ops jst__stream_sqlite = {
 	.token_revoke = jst__sq_token_revoke,
 	.events = jst__sq_events,
 	.hosts = jst__sq_hosts,
-	.audit_add = jst__sq_audit_add,
 	.audit_list = jst__sq_audit_list,
-	.run_delete = sq_run_delete,
-	.ingest_from = sq_ingest_from,
 	.source_offsets = jst__sq_source_offsets,
 	.sources = jst__sq_sources,
 	.events_verify = jst__sq_events_verify,

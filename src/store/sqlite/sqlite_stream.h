@@ -1,6 +1,6 @@
 /* The event log of `joulestream serve` in SQLite: its schema (migration 4 of sqlite.c), the
- * ingest with real-time aggregates in one transaction, the rebuild from the log
- * (sqlite_stream.c), and the queries and tokens (sqlite_query.c). */
+ * primitives the engine's ingest, rebuild and run deletion run on (sqlite_stream.c; the
+ * orchestration is src/store/ingest.c), and the queries and tokens (sqlite_query.c). */
 #ifndef JST_STORE_SQLITE_STREAM_H
 #define JST_STORE_SQLITE_STREAM_H
 

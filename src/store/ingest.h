@@ -1,0 +1,64 @@
+/* What a dialect gives the engine's ingest (ingest.c): a short table of primitives over its
+ * tables, the way curl's vtls backends fill a struct of functions. The engine owns the
+ * orchestration, the same for every database: one transaction per batch, the new events
+ * (deduplicated by id), tombstoned runs skipped, src/agg/ fed, the aggregate rows, the audit
+ * row and the event chain's entry written, commit or roll back; the rebuild and the run
+ * deletion replay the log through the same code. A primitive holds SQL and nothing else. */
+#ifndef JST_STORE_INGEST_H
+#define JST_STORE_INGEST_H
+
+#include "agg/agg.h"
+#include "store/evchain.h"
+#include "store/store.h"
+
+/* Every call sets the store's message and returns a negative errno on failure (the engine
+ * rolls back). Calls other than begin and rollback run inside the transaction. */
+struct jst_log_ops {
+	/* Opens the write transaction, exclusive of every other writer of the store (the
+	 * aggregates are read, changed and written back); on failure nothing is left open. */
+	int (*begin)(struct jst_store *s);
+	int (*commit)(struct jst_store *s);
+	/* Ends the transaction, if any, without its writes; keeps the store's message. */
+	void (*rollback)(struct jst_store *s);
+	/* Stores the batch's events in ev_log under one new batch number (*batch), an id once:
+	 * seq[i] is the seq event i was stored with, 0 when it was a duplicate (stored before, or
+	 * earlier in the batch). The whole batch in one call (PostgreSQL COPYs it). */
+	int (*insert)(struct jst_store *s, const struct jst_event_batch *b, int64_t *batch, int64_t *seq);
+	/* 1 when run (not "") has a tombstone in ev_deleted, 0 when not. */
+	int (*deleted)(struct jst_store *s, const char *run);
+	/* The aggregator's loaders (agg.h), ud being the store: 1 found, 0 not, < 0 error. */
+	int (*load_run)(void *s, const char *run, struct jst_agg_run *out);
+	int (*load_zone)(void *s, const char *run, const char *zone, struct jst_agg_zone *out);
+	int (*load_window)(void *s, const char *run, const char *zone, uint64_t win, struct jst_agg_window *out);
+	/* Each writes every row of one kind of a: runs, zones and windows replace theirs, totals
+	 * add to theirs, a host's heartbeat replaces an older one only. */
+	int (*put_runs)(struct jst_store *s, const struct jst_agg *a);
+	int (*put_zones)(struct jst_store *s, const struct jst_agg *a);
+	int (*put_windows)(struct jst_store *s, const struct jst_agg *a);
+	int (*put_totals)(struct jst_store *s, const struct jst_agg *a);
+	int (*put_hosts)(struct jst_store *s, const struct jst_agg *a);
+	/* Appends the ev_chain entry of b (b->events > 0) after the newest entry. */
+	int (*chain_append)(struct jst_store *s, int64_t batch, const char *origin,
+	                    const struct jst_evchain_build *b);
+	/* Appends e to audit_log after the newest row (sets e's id, prev_hash and hash). */
+	int (*audit_append)(struct jst_store *s, struct jst_audit_entry *e);
+	/* Optional (NULL: no serve --source): a log source's offsets and refused messages. */
+	int (*source_write)(struct jst_store *s, const struct jst_source_batch *src);
+	/* The rebuild: every aggregate row deleted; each event of ev_log whose run has no
+	 * tombstone given to fn in batch order (and seq order within one), until fn fails. */
+	int (*clear)(struct jst_store *s);
+	int (*replay)(struct jst_store *s, int (*fn)(void *ud, int64_t batch, const char *body, size_t len),
+	              void *ud);
+	/* The run deletion: 1 when ev_runs has run, 0 when not; its tombstone written. */
+	int (*run_exists)(struct jst_store *s, const char *run);
+	int (*tombstone)(struct jst_store *s, const char *run, uint64_t now_ns);
+};
+
+/* ingest.c: the stream calls built on a dialect's primitives (stream.c forwards to them). */
+int jst__ingest(struct jst_store *s, const struct jst_log_ops *o, const struct jst_event_batch *b,
+                const struct jst_source_batch *src, struct jst_ingest_result *res);
+int jst__ingest_rebuild(struct jst_store *s, const struct jst_log_ops *o, uint64_t *events);
+int jst__ingest_run_delete(struct jst_store *s, const struct jst_log_ops *o, const char *run, uint64_t now_ns,
+                           uint64_t *events);
+
+#endif
