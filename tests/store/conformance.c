@@ -903,6 +903,13 @@ static int case_source_offsets(struct jst_store *s)
 	CHECK_INT(jst_store_ingest_from(s, &empty, &src2, &res), 0);
 	CHECK(jst_store_source_offsets(s, "g", "t", off_cb, o) >= 0);
 	CHECK(o[0] == 12 && o[1] == 7);
+	/* a stale member (it lost partition 0 in a rebalance but finishes its batch) cannot move
+	 * the offset back: the stored one only grows */
+	struct jst_source_offset off3[] = {{"g", "t", 0, 11}, {"g", "t", 1, 9}};
+	struct jst_source_batch src3 = {off3, 2, NULL, 0};
+	CHECK_INT(jst_store_ingest_from(s, &empty, &src3, &res), 0);
+	CHECK(jst_store_source_offsets(s, "g", "t", off_cb, o) >= 0);
+	CHECK(o[0] == 12 && o[1] == 9);
 	int seen = 0;
 	int64_t refused = 0;
 	CHECK_INT(jst_store_sources(s, 10, st_off, st_ref, &seen, &refused), 0);

@@ -22,7 +22,8 @@ static int write_offset(struct jst_store *s, const struct jst_source_offset *o, 
 	int r;
 	PGresult *res = jst__pg_query(s, "INSERT INTO ev_source_offsets(grp,topic,part,next_offset,updated_ns)"
 	                              " VALUES($1,$2,$3::integer,$4::bigint,$5::bigint) ON CONFLICT(grp,topic,part)"
-	                              " DO UPDATE SET next_offset=excluded.next_offset, updated_ns=excluded.updated_ns",
+	                              " DO UPDATE SET next_offset=excluded.next_offset, updated_ns=excluded.updated_ns"
+	                              " WHERE excluded.next_offset > ev_source_offsets.next_offset",
 	                              5, p, PGRES_COMMAND_OK, &r, "storing a source offset");
 	jst__pq.PQclear(res);
 	return r;

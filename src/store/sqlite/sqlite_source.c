@@ -11,12 +11,17 @@
 
 #define REJECT_BODY_MAX 1024 /* bytes of a refused message kept for the admin */
 
+/* A partition's stored offset only moves forward: a member that lost the partition in a
+ * rebalance but still finishes its batch (a stale member) must not move it back over what the
+ * new owner stored. Its events are harmless (ids are stored once); its offset would make the
+ * new owner read again. An admin who wants a partition read again deletes its row. */
 static int write_offsets(struct jst_store *s, sqlite3 *db, const struct jst_source_batch *src, int64_t now)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "INSERT INTO ev_source_offsets(grp,topic,part,next_offset,updated_ns)"
 	                           " VALUES(?,?,?,?,?) ON CONFLICT(grp,topic,part) DO UPDATE SET"
-	                           " next_offset=excluded.next_offset, updated_ns=excluded.updated_ns",
+	                           " next_offset=excluded.next_offset, updated_ns=excluded.updated_ns"
+	                           " WHERE excluded.next_offset > next_offset", /* only forward: see below */
 	                       -1, &st, NULL) != SQLITE_OK)
 		return jst__sqlite_stream_fail(s, "preparing the offsets");
 	int r = 0;
