@@ -92,9 +92,9 @@ void jst__session_finish(struct jst__session *s)
 	if (!s->store || s->store_failed)
 		return;
 	jst__session_check(s, jst_store_run_end(s->store, s->run), "saving the run");
-	if (!s->store_failed) { /* idle floor and record hash for the reports */
+	if (!s->store_failed) { /* idle floor and event digest for the reports */
 		jst_store_floor(s->store, s->run);
-		jst_store_content_hash(s->store, s->run->id, s->run->content_hash);
+		jst_store_event_digest(s->store, s->run->id, s->run->content_hash);
 	}
 }
 

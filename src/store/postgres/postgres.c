@@ -241,15 +241,12 @@ const struct jst_store_ops jst__store_postgres = {
 	.run_begin = pg_run_record,
 	.add_samples = pg_add_samples,
 	.run_end = pg_run_record,
-	.load = NULL,    /* the view of the run's events (store.c) */
-	.list = NULL,    /* likewise */
-	.samples = NULL, /* the run's sample events */
 	.add_metrics = pg_add_metrics,
-	.load_train = NULL, /* the view of the run's mark events (store.c) */
 	.add_result = jst__pg_add_result,
 	.resolve = pg_resolve,
 	.load_extras = jst__pg_load_extras,
 	.calibration_add = jst__pg_calibration_add,
 	.calibration_load = jst__pg_calibration_load,
+	.chain_head = jst__pg_chain_head,
 	.stream = &jst__stream_postgres,
 };
