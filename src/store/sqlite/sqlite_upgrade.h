@@ -13,7 +13,7 @@
  * The runs table stays as the key of run_results (reprocessed figures by data version): its
  * columns other than id and status are emptied with the rows of the other legacy tables. */
 #define JST_SQLITE_UPGRADE_SCHEMA                                                                   \
-	"CREATE TABLE legacy_chain(head TEXT NOT NULL, entries INTEGER NOT NULL, runs INTEGER NOT NULL," \
+	"CREATE TABLE IF NOT EXISTS legacy_chain(head TEXT NOT NULL, entries INTEGER NOT NULL, runs INTEGER NOT NULL," \
 	" migrated_ns INTEGER NOT NULL);"
 
 /* Converts every legacy run of s (a store whose schema is at migration 11) into events through
