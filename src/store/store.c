@@ -97,20 +97,10 @@ const char *jst_store_errmsg(const struct jst_store *s)
 	return s->errmsg;
 }
 
-int jst_store_run_begin(struct jst_store *s, const struct jst_run *run)
-{
-	return s->ops->run_begin(s, run);
-}
-
-int jst_store_add_samples(struct jst_store *s, const char *run_id, const struct jst_sample *v, size_t n)
-{
-	return n ? s->ops->add_samples(s, run_id, v, n) : 0;
-}
-
 int jst_store_run_end(struct jst_store *s, const struct jst_run *run)
 {
-	int r = s->ops->run_end(s, run);
-	if (r == 0 && run->finished && s->ops->add_result) { /* the run-time figure, by data version */
+	int r = 0;
+	if (run->finished && s->ops->add_result) { /* the run-time figure, by data version */
 		struct jst_run_result res;
 		jst_run_result_from_run(run, "run", &res);
 		r = s->ops->add_result(s, run->id, &res);
@@ -466,12 +456,6 @@ int jst_store_samples(struct jst_store *s, const char *run_id,
 	int r = samples_from_log(s, run_id, ls);
 	free(ls);
 	return r;
-}
-
-int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct jst_metric *v, size_t n,
-                          const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
-{
-	return n ? s->ops->add_metrics(s, run_id, v, n, names, nnames) : 0;
 }
 
 /* The training record rebuilt from the run's mark events (-ENOENT: the run had none). */

@@ -15,11 +15,6 @@ struct jst_store_ops {
 	const char *scheme; /* "sqlite" */
 	int (*open)(struct jst_store **out, const char *target, char *err, size_t errlen);
 	void (*close)(struct jst_store *s);
-	int (*run_begin)(struct jst_store *s, const struct jst_run *run);
-	int (*add_samples)(struct jst_store *s, const char *run_id, const struct jst_sample *v, size_t n);
-	int (*run_end)(struct jst_store *s, const struct jst_run *run);
-	int (*add_metrics)(struct jst_store *s, const char *run_id, const struct jst_metric *v, size_t n,
-	                   const char (*names)[JST_MARK_NAME_MAX], size_t nnames);
 	/* a run's carbon and water with one data version (run_results) */
 	int (*add_result)(struct jst_store *s, const char *run_id, const struct jst_run_result *r);
 	/* The run id of the event log that pattern names: NULL for the newest run, else an upper-case

@@ -291,29 +291,6 @@ static int run_rowid(struct sqlite_store *s, const char *id, bool make, sqlite3_
 	return r;
 }
 
-/* A run's events reach the log through its store sink (src/sink/store.c); its record is the
- * view of them (src/agg/runview.c), its training record too. So the record calls have nothing
- * to write here, as on PostgreSQL. */
-static int sq_run_record(struct jst_store *s, const struct jst_run *r)
-{
-	(void)s, (void)r;
-	return 0;
-}
-
-static int sq_add_metrics(struct jst_store *s, const char *id, const struct jst_metric *v, size_t n,
-                          const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
-{
-	(void)s, (void)id, (void)v, (void)n, (void)names, (void)nnames;
-	return 0; /* mark and metric events carry them */
-}
-
-static int sq_add_samples(struct jst_store *s, const char *id, const struct jst_sample *v, size_t n)
-{
-	(void)id, (void)v, (void)n;
-	snprintf(s->errmsg, sizeof(s->errmsg), "samples are stored as sample events (the store sink), not rows");
-	return -ENOTSUP;
-}
-
 static int sq_resolve(struct jst_store *base, const char *pattern, char *out, size_t n)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
@@ -363,10 +340,6 @@ const struct jst_store_ops jst__store_sqlite = {
 	.scheme = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
-	.run_begin = sq_run_record,
-	.add_samples = sq_add_samples,
-	.run_end = sq_run_record,
-	.add_metrics = sq_add_metrics,
 	.add_result = sq_add_result,
 	.resolve = sq_resolve,
 	.load_extras = sq_load_extras,

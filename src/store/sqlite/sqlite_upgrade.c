@@ -125,10 +125,12 @@ struct conv {
 	/* the NDJSON batch being built */
 	char *buf;
 	size_t len, cap, nev;
-	/* marks in time order, merged into the samples */
+	/* marks in time order, merged into the samples: what each is, built when encoded */
 	struct cmark {
 		uint64_t ts;
-		struct jst_mark mk;
+		size_t order;            /* the order they were made in: ties keep it */
+		enum jst_mark_kind kind;
+		int64_t n;               /* step or epoch number; tag or metric index */
 	} *marks;
 	size_t nmarks, next_mark, mark_seq;
 	uint64_t zone_seq[JST_ZONES_MAX];
@@ -315,7 +317,7 @@ static int add_line(struct conv *c, int n, const char *what)
 
 /* ---- marks: what the training tables can replay ------------------------------------------- */
 
-static int push_mark(struct conv *c, double t_s, const struct jst_mark *mk)
+static int push_mark(struct conv *c, double t_s, enum jst_mark_kind kind, int64_t n)
 {
 	if (c->nmarks % 256 == 0) {
 		void *p = realloc(c->marks, (c->nmarks + 256) * sizeof(*c->marks));
@@ -323,103 +325,103 @@ static int push_mark(struct conv *c, double t_s, const struct jst_mark *mk)
 			return -ENOMEM;
 		c->marks = p;
 	}
-	struct cmark *m = &c->marks[c->nmarks++];
+	struct cmark *m = &c->marks[c->nmarks];
 	m->ts = c->run->start_ns + (uint64_t)(t_s > 0 ? llround(t_s * 1e9) : 0);
-	m->mk = *mk;
+	m->order = c->nmarks++;
+	m->kind = kind;
+	m->n = n;
 	return 0;
 }
 
-static struct jst_mark blank(enum jst_mark_kind kind)
-{
-	struct jst_mark mk;
-	memset(&mk, 0, sizeof(mk));
-	mk.kind = kind;
-	mk.n = mk.predict_after = mk.step = mk.epoch = -1;
-	return mk;
-}
-
+/* By time, then by the order they were made in: stable. */
 static int cmp_mark(const void *a, const void *b)
 {
 	const struct cmark *x = a, *y = b;
-	return x->ts < y->ts ? -1 : x->ts > y->ts ? 1 : 0;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order ? 1 : 0;
 }
 
-/* Plan and tags at the start, each epoch's begin and end, the first step of each step range
- * (the steps inside a range at its start: a range's totals do not depend on where in it they
- * fell), each metric kept: in time order, ties in that order (a stable sort). */
+/* Plan and tags at the start, each epoch's begin and end, the steps of each step range at its
+ * start (a range's totals do not depend on where in it they fell), each metric kept: in time
+ * order, ties in that order. */
 static int plan_marks(struct conv *c)
 {
 	const struct jst_train *t = c->train;
-	struct jst_mark mk = blank(JST_MARK_PLAN);
-	mk.n = t->epochs_planned > 0 ? t->epochs_planned : -1;
-	mk.predict_after = t->predict_after;
-	int r = push_mark(c, 0, &mk);
-	for (size_t i = 0; r == 0 && i < t->ntags; i++) {
-		mk = blank(JST_MARK_TAG);
-		jst__strlcpy(mk.name, t->tag_key[i], sizeof(mk.name));
-		jst__strlcpy(mk.text, t->tag_value[i], sizeof(mk.text));
-		r = push_mark(c, 0, &mk);
-	}
+	int r = push_mark(c, 0, JST_MARK_PLAN, 0);
+	for (size_t i = 0; r == 0 && i < t->ntags; i++)
+		r = push_mark(c, 0, JST_MARK_TAG, (int64_t)i);
 	for (size_t i = 0; r == 0 && i < t->nepochs; i++) {
 		const struct jst_epoch_total *e = &t->epochs[i];
-		mk = blank(JST_MARK_EPOCH_BEGIN);
-		mk.n = e->index;
-		r = push_mark(c, e->start_s, &mk);
+		r = push_mark(c, e->start_s, JST_MARK_EPOCH_BEGIN, e->index);
 		bool next_begins = i + 1 < t->nepochs && t->epochs[i + 1].start_s == e->end_s;
 		if (r == 0 && e->complete && !next_begins)
-			r = push_mark(c, e->end_s, &(struct jst_mark){.kind = JST_MARK_EPOCH_END, .n = -1,
-			                                              .predict_after = -1, .step = -1, .epoch = -1});
+			r = push_mark(c, e->end_s, JST_MARK_EPOCH_END, 0);
 	}
 	double at = t->outside_step_s;
 	for (size_t i = 0; r == 0 && i < t->nsteps; i++) {
 		const struct jst_step_range *g = &t->steps[i];
 		for (unsigned long k = 0; r == 0 && k < g->steps; k++) {
-			mk = blank(JST_MARK_STEP);
-			mk.n = k + 1 == g->steps ? g->last : g->first + (int64_t)k < g->last ? g->first + (int64_t)k : g->last;
-			r = push_mark(c, at, &mk);
+			int64_t n = k + 1 == g->steps ? g->last : g->first + (int64_t)k < g->last ? g->first + (int64_t)k : g->last;
+			r = push_mark(c, at, JST_MARK_STEP, n);
 		}
 		at += g->time_s;
 	}
-	for (size_t i = 0; r == 0 && i < t->nmetrics; i++) {
-		const struct jst_metric *m = &t->metrics[i];
-		mk = blank(JST_MARK_METRIC);
-		mk.step = m->step;
-		mk.epoch = m->epoch;
-		for (unsigned k = 0; k < m->nvalues && mk.nvalues < JST_MARK_VALUES_MAX; k++) {
-			if (m->name[k] >= t->nmetric_names)
-				continue;
-			jst__strlcpy(mk.values[mk.nvalues].name, t->metric_names[m->name[k]], JST_MARK_NAME_MAX);
-			mk.values[mk.nvalues++].value = m->value[k];
-		}
-		if (mk.nvalues)
-			r = push_mark(c, m->t_s, &mk);
-	}
+	for (size_t i = 0; r == 0 && i < t->nmetrics; i++)
+		r = push_mark(c, t->metrics[i].t_s, JST_MARK_METRIC, (int64_t)i);
 	if (r < 0)
 		return failf(c, r, "out of memory");
-	/* stable: qsort is not, so ties keep their order through the index in the key */
-	for (size_t i = 0; i < c->nmarks; i++)
-		c->marks[i].mk.t_ns = i; /* the event's time is ts; t_ns is cleared when encoded */
 	qsort(c->marks, c->nmarks, sizeof(*c->marks), cmp_mark);
-	for (size_t i = 1; i < c->nmarks; i++) /* insertion pass on equal times, by original index */
-		for (size_t j = i; j > 0 && c->marks[j - 1].ts == c->marks[j].ts &&
-		                   c->marks[j - 1].mk.t_ns > c->marks[j].mk.t_ns; j--) {
-			struct cmark tmp = c->marks[j];
-			c->marks[j] = c->marks[j - 1];
-			c->marks[j - 1] = tmp;
-		}
 	return 0;
+}
+
+/* The message of a planned mark; false when there is nothing to send (a metric whose names
+ * are all unknown). */
+static bool build_mark(const struct conv *c, const struct cmark *m, struct jst_mark *mk)
+{
+	const struct jst_train *t = c->train;
+	memset(mk, 0, sizeof(*mk));
+	mk->kind = m->kind;
+	mk->n = mk->predict_after = mk->step = mk->epoch = -1;
+	switch (m->kind) {
+	case JST_MARK_PLAN:
+		mk->n = t->epochs_planned > 0 ? t->epochs_planned : -1;
+		mk->predict_after = t->predict_after;
+		return true;
+	case JST_MARK_TAG:
+		jst__strlcpy(mk->name, t->tag_key[m->n], sizeof(mk->name));
+		jst__strlcpy(mk->text, t->tag_value[m->n], sizeof(mk->text));
+		return true;
+	case JST_MARK_METRIC: {
+		const struct jst_metric *x = &t->metrics[m->n];
+		mk->step = x->step;
+		mk->epoch = x->epoch;
+		for (unsigned k = 0; k < x->nvalues && mk->nvalues < JST_MARK_VALUES_MAX; k++) {
+			if (x->name[k] >= t->nmetric_names)
+				continue;
+			jst__strlcpy(mk->values[mk->nvalues].name, t->metric_names[x->name[k]], JST_MARK_NAME_MAX);
+			mk->values[mk->nvalues++].value = x->value[k];
+		}
+		return mk->nvalues > 0;
+	}
+	case JST_MARK_EPOCH_END:
+		return true;
+	default: /* step, epoch begin: the number */
+		mk->n = m->n;
+		return true;
+	}
 }
 
 /* The marks dated up to ts (before the samples that end at ts, as a live run logs them). */
 static int marks_until(struct conv *c, uint64_t ts)
 {
 	int r = 0;
+	struct jst_mark mk;
 	while (r == 0 && c->next_mark < c->nmarks && c->marks[c->next_mark].ts <= ts) {
 		const struct cmark *m = &c->marks[c->next_mark++];
-		struct jst_mark mk = m->mk;
-		mk.t_ns = 0;
-		r = add_line(c, jst_event_encode_mark(c->run, &mk, m->ts, false, c->mark_seq++, c->line,
-		                                      sizeof(c->line)), "a training mark");
+		if (build_mark(c, m, &mk))
+			r = add_line(c, jst_event_encode_mark(c->run, &mk, m->ts, false, c->mark_seq++, c->line,
+			                                      sizeof(c->line)), "a training mark");
 	}
 	return r;
 }
