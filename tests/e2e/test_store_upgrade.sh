@@ -70,7 +70,7 @@ expect_eq "no legacy rows left" "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM s
 	+ (SELECT count(*) FROM runs WHERE start_ns IS NOT NULL OR run_j IS NOT NULL)")" 0
 expect_eq "the results kept" "$(sqlite3 "$DB" "SELECT count(*) FROM run_results")" 3
 expect_eq "the schema" "$(sqlite3 "$DB" "PRAGMA user_version")" 12
-expect_eq "no copy left beside it" "$(ls "$T" | grep -c upgrade)" 0
+expect_eq "no copy left beside it" "$(ls "$T" | grep -c '\.upgrade$')" 0
 # the record hash is the events' digest, by its definition
 python3 - "$DB" "${ids[1]}" "$T/${ids[1]}.json" <<'PY' && ok || ko "the record hash is the event digest"
 import hashlib, json, sqlite3, struct, sys
@@ -105,6 +105,17 @@ expect_eq "its events are in the log" "$(sqlite3 "$DB" "SELECT count(*) > 2 FROM
 expect_eq "three runs listed" "$("$J" runs --db "$DB" | grep -c '^01')" 3
 expect_eq "the fixture itself untouched" "$(cmp -s "$F/joulestream.db" "$DB"; echo $?)" 1
 
+# two processes opening the old store at once: one upgrades, the other waits and reads it
+cp "$F/joulestream.db" "$T/two.db"
+"$J" runs --db "$T/two.db" >"$T/two.1" 2>&1 &
+p1=$!
+"$J" runs --db "$T/two.db" >"$T/two.2" 2>&1
+r2=$?
+wait $p1
+expect_eq "both opened it" "$? $r2" "0 0"
+expect_eq "both listed the two runs" "$(grep -c '^01' "$T/two.1") $(grep -c '^01' "$T/two.2")" "2 2"
+expect_eq "converted once" "$(sqlite3 "$T/two.db" "SELECT count(*) FROM legacy_chain"), $(sqlite3 "$T/two.db" "SELECT count(*) FROM ev_log WHERE type='run_start'")" "1, 2"
+
 # a store whose migration fails is left as it was, with the run and the reason named
 cp "$F/joulestream.db" "$T/bad.db"
 sqlite3 "$T/bad.db" "UPDATE samples SET zone=9 WHERE rowid=(SELECT min(rowid) + 30 FROM samples)"
@@ -117,7 +128,7 @@ expect_in "the run and the reason named" "upgrading it from schema 9 to 12 faile
 expect_in "... the zone it names" "names zone 9, which the run's record does not have (4 zones)" "$T/bad.out"
 expect_eq "the store byte for byte as it was" "$(sha256sum <"$T/bad.db")" "$before"
 expect_eq "still the old schema" "$(sqlite3 "$T/bad.db" "PRAGMA user_version")" 9
-expect_eq "no copy left beside it" "$(ls "$T" | grep -c 'bad.db.upgrade')" 0
+expect_eq "no copy left beside it" "$(ls "$T" | grep -c 'bad\.db\.upgrade$')" 0
 sqlite3 "$T/bad.db" "UPDATE samples SET zone=2 WHERE zone=9"
 "$J" runs --db "$T/bad.db" >"$T/bad.out" 2>&1
 expect_eq "mended, it migrates" $? 0

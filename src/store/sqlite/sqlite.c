@@ -6,10 +6,12 @@
  * the training tables) are read only by migration 12 (sqlite_upgrade.c), which turns them into
  * events. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -202,15 +204,46 @@ static int upgrade_on_copy(struct sqlite_store *s, const char *path, int version
 	return r;
 }
 
-static int migrate(struct sqlite_store *s, const char *path)
+static int schema_version(struct sqlite_store *s, int *version)
 {
 	sqlite3_stmt *st;
-	int version = 0;
+	*version = 0;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return fail(s, "reading the schema version");
 	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
+		*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return 0;
+}
+
+/* One upgrade at a time per store, across processes: the copy has one name. The lock file
+ * stays (empty); the version is read again once the lock is held, since whoever held it may
+ * have upgraded the store meanwhile. */
+static int upgrade_locked(struct sqlite_store *s, const char *path, int version)
+{
+	char lk[4200];
+	snprintf(lk, sizeof(lk), "%s.upgrade-lock", path);
+	int fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "cannot lock %.300s for the upgrade: %s", lk, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	int r = schema_version(s, &version);
+	if (r == 0 && version < (int)JST_ARRAY_LEN(migrations))
+		r = upgrade_on_copy(s, path, version);
+	close(fd); /* releases the lock */
+	return r;
+}
+
+static int migrate(struct sqlite_store *s, const char *path)
+{
+	int version;
+	int r = schema_version(s, &version);
+	if (r < 0)
+		return r;
 	if (version > (int)JST_ARRAY_LEN(migrations)) {
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg),
 		         "database schema %d is newer than this joulestream knows (%zu): upgrade joulestream",
@@ -220,7 +253,7 @@ static int migrate(struct sqlite_store *s, const char *path)
 	if (version == (int)JST_ARRAY_LEN(migrations))
 		return 0;
 	/* a new store has nothing to lose: its steps run in place */
-	return version == 0 ? migrate_steps(s, 0) : upgrade_on_copy(s, path, version);
+	return version == 0 ? migrate_steps(s, 0) : upgrade_locked(s, path, version);
 }
 
 static void sq_close(struct jst_store *base)
