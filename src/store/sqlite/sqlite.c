@@ -184,6 +184,9 @@ static int upgrade_on_copy(struct sqlite_store *s, const char *path, int version
 		return -ENOMEM;
 	c->base.ops = &jst__store_sqlite;
 	int r = sqlite3_open_v2(tmp, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (r < 0)
+		snprintf(c->base.errmsg, sizeof(c->base.errmsg), "cannot create the copy %.300s beside it: %s", tmp,
+		         c->db ? sqlite3_errmsg(c->db) : "out of memory");
 	if (r == 0) {
 		sqlite3_busy_timeout(c->db, 5000);
 		r = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;");
@@ -197,7 +200,7 @@ static int upgrade_on_copy(struct sqlite_store *s, const char *path, int version
 	if (r < 0)
 		snprintf(s->base.errmsg, sizeof(s->base.errmsg), "upgrading it from schema %d to %zu failed, and the store"
 		         " was left as it was: %.400s", version, JST_ARRAY_LEN(migrations),
-		         c->db ? c->base.errmsg : "cannot create the copy beside it");
+		         c->base.errmsg);
 	sqlite3_close(c->db);
 	free(c);
 	unlink_copy(tmp);
