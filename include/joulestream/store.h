@@ -25,9 +25,9 @@ JST_API void jst_store_close(struct jst_store *s);
 /* The last error's message. */
 JST_API const char *jst_store_errmsg(const struct jst_store *s);
 
-JST_API int jst_store_run_begin(struct jst_store *s, const struct jst_run *run);
-JST_API int jst_store_add_samples(struct jst_store *s, const char *run_id,
-                                  const struct jst_sample *samples, size_t n);
+/* A run's record is its events, written by a store sink (joulestream/sink.h) and read back as
+ * their view; the store keeps beside them only its results by data version. So run_end adds
+ * the run-time result (data version "run") of a finished run, and nothing else is written. */
 JST_API int jst_store_run_end(struct jst_store *s, const struct jst_run *run);
 
 /* Loads a run by its id or a unique prefix of it (at least 4 characters), or "last" for the
@@ -43,14 +43,9 @@ JST_API int jst_store_list(struct jst_store *s, size_t limit,
 JST_API int jst_store_samples(struct jst_store *s, const char *run_id,
                               int (*fn)(const struct jst_sample *sample, void *ud), void *ud);
 
-/* Appends a run's metrics (jst_monitor_pending_metrics) in one transaction; names are the
- * training record's metric_names that the metrics' name indexes refer to. The rest of the
- * training record is written with the run (jst_store_run_end). */
-JST_API int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct jst_metric *metrics,
-                                  size_t n, const char (*names)[JST_MARK_NAME_MAX], size_t nnames);
-
 /* Fills t with a stored run's training record (phases, epochs, steps, tags, prediction, and its
- * metrics thinned to JST_METRICS_KEPT); -ENOENT when the run had no training marks. Set
+ * metrics thinned to JST_METRICS_KEPT), rebuilt from its mark events; -ENOENT when the run had
+ * no training marks. Set
  * run->train = t to have the reports show it. */
 JST_API int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct jst_train *t);
 

@@ -69,8 +69,8 @@ struct jst_calib_opts {
 JST_API int jst_calibrate(const struct jst_calib_opts *o, struct jst_calibration *out, char *err,
 			  size_t errlen);
 
-/* 0 when the store keeps per-job records and their trust tables (SQLite); otherwise -ENOTSUP
- * with the store's message saying that `what` needs a sqlite store. Check before long work. */
+/* 0 when the store keeps calibrations and an event chain (SQLite and PostgreSQL do); otherwise
+ * -ENOTSUP with the store's message saying that `what` is not supported. Check before long work. */
 JST_API int jst_store_trust_check(struct jst_store *s, const char *what);
 
 /* Keeps a calibration (host_calibration, host_reference); calibrations are never replaced. */
@@ -86,38 +86,38 @@ JST_API int jst_store_floor(struct jst_store *s, struct jst_run *run);
 /* run->floor from one calibration (pure). */
 JST_API void jst_floor_compute(const struct jst_calibration *c, struct jst_run *run);
 
-/* ---- the record chain ---------------------------------------------------------------------- */
+/* ---- the record chain of earlier releases, and a run's event digest ------------------------ */
 
-/* What `joulestream verify` found in a store. */
+/* What `joulestream verify` found of the record chain that SQLite stores kept before issue 11
+ * (run_chain: one entry per sealed run record). Since migration 12 the records are events, so
+ * the chain is an archive: its entries are walked (links, hashes, numbering) and its head is
+ * compared with the one the migration recorded (legacy_chain). */
 struct jst_chain_report {
-	size_t entries;  /* chain entries read */
-	size_t runs;     /* sealed runs whose stored record was recomputed */
-	size_t problems; /* breaks: edited or deleted records or entries, unsealed finished runs */
-	size_t warnings; /* runs still marked running (not sealed yet) */
-	size_t legacy;   /* runs recorded before this store had a chain */
-	char head[65];   /* hash of the newest entry: publish it to anchor the chain */
+	size_t entries;      /* archived chain entries read */
+	size_t problems;     /* breaks: edited, inserted or deleted entries, a head that differs */
+	size_t migrated;     /* runs the migration turned into events */
+	uint64_t migrated_ns; /* when (0: this store was never migrated) */
+	char head[65];       /* hash of the newest archived entry ("" when none) */
+	char recorded[65];   /* the head the migration recorded */
 };
 
-/* Called for each finding: problem (a break) or a warning, the run (may be ""), the chain
- * entry (0 when none) and a sentence. */
+/* Called for each problem: the run (may be ""), the chain entry (0 when none) and a sentence. */
 typedef void (*jst_verify_fn)(void *ud, bool problem, const char *run_id, long long seq,
 			      const char *what);
 
-/* Recomputes every sealed run's content hash from the store and walks the chain. Returns 0
- * (read: see out->problems), or a negative errno with the store's message set. */
+/* Walks the archived record chain. Returns 0 (read: see out->problems), -ENOTSUP when the store
+ * never had one (PostgreSQL), or a negative errno with the store's message set. */
 JST_API int jst_store_verify(struct jst_store *s, jst_verify_fn fn, void *ud,
 			     struct jst_chain_report *out);
 
-/* The content hash of a stored run as sealed (its newest chain entry): hex into out[65].
- * -ENOENT when the run is not sealed. */
-JST_API int jst_store_content_hash(struct jst_store *s, const char *run_id, char out[65]);
+/* The run's event digest: sha256 over its events in log order (docs/integrity.md), the same
+ * for the same events in any store; hex into out[65]. What attestations sign and `show` prints
+ * as the record hash. -ENOENT when the log holds no event of the run. */
+JST_API int jst_store_event_digest(struct jst_store *s, const char *run_id, char out[65]);
 
-/* The newest chain entry's hash (hex into out[65]; "" for an empty chain), without verifying. */
+/* The newest entry's hash of the store's event chain (hex into out[65]; "" for an empty
+ * chain), without verifying; -ENOTSUP for a store without one. */
 JST_API int jst_store_chain_head(struct jst_store *s, char out[65]);
-
-/* The content hash of a stored run's record as it is now (what sealing would hash): hex into
- * out[65]. -ENOENT when there is no such run. */
-JST_API int jst_store_record_hash(struct jst_store *s, const char *run_id, char out[65]);
 
 /* ---- keys and signed attestations ----------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "agg/runview.h"
+#include "agg/runview_legacy.h"
 #include "core/util.h"
 #include "joulestream/record.h"
 #include "event/record.h"
@@ -331,6 +332,8 @@ static void run_end(struct jst__runview *v, const cJSON *e, uint64_t ts)
 	}
 	zone_counts(run, e);
 	flags(run, cJSON_GetObjectItemCaseSensitive(e, "flags"));
+	free(v->legacy);
+	v->legacy = jst__legacy_train_read(cJSON_GetObjectItemCaseSensitive(e, "legacy_train"));
 }
 
 void jst__runview_release(struct jst__runview *v)
@@ -339,6 +342,8 @@ void jst__runview_release(struct jst__runview *v)
 	v->trainer = NULL;
 	free(v->marks);
 	v->marks = NULL;
+	free(v->legacy);
+	v->legacy = NULL;
 	v->nmarks = v->cap_marks = v->next_mark = 0;
 }
 
@@ -362,6 +367,7 @@ static void finish_training(struct jst__runview *v)
 		rec->bad_marks += v->bad_marks;
 		jst__strlcpy(rec->bad_example, v->bad_example, sizeof(rec->bad_example));
 	}
+	jst__legacy_train_apply(v->legacy, rec);
 }
 
 void jst__runview_init(struct jst__runview *v, struct jst_run *run)

@@ -16,6 +16,7 @@
 #include "joulestream/record.h"
 
 struct jst__trainer;
+struct jst__legacy_train;
 
 /* A mark event waiting for the tick that covers it. */
 struct jst__view_mark {
@@ -44,6 +45,7 @@ struct jst__runview {
 	char bad_example[192];
 	unsigned long events, bad; /* events folded in; bodies that could not be read */
 	struct jst_footprint recorded; /* the footprint run_end recorded */
+	struct jst__legacy_train *legacy; /* a converted run's phases and counters (runview_legacy.h) */
 	struct jst_event ev; /* the event being folded in */
 };
 

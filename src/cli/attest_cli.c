@@ -1,7 +1,8 @@
 /* `joulestream show RUN --format attestation [--key FILE] [--subject NAME=sha256:HEX]`: the
  * run's in-toto statement in a DSSE envelope signed with the user's Ed25519 key. The subject
- * is the run (its record's content hash, recomputed now and compared with the sealed one) or
- * the model artefacts named; the predicate carries the figures, flags and provenance. */
+ * is the run (its event digest: sha256 over its events in log order, computed by the store's
+ * engine, so the same on SQLite and PostgreSQL) or the model artefacts named; the predicate
+ * carries the figures, flags, provenance and the event chain's head. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,29 +39,24 @@ int cli_show_attestation(struct jst_store *s, struct jst_run *run, const char *k
 			 const struct jst_subject *subjects, size_t n)
 {
 	struct jst_key k;
-	char now[65], sealed[65] = "", err[600];
+	char now[65], err[600], head[65];
 	if (load_key(key, &k) < 0)
 		return 1;
-	if (jst_store_record_hash(s, run->id, now) < 0) {
-		fprintf(stderr, "joulestream show: cannot hash run %s: %s\n", run->id,
+	if (jst_store_event_digest(s, run->id, now) < 0) {
+		fprintf(stderr, "joulestream show: cannot digest the events of run %s: %s\n", run->id,
 			jst_store_errmsg(s));
 		return 1;
 	}
-	bool is_sealed = jst_store_content_hash(s, run->id, sealed) == 0;
-	if (is_sealed && strcmp(sealed, now) != 0) {
-		fprintf(stderr,
-			"joulestream show: run %s was edited after it was sealed: not signing "
-			"(joulestream verify)\n",
-			run->id);
+	if (strcmp(now, run->content_hash) != 0) { /* the log changed between the view and now */
+		fprintf(stderr, "joulestream show: run %s changed while it was read: try again\n", run->id);
 		return 1;
 	}
 	if (!run->finished)
 		fprintf(stderr, "joulestream show: warning: run %s is not finished\n", run->id);
-	char head[65];
 	jst_store_chain_head(s, head);
 	char *statement = NULL, *env = NULL;
 	int rc = 1;
-	if (jst_attest_statement(run, now, is_sealed, head, subjects, n, &statement, err,
+	if (jst_attest_statement(run, now, run->finished, head, subjects, n, &statement, err,
 				 sizeof(err)) < 0 ||
 	    jst_dsse_sign(JST_INTOTO_PAYLOAD_TYPE, (const unsigned char *)statement,
 			  strlen(statement), &k, &env, err, sizeof(err)) < 0) {

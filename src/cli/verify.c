@@ -1,6 +1,6 @@
-/* `joulestream verify [--db PATH]`: recomputes the store's record chain and names every run
- * that was edited or deleted after it was sealed, every event of the event log edited, inserted
- * or deleted after it was chained, and audit rows (exit 1 when a chain is broken).
+/* `joulestream verify [--db PATH]`: recomputes the event chain and names every event of the
+ * log (every run's record) edited, inserted or deleted after it was chained, walks the archived
+ * record chain of an upgraded store and the audit log (exit 1 when a chain is broken).
  * `joulestream verify FILE [--pub KEYFILE] [--db PATH]`: checks a signed attestation (`show
  * --format attestation`): the DSSE signature, the statement's shape and, when its run is in
  * the local store, that the record and figures it states are the store's. docs/integrity.md. */
@@ -18,23 +18,25 @@
 #include "joulestream/ingest.h"
 #include "joulestream/store.h"
 #include "joulestream/trust.h"
+#include "joulestream/units.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: joulestream verify [--db PATH]\n"
 		"       joulestream verify FILE [--pub KEYFILE] [--db PATH]\n"
-		"Without FILE: recomputes every sealed run's record in the store and walks the hash\n"
-		"chain; names each run edited or deleted since, and exits 1 when the chain is broken.\n"
+		"Without FILE: recomputes the event chain over the store's event log (every run's\n"
+		"events): an edited, inserted or deleted event is named by its id and seq; exits 1\n"
+		"when a chain is broken.\n"
 		"With FILE: checks a signed attestation (joulestream show RUN --format attestation):\n"
 		"its signature with KEYFILE (default: the public key of 'joulestream key create'),\n"
-		"and, when its run is in the local store, that the statement matches the record.\n"
-		"Without FILE it also recomputes the event chain over the event log of serve (an\n"
-		"edited, inserted or deleted event is named by its id and seq) and walks the store's\n"
-		"audit log chain (docs/audit.md): an edited,\n"
+		"and, when its run is in the store (--db: SQLite or PostgreSQL), that the run's event\n"
+		"digest and figures are the statement's.\n"
+		"Without FILE it also walks the store's audit log chain (docs/audit.md): an edited,\n"
 		"inserted or deleted audit row is named; run deletions made through the API are\n"
-		"recorded rows, counted, not breaks. On a PostgreSQL store the event log and the audit\n"
-		"log are checked (per-job records and their chain live in sqlite stores).\n");
+		"recorded rows, counted, not breaks. A SQLite store upgraded from a release before\n"
+		"issue 11 keeps that release's record chain as an archive: walked, and its head\n"
+		"compared with the one the upgrade recorded.\n");
 }
 
 static void finding(void *ud, bool problem, const char *run_id, long long seq, const char *what)
@@ -52,29 +54,32 @@ static void audit_finding(void *ud, int64_t id, const char *what)
 	printf("BROKEN: %s\n", what);
 }
 
-/* The record chain of per-job runs; 0 read (problems added), 1 not kept by this store, -1 failed. */
+/* The record chain that SQLite stores kept before issue 11, an archive since their runs became
+ * events; 0 read (problems added), 1 not kept by this store, -1 failed. */
 static int verify_records(struct jst_store *s, const char *path, size_t *problems)
 {
 	struct jst_chain_report rep;
 	int r = jst_store_verify(s, finding, NULL, &rep);
-	if (r == -ENOTSUP) {
-		printf("record chain: not checked: %s\n", jst_store_errmsg(s));
+	if (r == -ENOTSUP)
 		return 1;
-	}
 	if (r < 0) {
 		fprintf(stderr, "joulestream verify: %s\n", jst_store_errmsg(s));
 		return -1;
 	}
-	char tilde[1100];
-	printf("%s: %zu chain entr%s, %zu sealed run%s recomputed, %zu run%s from before the chain, "
-	       "%zu warning%s\n",
-	       cli_tilde(path, tilde, sizeof(tilde)), rep.entries, rep.entries == 1 ? "y" : "ies",
-	       rep.runs, rep.runs == 1 ? "" : "s", rep.legacy, rep.legacy == 1 ? "" : "s",
-	       rep.warnings, rep.warnings == 1 ? "" : "s");
-	if (rep.head[0])
-		printf("chain head: sha256:%s\n", rep.head);
+	char tilde[1100], when[40];
+	if (rep.migrated_ns) {
+		jst_format_utc(rep.migrated_ns, when, sizeof(when));
+		printf("%s: record chain of the earlier release: %zu entr%s, head sha256:%s; %zu run%s"
+		       " turned into events on %s (head recorded then: sha256:%s)\n",
+		       cli_tilde(path, tilde, sizeof(tilde)), rep.entries, rep.entries == 1 ? "y" : "ies",
+		       rep.head[0] ? rep.head : "(none)", rep.migrated, rep.migrated == 1 ? "" : "s", when,
+		       rep.recorded[0] ? rep.recorded : "(none)");
+	} else if (rep.entries) {
+		printf("%s: record chain: %zu entr%s, head sha256:%s\n", cli_tilde(path, tilde, sizeof(tilde)),
+		       rep.entries, rep.entries == 1 ? "y" : "ies", rep.head);
+	}
 	if (rep.problems)
-		printf("verify: the chain is BROKEN: %zu problem%s\n", rep.problems,
+		printf("verify: the record chain is BROKEN: %zu problem%s\n", rep.problems,
 		       rep.problems == 1 ? "" : "s");
 	*problems += rep.problems;
 	return 0;
@@ -218,27 +223,23 @@ static int against_store(const char *db, const struct jst_attest_info *info)
 	char path[1024];
 	struct stat sb;
 	if (!db && (jst_store_default_path(path, sizeof(path), false) < 0 || stat(path, &sb) < 0)) {
-		printf("content: no local store: signature and statement checked, record not compared\n");
+		printf("content: no local store: signature and statement checked, events not compared\n");
 		return -1;
 	}
 	struct jst_store *s = cli_open_store(db, false, NULL, 0);
 	struct jst_run *run = malloc(sizeof(*run));
 	int rc = -1;
 	char now[65];
-	if (s && jst_store_trust_check(s, "comparing an attestation with its record") < 0) {
-		printf("content: not compared: %s\n", jst_store_errmsg(s));
-		goto out;
-	}
 	if (!s || !run || jst_store_load(s, info->run_id, run) < 0 ||
 	    strcmp(run->id, info->run_id) != 0) {
-		printf("content: run %s is not in the local store: record not compared\n",
+		printf("content: run %s is not in the store: its events not compared\n",
 		       info->run_id);
 		goto out;
 	}
 	rc = 1;
-	if (jst_store_record_hash(s, run->id, now) < 0 || strcmp(now, info->content_hash) != 0) {
-		printf("content: DIFFERS: the local record of run %s hashes to sha256:%s, the statement "
-		       "says sha256:%s\n",
+	if (jst_store_event_digest(s, run->id, now) < 0 || strcmp(now, info->content_hash) != 0) {
+		printf("content: DIFFERS: the events of run %s in the store digest to sha256:%s, the "
+		       "statement says sha256:%s\n",
 		       run->id, now, info->content_hash);
 		goto out;
 	}
@@ -257,7 +258,7 @@ static int against_store(const char *db, const struct jst_attest_info *info)
 		       res->co2e_g, info->data_version, info->co2e_g);
 		goto out;
 	}
-	printf("content: matches the local store (record sha256:%s, energy%s)\n", now,
+	printf("content: matches the store (events sha256:%s, energy%s)\n", now,
 	       res ? " and carbon" : "; carbon data version not in the store");
 	rc = 0;
 out:
@@ -296,7 +297,7 @@ static int verify_file(const char *file, const char *pub, const char *db)
 		printf("signature: good (key %.16s…)\nstatement: BAD: %s\n", k.keyid, err);
 	} else {
 		printf("signature: good (key %.16s…)\n", k.keyid);
-		printf("statement: run %s, record sha256:%s, %zu integrity flag%s\n", info.run_id,
+		printf("statement: run %s, events sha256:%s, %zu integrity flag%s\n", info.run_id,
 		       info.content_hash, info.nflags, info.nflags == 1 ? "" : "s");
 		for (size_t i = 0; i < info.nsubjects; i++)
 			printf("subject: %s sha256:%s\n", info.subjects[i].name,

@@ -32,7 +32,7 @@ void jst__report_trust_text(FILE *f, const struct jst_run *run)
 		fprintf(f, "  flag %s%s%s: %s\n", jst_flag_name(run->flags[i].kind),
 			run->flags[i].zone[0] ? " " : "", run->flags[i].zone, run->flags[i].reason);
 	if (run->content_hash[0])
-		fprintf(f, "  record sha256:%s (joulestream verify)\n", run->content_hash);
+		fprintf(f, "  events sha256:%s (joulestream verify)\n", run->content_hash);
 }
 
 static void num(FILE *f, const char *k, double v)

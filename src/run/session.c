@@ -55,8 +55,6 @@ void jst__session_check(struct jst__session *s, int r, const char *what)
 
 void jst__session_begin(struct jst__session *s, uint64_t start_mono, const char *model, int argc, char **argv)
 {
-	if (s->store && !s->store_failed)
-		jst__session_check(s, jst_store_run_begin(s->store, s->run), "recording the run");
 	jst__run_sink_start(&s->sink, s->run, start_mono, model, argc, argv);
 }
 
@@ -66,11 +64,7 @@ void jst__session_drain(struct jst__session *s, struct jst_monitor *mon)
 	const struct jst_sample *v = jst_monitor_pending(mon, &n);
 	jst__run_sink_samples(&s->sink, s->run, v, n); /* the store's event log and --sink */
 	jst__run_sink_flush(&s->sink, 0);
-	const struct jst_metric *mv = jst_monitor_pending_metrics(mon, &n);
-	if (s->store && !s->store_failed && n) /* the training record's metric table */
-		jst__session_check(s, jst_store_add_metrics(s->store, s->run->id, mv, n, s->run->train->metric_names,
-		                                            s->run->train->nmetric_names), "writing metrics");
-	jst_monitor_drained(mon);
+	jst_monitor_drained(mon); /* its pending metrics too: mark events carry them */
 }
 
 void jst__session_mark(struct jst__session *s, struct jst_monitor *mon, const struct jst_mark *mk, uint64_t mono_ns)
@@ -92,9 +86,9 @@ void jst__session_finish(struct jst__session *s)
 	if (!s->store || s->store_failed)
 		return;
 	jst__session_check(s, jst_store_run_end(s->store, s->run), "saving the run");
-	if (!s->store_failed) { /* idle floor and record hash for the reports */
+	if (!s->store_failed) { /* idle floor and event digest for the reports */
 		jst_store_floor(s->store, s->run);
-		jst_store_content_hash(s->store, s->run->id, s->run->content_hash);
+		jst_store_event_digest(s->store, s->run->id, s->run->content_hash);
 	}
 }
 

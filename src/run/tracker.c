@@ -48,12 +48,6 @@ struct jst_tracker {
 	pthread_cond_t cond;
 	uint64_t last_tick_ns;
 
-	/* copies made under the lock, written to the store outside it */
-	struct jst_metric *metrics;
-	size_t nmetrics, metrics_cap;
-	char names[JST_METRIC_NAMES_MAX][JST_MARK_NAME_MAX];
-	size_t nnames;
-
 	char err[512];
 };
 
@@ -178,52 +172,15 @@ static double reaped_cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Grows a copy buffer to hold n items; it reaches its size once and stays. */
-static bool reserve(void **buf, size_t *cap, size_t n, size_t size)
-{
-	if (n <= *cap)
-		return true;
-	void *p = realloc(*buf, n * size);
-	if (!p)
-		return false;
-	*buf = p;
-	*cap = n;
-	return true;
-}
-
-/* Under the lock: the pending samples to the sinks (queued), the pending metrics copied out,
- * both dropped from the monitor. */
+/* Under the lock: the pending samples to the sinks (queued; their senders write the store),
+ * dropped from the monitor with its pending metrics (mark events carry those). */
 static void take_pending(struct jst_tracker *t)
 {
-	size_t n, nm;
+	size_t n;
 	const struct jst_sample *v = jst_monitor_pending(t->mon, &n);
-	const struct jst_metric *mv = jst_monitor_pending_metrics(t->mon, &nm);
 	jst__run_sink_samples(&t->ses.sink, t->run, v, n);
 	jst__run_sink_flush(&t->ses.sink, 0);
-	t->nmetrics = 0;
-	if (nm && reserve((void **)&t->metrics, &t->metrics_cap, nm, sizeof(*mv))) {
-		memcpy(t->metrics, mv, nm * sizeof(*mv));
-		t->nmetrics = nm;
-		t->nnames = t->run->train->nmetric_names;
-		memcpy(t->names, t->run->train->metric_names, t->nnames * sizeof(t->names[0]));
-	}
 	jst_monitor_drained(t->mon);
-}
-
-/* Outside the lock: only the sampling thread (or stop, once it has ended) uses the store. */
-static void write_pending(struct jst_tracker *t)
-{
-	struct jst__session *ses = &t->ses;
-	if (t->nmetrics && ses->store && !ses->store_failed) {
-		int r = jst_store_add_metrics(ses->store, t->run->id, t->metrics, t->nmetrics,
-		                              (const char (*)[JST_MARK_NAME_MAX])t->names, t->nnames);
-		if (r < 0) {
-			pthread_mutex_lock(&t->mu);
-			jst__session_check(ses, r, "writing metrics");
-			pthread_mutex_unlock(&t->mu);
-		}
-	}
-	t->nmetrics = 0;
 }
 
 static void *sampler(void *arg)
@@ -245,9 +202,6 @@ static void *sampler(void *arg)
 		if (now - last_drain >= DRAIN_NS) {
 			last_drain = now;
 			take_pending(t);
-			pthread_mutex_unlock(&t->mu);
-			write_pending(t);
-			pthread_mutex_lock(&t->mu);
 		}
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -420,7 +374,6 @@ int jst_tracker_stop(struct jst_tracker *t, int exit_code)
 	jst_monitor_finish(t->mon, now);
 	t->run->exit_code = exit_code;
 	take_pending(t);
-	write_pending(t);
 	jst__session_finish(&t->ses);
 	t->stopped = true;
 	return 0;
@@ -495,7 +448,6 @@ void jst_tracker_free(struct jst_tracker *t)
 	jst_monitor_free(t->mon);
 	jst__session_close(&t->ses);
 	free(t->run);
-	free(t->metrics);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->mu);
 	free(t);

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "agg/runview.h"
+#include "core/sha256.h"
 #include "core/util.h"
 #include "joulestream/ingest.h"
 #include "joulestream/intensity.h"
@@ -94,20 +97,10 @@ const char *jst_store_errmsg(const struct jst_store *s)
 	return s->errmsg;
 }
 
-int jst_store_run_begin(struct jst_store *s, const struct jst_run *run)
-{
-	return s->ops->run_begin(s, run);
-}
-
-int jst_store_add_samples(struct jst_store *s, const char *run_id, const struct jst_sample *v, size_t n)
-{
-	return n ? s->ops->add_samples(s, run_id, v, n) : 0;
-}
-
 int jst_store_run_end(struct jst_store *s, const struct jst_run *run)
 {
-	int r = s->ops->run_end(s, run);
-	if (r == 0 && run->finished && s->ops->add_result) { /* the run-time figure, by data version */
+	int r = 0;
+	if (run->finished && s->ops->add_result) { /* the run-time figure, by data version */
 		struct jst_run_result res;
 		jst_run_result_from_run(run, "run", &res);
 		r = s->ops->add_result(s, run->id, &res);
@@ -147,16 +140,89 @@ int jst_store_replay(struct jst_store *s, const struct jst_run *run, struct jst_
 	return r < 0 ? r : rp.used;
 }
 
-/* A run's view being read from the log, and the log position reached. */
+/* ---- the run's event digest (docs/integrity.md) ------------------------------------------- */
+
+#define DIGEST_TAG "joulestream.run-events/1\n"
+
+/* sha256(tag, then each of the run's events in log order: its stored body, length-prefixed as
+ * 8 big-endian bytes). The body holds the event's id, type, time and run; the log position is
+ * left out, so the same events give the same digest in every store. */
+static void digest_init(crypto_hash_sha256_state *h)
+{
+	crypto_hash_sha256_init(h);
+	crypto_hash_sha256_update(h, (const unsigned char *)DIGEST_TAG, sizeof(DIGEST_TAG) - 1);
+}
+
+static void digest_add(crypto_hash_sha256_state *h, const char *body, size_t len)
+{
+	unsigned char b[8];
+	uint64_t v = len;
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
+	crypto_hash_sha256_update(h, b, sizeof(b));
+	crypto_hash_sha256_update(h, (const unsigned char *)body, len);
+}
+
+static void digest_hex(crypto_hash_sha256_state *h, char out[65])
+{
+	unsigned char d[32];
+	crypto_hash_sha256_final(h, d);
+	jst__hex(d, sizeof(d), out);
+}
+
+struct digest_walk {
+	crypto_hash_sha256_state h;
+	int64_t last;
+	size_t n;
+};
+
+static int digest_event(int64_t seq, const char *body, size_t len, void *ud)
+{
+	struct digest_walk *w = ud;
+	w->last = seq;
+	w->n++;
+	digest_add(&w->h, body, len);
+	return 0;
+}
+
+int jst_store_event_digest(struct jst_store *s, const char *run_id, char out[65])
+{
+	struct digest_walk w = {.last = 0, .n = 0};
+	out[0] = '\0';
+	if (sodium_init() < 0) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "libsodium could not be initialised");
+		return -EIO;
+	}
+	digest_init(&w.h);
+	for (;;) {
+		size_t before = w.n;
+		int r = jst_store_run_events(s, run_id, NULL, w.last, 4096, digest_event, &w);
+		if (r < 0)
+			return r;
+		if (w.n == before)
+			break;
+	}
+	if (!w.n) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "no events of run %s in the log", run_id);
+		return -ENOENT;
+	}
+	digest_hex(&w.h, out);
+	return 0;
+}
+
+/* A run's view being read from the log, the log position reached and the digest so far. */
 struct log_view {
 	struct jst__runview v;
 	int64_t last;
+	crypto_hash_sha256_state h;
 };
 
 static int fold_event(int64_t seq, const char *body, size_t len, void *ud)
 {
 	struct log_view *f = ud;
 	f->last = seq;
+	if (!f->v.light)
+		digest_add(&f->h, body, len);
 	jst__runview_event(&f->v, body, len);
 	return 0;
 }
@@ -188,8 +254,9 @@ static int read_view(struct jst_store *s, const char *id, const struct jst_run_s
 
 /* A run's record as the view of its events (src/agg/runview.c): all of them, or with sum only
  * its start and end (a listed run). With train, its training record too (copied there: the
- * view's is freed); otherwise what the dialect keeps beside the log (results, record hash) and
- * the idle floor of the run's host. */
+ * view's is freed); otherwise what the dialect keeps beside the log (results by data version)
+ * and the idle floor of the run's host. A full read also gives the run's event digest
+ * (content_hash). */
 static int view_from_log(struct jst_store *s, const char *id, const struct jst_run_summary *sum,
                          struct jst_run *run, struct jst_train *train)
 {
@@ -198,9 +265,16 @@ static int view_from_log(struct jst_store *s, const char *id, const struct jst_r
 		return -ENOMEM;
 	jst__runview_init(&f->v, run);
 	f->last = 0;
+	if (sodium_init() < 0) {
+		free(f);
+		return -EIO;
+	}
+	digest_init(&f->h);
 	int r = read_view(s, id, sum, f);
 	if (r >= 0)
 		r = jst__runview_finish(&f->v);
+	if (r >= 0 && !sum) /* the digest of what was read is the run's: attestations sign it */
+		digest_hex(&f->h, run->content_hash);
 	if (r == 0 && train) {
 		if (run->train)
 			memcpy(train, run->train, sizeof(*train));
@@ -247,13 +321,8 @@ static int resolve(struct jst_store *s, const char *id, char *out, size_t n)
 int jst_store_load(struct jst_store *s, const char *id, struct jst_run *run)
 {
 	char rid[JST_EVENT_ID_MAX + 1];
-	int r = s->ops->resolve ? resolve(s, id, rid, sizeof(rid)) : -ENOENT;
-	if (r == 0 && (r = view_from_log(s, rid, NULL, run, NULL)) == 0)
-		return 0;
-	if (r == -EINVAL || r == -EEXIST || !s->ops->load)
-		return r;
-	/* a run recorded before its events were the log (SQLite stores of earlier releases) */
-	return s->ops->load(s, id, run);
+	int r = resolve(s, id, rid, sizeof(rid));
+	return r == 0 ? view_from_log(s, rid, NULL, run, NULL) : r;
 }
 
 struct id_list {
@@ -315,7 +384,7 @@ static int list_from_log(struct jst_store *s, size_t limit, int (*fn)(const stru
 
 int jst_store_list(struct jst_store *s, size_t limit, int (*fn)(const struct jst_run *, void *), void *ud)
 {
-	return s->ops->list ? s->ops->list(s, limit, fn, ud) : list_from_log(s, limit, fn, ud);
+	return list_from_log(s, limit, fn, ud);
 }
 
 /* A run's samples read back from its sample events (the store's event log), in log order. */
@@ -360,13 +429,12 @@ static int log_sample(int64_t seq, const char *body, size_t len, void *ud)
 	return (ls->stop = ls->fn(&v, ls->ud)) != 0;
 }
 
-/* >0: the run's samples were in the log; 0: the log has none (a run stored before the log
- * held them); <0 on error. */
+/* The number of the run's samples, or a negative errno. */
 static int samples_from_log(struct jst_store *s, const char *run_id, struct log_samples *ls)
 {
 	int r = jst_store_run_events(s, run_id, "run_start", 0, 1, log_start, ls);
 	if (r < 0 || !ls->started)
-		return r == -ENOTSUP ? 0 : r;
+		return r;
 	for (;;) {
 		int before = ls->n;
 		if ((r = jst_store_run_events(s, run_id, "sample", ls->last_seq, 4096, log_sample, ls)) < 0)
@@ -380,36 +448,24 @@ static int samples_from_log(struct jst_store *s, const char *run_id, struct log_
 int jst_store_samples(struct jst_store *s, const char *run_id,
                       int (*fn)(const struct jst_sample *, void *), void *ud)
 {
-	if (s->ops->stream && s->ops->stream->events) {
-		struct log_samples *ls = calloc(1, sizeof(*ls));
-		if (!ls)
-			return -ENOMEM;
-		ls->fn = fn;
-		ls->ud = ud;
-		int r = samples_from_log(s, run_id, ls);
-		free(ls);
-		if (r != 0)
-			return r;
-	}
-	return s->ops->samples ? s->ops->samples(s, run_id, fn, ud) : 0;
+	struct log_samples *ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	ls->fn = fn;
+	ls->ud = ud;
+	int r = samples_from_log(s, run_id, ls);
+	free(ls);
+	return r;
 }
 
-int jst_store_add_metrics(struct jst_store *s, const char *run_id, const struct jst_metric *v, size_t n,
-                          const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
-{
-	return n ? s->ops->add_metrics(s, run_id, v, n, names, nnames) : 0;
-}
-
+/* The training record rebuilt from the run's mark events (-ENOENT: the run had none). */
 int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct jst_train *t)
 {
-	struct jst_run *scratch = s->ops->stream && s->ops->stream->events ? malloc(sizeof(*scratch)) : NULL;
-	int r = -ENOENT;
-	if (scratch) { /* the training record rebuilt from the run's mark events */
-		r = view_from_log(s, run->id, NULL, scratch, t);
-		free(scratch);
-	}
-	if (r == -ENOENT && s->ops->load_train) /* a run recorded before marks were events */
-		r = s->ops->load_train(s, run, t);
+	struct jst_run *scratch = malloc(sizeof(*scratch));
+	if (!scratch)
+		return -ENOMEM;
+	int r = view_from_log(s, run->id, NULL, scratch, t);
+	free(scratch);
 	return r;
 }
 
@@ -462,7 +518,26 @@ int jst_store_timeline(struct jst_store *s, const struct jst_run *run, struct js
 	return r;
 }
 
+int jst_store_chain_head(struct jst_store *s, char out[65])
+{
+	out[0] = '\0';
+	if (!s->ops->chain_head) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "this store keeps no event chain");
+		return -ENOTSUP;
+	}
+	return s->ops->chain_head(s, out);
+}
+
 /* ---- calibrations and the idle floor: through the dialect's calibration ops ---------------- */
+
+int jst_store_trust_check(struct jst_store *s, const char *what)
+{
+	if (s->ops->calibration_add && s->ops->chain_head)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s is not supported by %s stores (no calibrations or no event"
+	         " chain)", what, s->ops->scheme);
+	return -ENOTSUP;
+}
 
 int jst_store_add_calibration(struct jst_store *s, const struct jst_calibration *c)
 {

@@ -1,7 +1,8 @@
 /* The in-toto v1 statement of a run (docs/integrity.md, "Attestations"): subject the run (its
  * record's content hash) or the model artefacts the user names, predicate the energy, carbon
  * and water with their sources and data version, the sensors, estimate and integrity flags,
- * the idle floor and the run's metadata. Built with cJSON as compact JSON; jst_attest_parse
+ * the idle floor and the run's metadata. The run's digest is its event digest (sha256 over its
+ * events in log order, jst_store_event_digest), named by content_hash_of. Built with cJSON as compact JSON; jst_attest_parse
  * reads the few fields verify needs back and checks the statement's shape (fuzzed with the
  * envelope: tests/fuzz/envelope.c). Signing is dsse.c's. */
 #include <errno.h>
@@ -194,6 +195,7 @@ int jst_attest_statement(const struct jst_run *run, const char *content_hash, bo
 	cJSON *r = cJSON_AddObjectToObject(pred, "run");
 	cJSON_AddStringToObject(r, "id", run->id);
 	cJSON_AddStringToObject(r, "content_hash", content_hash);
+	cJSON_AddStringToObject(r, "content_hash_of", "joulestream.run-events/1");
 	cJSON_AddBoolToObject(r, "sealed", sealed);
 	cJSON_AddStringToObject(r, "store_chain_head", chain_head ? chain_head : "");
 	cJSON_AddItemToObject(pred, "energy", energy(run));

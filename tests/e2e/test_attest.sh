@@ -1,8 +1,9 @@
 # Signed attestations: `key create` makes an Ed25519 pair (private 0600, never overwritten);
 # `show RUN --format attestation` prints an in-toto v1 statement in a DSSE envelope whose
-# subject is the run's record hash (or a model artefact given with --subject); `verify FILE`
-# accepts it and rejects a tampered payload, a flipped signature byte, a wrong key, and a
-# store edited after signing; `show` refuses to sign a record edited since it was sealed.
+# subject is the run's event digest (sha256 over its events in log order, recomputed here from
+# ev_log by its definition) or a model artefact given with --subject; `verify FILE` accepts it
+# and rejects a tampered payload, a flipped signature byte, a wrong key, and a store whose
+# events were edited after signing (the store's verify then names the event).
 . "$(dirname "$0")/lib.sh"
 J=$JST_BIN
 R=$T/root
@@ -12,7 +13,7 @@ DB=$T/db
 v=$(cat "$pkg0")
 "$J" run --db "$DB" --sysfs-root "$R" --sensors rapl --scope host --interval 100ms --zone DE \
 	--quiet -- sh -c "sleep 0.2; echo $((v + 4000000)) >\"\$pkg0\"; sleep 0.2"
-id=$(sqlite3 "$DB" "SELECT id FROM runs" 2>/dev/null || "$J" runs --db "$DB" | awk 'NR==2{print $1}')
+id=$("$J" runs --db "$DB" | awk 'NR==2{print $1}')
 KEYS=$HOME/.config/joulestream/keys
 
 "$J" key create >"$T/out"
@@ -27,7 +28,14 @@ expect_eq "a second key elsewhere" $? 0
 
 "$J" show "$id" --db "$DB" --format attestation >"$T/att.json"
 expect_eq "show --format attestation" $? 0
-hash=$(sqlite3 "$DB" "SELECT content_hash FROM run_chain WHERE run_id='$id'" 2>/dev/null)
+hash=$(python3 - "$DB" "$id" <<'PY'
+import hashlib, sqlite3, struct, sys
+h = hashlib.sha256(b"joulestream.run-events/1\n")
+for (body,) in sqlite3.connect(sys.argv[1]).execute("SELECT body FROM ev_log WHERE run=? ORDER BY seq", (sys.argv[2],)):
+    h.update(struct.pack(">Q", len(body.encode())) + body.encode())
+print(h.hexdigest())
+PY
+)
 expect_py "an in-toto v1 statement in a DSSE envelope" "
 import json, base64
 e = json.load(open('$T/att.json'))
@@ -39,11 +47,12 @@ assert s['predicateType'] == 'https://joulestream.dev/attestation/footprint/v1'
 assert s['subject'] == [{'name': 'joulestream-run:$id', 'digest': {'sha256': s['predicate']['run']['content_hash']}}], s['subject']
 p = s['predicate']
 assert p['run']['id'] == '$id' and p['run']['sealed'] is True and len(p['run']['store_chain_head']) == 64
+assert p['run']['content_hash_of'] == 'joulestream.run-events/1'
 assert abs(p['energy']['energy_j'] - 4.0) < 1e-9 and p['energy']['sensors'] == 'rapl', p['energy']
 assert p['carbon']['data_version'] == 'bundled-2024.1' and p['carbon']['zone'] == 'DE', p['carbon']
 assert 'water_l' in p['water'] and p['integrity']['flagged'] is False and p['metadata']['host']
 "
-[ -z "$hash" ] || expect_py "the subject digest is the sealed record hash" "
+expect_py "the subject digest is the run's event digest" "
 import json, base64
 s = json.loads(base64.b64decode(json.load(open('$T/att.json'))['payload']))
 assert s['subject'][0]['digest']['sha256'] == '$hash'"
@@ -51,10 +60,10 @@ assert s['subject'][0]['digest']['sha256'] == '$hash'"
 "$J" verify "$T/att.json" --db "$DB" >"$T/out"
 expect_eq "verify the attestation: exit 0" $? 0
 expect_in "signature good" "signature: good" "$T/out"
-expect_in "content matches the store" "content: matches the local store" "$T/out"
+expect_in "content matches the store" "content: matches the store (events sha256:$hash" "$T/out"
 "$J" verify "$T/att.json" >"$T/out"
 expect_eq "verify without the run's store: exit 0" $? 0
-expect_in "says the record was not compared" "record not compared" "$T/out"
+expect_in "says the events were not compared" "events not compared" "$T/out"
 
 # rejected: a tampered payload, a flipped signature byte, another key
 python3 -c "
@@ -99,12 +108,14 @@ expect_eq "verify the model attestation" $? 0
 "$J" show "$id" --db "$DB" --format attestation --subject "model.bin=sha256:123" >/dev/null 2>&1
 expect_eq "a bad --subject is refused" $? 2
 
-# the store edited after signing: the statement no longer matches it; signing it is refused
-sqlite3 "$DB" "UPDATE runs SET run_j = run_j * 2 WHERE id='$id'" 2>/dev/null || { finish; exit; }
+# the store's events edited after signing: the statement no longer matches them, and the
+# store's verify names the event
+sid=$(sqlite3 "$DB" "SELECT id FROM ev_log WHERE run='$id' AND type='sample' AND body NOT LIKE '%\"energy_j\":0,%' LIMIT 1")
+sqlite3 "$DB" "UPDATE ev_log SET body = replace(body, '\"energy_j\":', '\"energy_j\":9') WHERE id='$sid'"
 "$J" verify "$T/att.json" --db "$DB" >"$T/out"
 expect_eq "edited store: exit 1" $? 1
-expect_in "edited store: the record differs" "content: DIFFERS" "$T/out"
-"$J" show "$id" --db "$DB" --format attestation >/dev/null 2>"$T/err"
-expect_eq "an edited record is not signed" $? 1
-expect_in "and says why" "was edited after it was sealed" "$T/err"
+expect_in "edited store: the events differ" "content: DIFFERS: the events of run $id" "$T/out"
+"$J" verify --db "$DB" >"$T/out"
+expect_eq "the store's verify fails" $? 1
+expect_in "and names the edited event" "event $sid" "$T/out"
 finish

@@ -74,7 +74,7 @@ before=$(figures "$T/old.db")
 expect_eq "migrated store: exit 0" $? 0
 expect_in "migration recorded" "event log: 22 events, 1 chain entry, 22 events chained when the chain was added" "$T/out"
 expect_eq "origin" "$(sqlite3 "$T/old.db" "SELECT origin, events FROM ev_chain")" "migration|22"
-expect_eq "the newest schema (11)" "$(sqlite3 "$T/old.db" "PRAGMA user_version")" 11
+expect_eq "the newest schema (12)" "$(sqlite3 "$T/old.db" "PRAGMA user_version")" 12
 expect_eq "same figures after the migration" "$(figures "$T/old.db")" "$before"
 start_serve "$T/old.db"
 expect_eq "a later batch" "$(http POST /api/v1/events "$TOK" "$T/b2.ndjson")" '200 {"accepted":5,"duplicates":0}'

@@ -4,7 +4,7 @@
  * 150 W × its time, each set adds up to the run's total (and per zone), a metric gets the run's
  * energy at its instant, the prediction after epoch 1 of 3 is exact, nothing is allocated per
  * tick or mark once the first mark came, limits (depth, paths, epochs, step ranges) keep the
- * sums, and the store gives the whole record back. */
+ * sums, and the store gives the whole record back, rebuilt from the run's events. */
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,12 +17,18 @@
 #include "joulestream/run.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
+#include "runlog.h"
 
 #define MS 1000000ull
 #define T0 1000000000000ull
 
 static char root[256], dir[256];
 static unsigned long long uj0, uj1; /* package-0, package-1 counters */
+/* with a store, each mark is also a mark event, dated as the live run's sink dates it: at the
+ * mark's time, or at the last tick when that interval was already sampled */
+static struct jst_store *log_store;
+static struct jst_run *log_run;
+static unsigned long long last_tick, log_seq;
 
 static void set_uj(const char *zone, unsigned long long v)
 {
@@ -62,6 +68,7 @@ static void tick(struct jst_monitor *m, unsigned long long t)
 	set_uj("intel-rapl:1", uj0);
 	set_uj("intel-rapl:0", uj1);
 	jst_monitor_tick(m, T0 + t, 0);
+	last_tick = t;
 }
 
 /* Sends "VERB T REST" with T the run's start plus t_us microseconds. */
@@ -71,6 +78,9 @@ static void mark(struct jst_monitor *m, unsigned long long t_us, const char *ver
 	unsigned long long t = T0 + t_us * 1000ull;
 	snprintf(msg, sizeof(msg), "%s %llu%s%s", verb, t, rest[0] ? " " : "", rest);
 	CHECK_INT(jst_monitor_mark_text(m, msg, strlen(msg), t), 0);
+	unsigned long long at = t_us * 1000ull > last_tick ? t_us * 1000ull : last_tick;
+	if (log_store)
+		CHECK_INT(runlog_mark(log_store, log_run, msg, (double)at / 1e9, log_seq++), 0);
 }
 
 static const struct jst_phase_total *phase(const struct jst_train *t, const char *path)
@@ -227,8 +237,12 @@ static void test_exact(struct jst_store *store)
 {
 	static struct jst_run run;
 	struct jst_monitor *m = start(&run);
+	last_tick = log_seq = 0;
+	uint64_t seq[JST_ZONES_MAX] = {0};
 	if (store)
-		CHECK_INT(jst_store_run_begin(store, &run), 0);
+		CHECK_INT(runlog_begin(store, &run), 0);
+	log_store = store;
+	log_run = &run;
 	unsigned long long next = 0;
 	struct mallinfo2 before = {0};
 	for (unsigned k = 1; k <= 40; k++) {
@@ -243,10 +257,7 @@ static void test_exact(struct jst_store *store)
 		if (k % 5 == 0 && store) { /* drained as `joulestream run` does, in batches */
 			size_t n;
 			const struct jst_sample *v = jst_monitor_pending(m, &n);
-			CHECK_INT(jst_store_add_samples(store, run.id, v, n), 0);
-			const struct jst_metric *mv = jst_monitor_pending_metrics(m, &n);
-			CHECK_INT(jst_store_add_metrics(store, run.id, mv, n, run.train->metric_names,
-			                                run.train->nmetric_names), 0);
+			CHECK_INT(runlog_samples(store, &run, v, n, seq), 0);
 		}
 		if (k % 5 == 0)
 			jst_monitor_drained(m);
@@ -258,11 +269,12 @@ static void test_exact(struct jst_store *store)
 	check_exact(&run, m);
 	if (store) {
 		size_t n;
-		const struct jst_metric *mv = jst_monitor_pending_metrics(m, &n);
-		CHECK_INT(jst_store_add_metrics(store, run.id, mv, n, run.train->metric_names,
-		                                run.train->nmetric_names), 0);
+		const struct jst_sample *v = jst_monitor_pending(m, &n);
+		CHECK_INT(runlog_samples(store, &run, v, n, seq), 0);
+		CHECK_INT(runlog_end(store, &run), 0);
 		CHECK_INT(jst_store_run_end(store, &run), 0);
 	}
+	log_store = NULL;
 	jst_monitor_free(m);
 }
 

@@ -187,34 +187,6 @@ static int pg_open(struct jst_store **out, const char *target, char *err, size_t
 	return 0;
 }
 
-/* A run's events reach the log through its store sink (src/sink/store.c); its record is the
- * view of them (src/agg/runview.c). So the record calls have nothing to write here. */
-static int pg_run_record(struct jst_store *s, const struct jst_run *r)
-{
-	(void)s, (void)r;
-	return 0;
-}
-
-static int pg_add_metrics(struct jst_store *s, const char *id, const struct jst_metric *v, size_t n,
-                          const char (*names)[JST_MARK_NAME_MAX], size_t nnames)
-{
-	(void)s, (void)id, (void)v, (void)n, (void)names, (void)nnames;
-	return 0; /* metric events carry them */
-}
-
-static int unsupported(struct jst_store *s, const char *what)
-{
-	snprintf(s->errmsg, sizeof(s->errmsg), "the postgresql store keeps runs as events: %s is only in the"
-	         " sqlite record of earlier releases", what);
-	return -ENOTSUP;
-}
-
-static int pg_add_samples(struct jst_store *s, const char *id, const struct jst_sample *v, size_t n)
-{
-	(void)id, (void)v, (void)n;
-	return unsupported(s, "writing samples outside their events");
-}
-
 static int pg_resolve(struct jst_store *s, const char *pattern, char *out, size_t n)
 {
 	const char *sql = pattern ? "SELECT run FROM ev_runs WHERE run LIKE $1 || '%' AND has_start=1"
@@ -238,18 +210,11 @@ const struct jst_store_ops jst__store_postgres = {
 	.scheme = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
-	.run_begin = pg_run_record,
-	.add_samples = pg_add_samples,
-	.run_end = pg_run_record,
-	.load = NULL,    /* the view of the run's events (store.c) */
-	.list = NULL,    /* likewise */
-	.samples = NULL, /* the run's sample events */
-	.add_metrics = pg_add_metrics,
-	.load_train = NULL, /* the view of the run's mark events (store.c) */
 	.add_result = jst__pg_add_result,
 	.resolve = pg_resolve,
 	.load_extras = jst__pg_load_extras,
 	.calibration_add = jst__pg_calibration_add,
 	.calibration_load = jst__pg_calibration_load,
+	.chain_head = jst__pg_chain_head,
 	.stream = &jst__stream_postgres,
 };

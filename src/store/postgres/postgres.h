@@ -61,6 +61,8 @@ int jst__pg_sources(struct jst_store *s, size_t limit, int (*on_offset)(const st
 int jst__pg_evchain_append(struct jst_store *s, int64_t batch, const char *origin,
 			   const struct jst_evchain_build *b);
 int jst__pg_evchain_adopt(struct jst_store *s);
+/* The newest entry's hash of ev_chain (the store vtable's chain_head). */
+int jst__pg_chain_head(struct jst_store *s, char out[65]);
 int jst__pg_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud,
 			  struct jst_events_report *out);
 

@@ -205,3 +205,17 @@ int jst__pg_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud
 	jst__pq.PQclear(jst__pq.PQexec(jst__pg_conn(s), r == 0 ? "COMMIT" : "ROLLBACK"));
 	return r;
 }
+
+int jst__pg_chain_head(struct jst_store *s, char out[65])
+{
+	int rc;
+	out[0] = '\0';
+	PGresult *res = jst__pg_query(s, "SELECT hash FROM ev_chain ORDER BY n DESC LIMIT 1", 0, NULL, PGRES_TUPLES_OK,
+	                              &rc, "reading the event chain");
+	if (!res)
+		return rc;
+	if (jst__pq.PQntuples(res) > 0)
+		jst__pg_text(res, 0, 0, out, 65);
+	jst__pq.PQclear(res);
+	return 0;
+}

@@ -11,7 +11,6 @@
 struct sqlite_store {
 	struct jst_store base;
 	sqlite3 *db;
-	sqlite3_stmt *ins_sample;
 	char cached_id[JST_RUN_ID_LEN + 1]; /* run whose rowid is cached */
 	sqlite3_int64 cached_rowid;
 	/* the reads of an open ingest transaction (sqlite_stream.c): prepared by its begin,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_evchain.h"
 #include "store/sqlite/sqlite_stream.h"
 
@@ -184,4 +185,17 @@ int jst__sq_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud
 	sqlite3_finalize(c.log);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return r;
+}
+
+int jst__sq_chain_head(struct jst_store *s, char out[65])
+{
+	sqlite3 *db = jst__sqlite_db(s);
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT hash FROM ev_chain ORDER BY n DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return jst__sqlite_stream_fail(s, "reading the event chain");
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		jst__strlcpy(out, (const char *)sqlite3_column_text(st, 0), 65);
+	sqlite3_finalize(st);
+	return 0;
 }

@@ -27,4 +27,7 @@ int jst__sq_evchain_adopt(struct jst_store *s);
 int jst__sq_events_verify(struct jst_store *s, jst_events_verify_fn fn, void *ud,
 			  struct jst_events_report *out);
 
+/* The newest entry's hash of ev_chain (the store vtable's chain_head). */
+int jst__sq_chain_head(struct jst_store *s, char out[65]);
+
 #endif

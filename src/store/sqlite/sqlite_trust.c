@@ -1,7 +1,8 @@
-/* The trust tables in SQLite: a run's integrity flags (run_flags, written with the run),
- * host calibrations (host_calibration per zone, host_reference per calibration, never
- * replaced) and the idle floor derived from them when a run is loaded. The chain is in
- * sqlite_chain.c and sqlite_verify.c; sqlite.c creates the tables (its migrations array). */
+/* The trust tables in SQLite: host calibrations (host_calibration per zone, host_reference per
+ * calibration, never replaced) behind the store's calibration ops, and the integrity flags that
+ * releases before issue 11 kept in run_flags (read by migration 12 only: a run's flags are in
+ * its run_end since). The archived record chain is sqlite_verify.c's; sqlite.c creates the
+ * tables (its migrations array). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,65 +15,13 @@
 #include "store/store.h"
 
 
-int jst_store_trust_check(struct jst_store *s, const char *what)
-{
-	if (jst__sqlite_handle(s))
-		return 0;
-	snprintf(s->errmsg, sizeof(s->errmsg),
-		 "%s needs a sqlite store (--db PATH): not supported on %s stores yet (the record "
-		 "chain, calibrations and signing are kept in sqlite only)", what, s->ops->scheme);
-	return -ENOTSUP;
-}
-
 static void text(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	jst__strlcpy(dst, t ? (const char *)t : "", n);
 }
 
-int jst__sqlite_flags_save(sqlite3 *db, sqlite3_int64 rowid, const struct jst_run *run, char *err,
-			   size_t errlen)
-{
-	sqlite3_stmt *del, *st;
-	if (sqlite3_prepare_v2(db, "DELETE FROM run_flags WHERE run=?", -1, &del, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(del, 1, rowid);
-	int rc = sqlite3_step(del);
-	sqlite3_finalize(del);
-	if (rc != SQLITE_DONE || sqlite3_prepare_v2(db,
-						    "INSERT INTO run_flags(run,idx,kind,zone,count,"
-						    "seconds,first_s,value,lim,reason) VALUES"
-						    "(?,?,?,?,?,?,?,?,?,?)",
-						    -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	for (size_t i = 0; i < run->nflags; i++) {
-		const struct jst_run_flag *f = &run->flags[i];
-		sqlite3_bind_int64(st, 1, rowid);
-		sqlite3_bind_int(st, 2, (int)i);
-		sqlite3_bind_text(st, 3, jst_flag_name(f->kind), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, f->zone, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)f->count);
-		sqlite3_bind_double(st, 6, f->seconds);
-		sqlite3_bind_double(st, 7, f->first_s);
-		sqlite3_bind_double(st, 8, f->value);
-		sqlite3_bind_double(st, 9, f->limit);
-		sqlite3_bind_text(st, 10, f->reason, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			goto fail;
-		}
-	}
-	sqlite3_finalize(st);
-	return 0;
-fail:
-	snprintf(err, errlen, "writing flags: %s", sqlite3_errmsg(db));
-	return -1;
-}
-
-static void flags_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run)
+void jst__sqlite_flags_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run)
 {
 	sqlite3_stmt *st;
 	run->nflags = 0;
@@ -99,21 +48,6 @@ static void flags_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run)
 		text(st, 7, f->reason, sizeof(f->reason));
 		run->nflags++;
 	}
-	sqlite3_finalize(st);
-}
-
-static void hash_load(sqlite3 *db, struct jst_run *run)
-{
-	sqlite3_stmt *st;
-	run->content_hash[0] = '\0';
-	if (sqlite3_prepare_v2(db,
-			       "SELECT content_hash FROM run_chain WHERE run_id=? ORDER BY seq DESC"
-			       " LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(st, 1, run->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		text(st, 0, run->content_hash, sizeof(run->content_hash));
 	sqlite3_finalize(st);
 }
 
@@ -180,41 +114,6 @@ static int calibration_load(sqlite3 *db, const char *host, uint64_t before_ns,
 	}
 	sqlite3_finalize(st);
 	return 0;
-}
-
-/* The floor of a loaded run from its host's calibrations. */
-static void floor_load(sqlite3 *db, struct jst_run *run)
-{
-	memset(&run->floor, 0, sizeof(run->floor));
-	if (!run->meta.host[0])
-		return;
-	struct jst_calibration *c = malloc(sizeof(*c));
-	if (!c)
-		return;
-	uint64_t end = run->end_ns ? run->end_ns : run->start_ns;
-	int r = calibration_load(db, run->meta.host, end ? end : 1, c);
-	bool after = false;
-	if (r == -ENOENT) {
-		r = calibration_load(db, run->meta.host, 0, c);
-		after = true;
-	}
-	if (r == 0) {
-		jst_floor_compute(c, run);
-		run->floor.after = after;
-	}
-	free(c);
-}
-
-void jst__sqlite_trust_extras(sqlite3 *db, struct jst_run *run)
-{
-	hash_load(db, run); /* the floor is the engine's (store.c), as for every dialect */
-}
-
-void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run)
-{
-	flags_load(db, rowid, run);
-	hash_load(db, run);
-	floor_load(db, run);
 }
 
 int jst__sqlite_calibration_add(struct jst_store *s, const struct jst_calibration *c)

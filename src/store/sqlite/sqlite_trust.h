@@ -1,7 +1,7 @@
 /* The trust tables of the SQLite store (docs/integrity.md): run_flags (a run's integrity
  * flags), host_calibration and host_reference (idle power per zone and the reference workload's
- * result, per host and calibration), and run_chain (the hash chain of sealed records, checked
- * by `joulestream verify`). sqlite.c owns the connection and the migration that creates them
+ * result, per host and calibration), and run_chain (the hash chain of sealed records that the
+ * releases before issue 11 built: an archive since migration 12, walked by `joulestream verify`). sqlite.c owns the connection and the migration that creates them
  * and calls these hooks; the public calls are in joulestream/trust.h. */
 #ifndef JST_STORE_SQLITE_TRUST_H
 #define JST_STORE_SQLITE_TRUST_H
@@ -36,28 +36,12 @@ struct jst_store;
 /* The store's SQLite handle, or NULL when it is another kind of store (sqlite.c). */
 sqlite3 *jst__sqlite_handle(struct jst_store *s);
 
-/* Replaces the run's flags (inside save_run's transaction). 0 or -1 with err set. */
-int jst__sqlite_flags_save(sqlite3 *db, sqlite3_int64 rowid, const struct jst_run *run, char *err,
-			   size_t errlen);
-
-/* Loads the run's flags, the content hash of its newest chain entry and its idle floor. */
-void jst__sqlite_trust_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run);
-/* The record hash of a run whose record came from the event log (its flags are in the log). */
-void jst__sqlite_trust_extras(sqlite3 *db, struct jst_run *run);
+/* The flags a run recorded before issue 11 kept in run_flags (migration 12 reads them). */
+void jst__sqlite_flags_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *run);
 /* The calibration ops of the sqlite vtable (store.h). */
 int jst__sqlite_calibration_add(struct jst_store *s, const struct jst_calibration *c);
 int jst__sqlite_calibration_load(struct jst_store *s, const char *host, uint64_t before_ns,
                                  struct jst_calibration *out);
-
-/* Seals a finished run into the chain: hashes its stored record (runs row, zones, notes,
- * flags, samples, training tables) and appends an entry linked to the previous one. 0 or -1
- * with err set. */
-int jst__sqlite_seal(sqlite3 *db, const char *run_id, char *err, size_t errlen);
-
-/* The canonical description of a run's stored record (what seal hashes): lines of
- * "runs COLS HEX", "col NAME HEX8", "table NAME ROWS HEX". Fills out (malloc'd, NUL-terminated)
- * and returns 0; -ENOENT when there is no such run, another negative errno on failure. */
-int jst__sqlite_record_parts(sqlite3 *db, const char *run_id, char **out, char *err, size_t errlen);
 
 /* content = sha256(parts) and hash = sha256("joulestream.chain/1\n" prev "\n" content), hex. */
 void jst__content_hash(const char *parts, char out[65]);
