@@ -203,6 +203,10 @@ struct jst_token_info {
 	bool all_users;    /* a reader granted every user's runs */
 	char label[128];
 	uint64_t created_ns, revoked_ns;
+	/* what an agent token may speak for (serve refuses the rest with 403): the hosts its
+	 * events may name, comma-separated ("": any), and the user its runs may name ("" in user:
+	 * any) */
+	char hosts[256];
 };
 JST_API int jst_store_token_add(struct jst_store *s, const struct jst_token_info *t, int64_t *id);
 /* All tokens (revoked too), oldest first. */

@@ -33,7 +33,9 @@ static void created(struct jst_store *st, const struct jst_token_info *t, int64_
 	jst__jbuf_jstr(&b, jst_role_name(t->role));
 	jst__jbuf_str(&b, ",\"user\":");
 	jst__jbuf_jstr(&b, t->user);
-	jst__jbuf_printf(&b, ",\"all_users\":%s,\"label\":", t->all_users ? "true" : "false");
+	jst__jbuf_printf(&b, ",\"all_users\":%s,\"hosts\":", t->all_users ? "true" : "false");
+	jst__jbuf_jstr(&b, t->hosts);
+	jst__jbuf_str(&b, ",\"label\":");
 	jst__jbuf_jstr(&b, t->label);
 	jst__jbuf_str(&b, "}");
 	snprintf(object, sizeof(object), r == 0 ? "token:%lld" : "token", (long long)id);
@@ -74,11 +76,13 @@ static void revoked(struct jst_store *st, const struct match *m, int r)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: joulestream token create --role admin|agent|reader [--user U] [--all-users]\n"
-	           "                                [--label TEXT] [--db PATH]\n"
+	           "                                [--host H[,H…]] [--label TEXT] [--db PATH]\n"
 	           "       joulestream token list [--db PATH]\n"
 	           "       joulestream token revoke ID|PREFIX [--db PATH]\n"
 	           "Roles: agent sends events; reader reads its --user's runs (every user's with --all-users);\n"
-	           "admin does everything. The token is printed once; only its hash is kept.\n"
+	           "admin does everything. An agent token is bound to what it speaks for: --host the hosts its\n"
+	           "events may name (a node's agent: its own), --user the user its runs may name (a person's\n"
+	           "run --sink); serve refuses the rest with 403. The token is printed once; only its hash is kept.\n"
 	           "create and revoke are written to the store's audit log as local:USER (joulestream audit).\n");
 }
 
@@ -87,9 +91,9 @@ static int print_token(const struct jst_token_info *t, void *ud)
 	char when[40];
 	(void)ud;
 	jst__format_iso8601((int64_t)t->created_ns, when, sizeof(when));
-	printf("%-4lld %-13s %-7s %-16s %-9s %s%s%s\n", (long long)t->id, t->prefix, jst_role_name(t->role),
-	       t->user[0] ? t->user : "-", t->all_users ? "all-users" : "-", when, t->revoked_ns ? " revoked" : "",
-	       t->label[0] ? "" : "");
+	printf("%-4lld %-13s %-7s %-16s %-9s %-20s %s%s\n", (long long)t->id, t->prefix, jst_role_name(t->role),
+	       t->user[0] ? t->user : "-", t->all_users ? "all-users" : "-", t->hosts[0] ? t->hosts : "-", when,
+	       t->revoked_ns ? " revoked" : "");
 	return 0;
 }
 
@@ -98,13 +102,14 @@ int cli_token(int argc, char **argv)
 	static const struct option lo[] = {
 		{"role", required_argument, 0, 'r'}, {"user", required_argument, 0, 'u'},
 		{"all-users", no_argument, 0, 'a'}, {"label", required_argument, 0, 'l'},
-		{"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"db", required_argument, 0, 'd'}, {"host", required_argument, 0, 'H'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	const char *sub = argv[1], *role = NULL, *user = "", *label = "", *db = NULL;
+	const char *sub = argv[1], *role = NULL, *user = "", *label = "", *db = NULL, *hosts = "";
 	bool all = false;
 	int c;
 	optind = 2;
@@ -114,6 +119,7 @@ int cli_token(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'a': all = true; break;
 		case 'l': label = optarg; break;
+		case 'H': hosts = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -133,6 +139,19 @@ int cli_token(int argc, char **argv)
 		fprintf(stderr, "joulestream token create: a reader needs --user U (or --all-users)\n");
 		return 2;
 	}
+	if (create && hosts[0] && ro != JST_ROLE_AGENT) {
+		fprintf(stderr, "joulestream token create: --host binds an agent token (--role agent)\n");
+		return 2;
+	}
+	if (create && (strlen(hosts) >= sizeof(((struct jst_token_info *)0)->hosts) || strstr(hosts, ",,") ||
+	               hosts[0] == ',' || (hosts[0] && hosts[strlen(hosts) - 1] == ','))) {
+		fprintf(stderr, "joulestream token create: --host takes host names separated by commas (at most 255 "
+		                "bytes), e.g. --host node1,node2\n");
+		return 2;
+	}
+	if (create && ro == JST_ROLE_AGENT && !hosts[0] && !user[0])
+		fprintf(stderr, "joulestream token create: note: this agent token may speak for any host and user; bind "
+		                "it with --host (a node's agent) or --user (a person's run --sink)\n");
 	if (strcmp(sub, "revoke") == 0 && optind >= argc) {
 		fprintf(stderr, "joulestream token revoke: give the token's id or prefix (joulestream token list)\n");
 		return 2;
@@ -151,6 +170,7 @@ int cli_token(int argc, char **argv)
 		t.created_ns = jst__wall_ns();
 		jst__strlcpy(t.user, user, sizeof(t.user));
 		jst__strlcpy(t.label, label, sizeof(t.label));
+		jst__strlcpy(t.hosts, hosts, sizeof(t.hosts));
 		int64_t id = 0;
 		if ((r = jst__token_new(tok, &t)) == 0 && (r = jst_store_token_add(st, &t, &id)) == 0) {
 			printf("%s\n", tok);
@@ -160,7 +180,8 @@ int cli_token(int argc, char **argv)
 		jst__strlcpy(msg, jst_store_errmsg(st), sizeof(msg));
 		created(st, &t, id, r);
 	} else if (strcmp(sub, "list") == 0) {
-		printf("%-4s %-13s %-7s %-16s %-9s %s\n", "id", "prefix", "role", "user", "grant", "created");
+		printf("%-4s %-13s %-7s %-16s %-9s %-20s %s\n", "id", "prefix", "role", "user", "grant", "hosts",
+		       "created");
 		r = jst_store_tokens(st, print_token, NULL);
 		jst__strlcpy(msg, jst_store_errmsg(st), sizeof(msg));
 	} else {

@@ -270,7 +270,8 @@ static void fill_ingest(struct jst_audit_entry *e, const struct jst_httpd_req *r
 	struct jst_jbuf d, o;
 	who_to(e, &st->who);
 	jst__strlcpy(e->action, "events.ingest", sizeof(e->action));
-	jst__strlcpy(e->outcome, status == 200 ? "ok" : "error", sizeof(e->outcome));
+	/* 403: a token speaking for a host or user it is not bound to (serve.c, unbound) */
+	jst__strlcpy(e->outcome, status == 200 ? "ok" : status == 403 ? "denied" : "error", sizeof(e->outcome));
 	jst__httpd_client(req, e->client, sizeof(e->client));
 	jst__jbuf_fixed(&d, e->detail, sizeof(e->detail));
 	jst__jbuf_fixed(&o, e->object, sizeof(e->object));

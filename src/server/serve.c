@@ -119,6 +119,43 @@ static void done(void *ud, struct jst_httpd_req *req)
 	req->state = NULL;
 }
 
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		if (len == n && memcmp(p, name, n) == 0)
+			return true;
+		p += len + (c ? 1 : 0);
+	}
+	return false;
+}
+
+/* An agent token speaks only for what it is bound to (token create --host, --user): every
+ * event's host among its hosts, every run_start's user its user. 0, or the 1-based line of the
+ * first event it may not send, with why. */
+static size_t unbound(const struct jst_token_info *who, const struct jst_httpd_req *req,
+                      const struct jst_event_batch *b, char *why, size_t n)
+{
+	if (who->role != JST_ROLE_AGENT || (!who->hosts[0] && !who->user[0]))
+		return 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct jst_event *ev = &b->ev[i];
+		if (who->hosts[0] && !in_list(who->hosts, ev->host))
+			snprintf(why, n, "this token speaks for host %.100s, not %.100s", who->hosts, ev->host);
+		else if (who->user[0] && ev->type == JST_EV_RUN_START && strcmp(ev->user, who->user) != 0)
+			snprintf(why, n, "this token speaks for user %.60s, not %.60s", who->user, ev->user);
+		else
+			continue;
+		size_t line = 1;
+		for (const char *p = req->body; p < ev->line; p++)
+			line += *p == '\n';
+		return line;
+	}
+	return 0;
+}
+
 static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_httpd_resp *resp)
 {
 	struct jst_event_batch b = {0};
@@ -134,6 +171,15 @@ static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_h
 		char why[360];
 		snprintf(why, sizeof(why), "line %zu: %s", line, err);
 		jst__audit_ingest(s, req, NULL, code, why, false);
+		return;
+	}
+	const struct jst_req_state *st = req->state;
+	if ((line = unbound(&st->who, req, &b, err, sizeof(err))) > 0) {
+		jst__httpd_error(resp, 403, line, "line %zu: %s; nothing of this batch was stored", line, err);
+		jst_event_batch_release(&b);
+		char why[360];
+		snprintf(why, sizeof(why), "line %zu: %s", line, err);
+		jst__audit_ingest(s, req, NULL, 403, why, false);
 		return;
 	}
 	struct jst_ingest_result res;

@@ -25,7 +25,7 @@ expect_eq "token rows" "$(q "SELECT id, actor, role, user, action, object, outco
 5|local:$ME||$ME|token.revoke|token:4|ok|
 6|local:$ME||$ME|token.revoke|token|error|"
 expect_eq "token.create detail" "$(q "SELECT detail FROM audit_log WHERE id=3")" \
-	'{"role":"reader","user":"ann","all_users":false,"label":""}'
+	'{"role":"reader","user":"ann","all_users":false,"hosts":"","label":""}'
 expect_eq "a pasted token is not logged" "$(q "SELECT detail FROM audit_log WHERE id=6")" \
 	'{"given":"(a whole token: not logged)"}'
 

@@ -69,6 +69,29 @@ while read -r line; do
 	expect_eq "${line%%: got*}" "${got%%,*}" "${line##*want }"
 done <"$T/matrix.out"
 
+# bound identities: an agent token made for a host speaks only for it, one made for a user only
+# for that user's runs; the rest is 403 with the line, nothing of the batch stored, audited
+NODE=$("$J" token create --role agent --host n1,n1b --db "$DB" 2>/dev/null)
+BOB=$("$J" token create --role agent --user bob --db "$DB" 2>/dev/null)
+"$J" token list --db "$DB" >"$T/tokens.txt"
+expect_in "token list shows the hosts" "n1,n1b" "$T/tokens.txt"
+{ ev RC carol; } >"$T/rc.ndjson"
+expect_eq "host-bound token, its host" "$(http POST /api/v1/events "$NODE" "$T/rc.ndjson" | cut -d' ' -f1)" 200
+sed 's/"host":"n1"/"host":"n2"/' "$T/rc.ndjson" | sed 's/RC-/RX-/g; s/"RC"/"RX"/g' >"$T/rx.ndjson"
+expect_eq "host-bound token, another host" "$(http POST /api/v1/events "$NODE" "$T/rx.ndjson")" \
+	'403 {"error":"line 1: this token speaks for host n1,n1b, not n2; nothing of this batch was stored","line":1}'
+{ ev RD dave; } >"$T/rd.ndjson"
+expect_eq "user-bound token, another user's run" "$(http POST /api/v1/events "$BOB" "$T/rd.ndjson")" \
+	'403 {"error":"line 1: this token speaks for user bob, not dave; nothing of this batch was stored","line":1}'
+{ ev RE bob; } >"$T/re.ndjson"
+expect_eq "user-bound token, its user's run" "$(http POST /api/v1/events "$BOB" "$T/re.ndjson" | cut -d' ' -f1)" 200
+expect_eq "nothing of the refused batches stored" "$(http GET /api/v1/runs/RX "$ADMIN" | cut -d' ' -f1) $(http GET /api/v1/runs/RD "$ADMIN" | cut -d' ' -f1)" "404 404"
+expect_eq "the refusals are audited" "$(sqlite3 "$DB" "SELECT count(*) FROM audit_log WHERE action='events.ingest' AND outcome='denied' AND detail LIKE '%speaks for%'")" 2
+"$J" token create --role reader --user x --host n1 --db "$DB" >/dev/null 2>"$T/err"
+expect_eq "--host only for agents: exit" $? 2
+"$J" token create --role agent --db "$DB" >/dev/null 2>"$T/err"
+expect_in "an unbound agent token: a note" "bind it with --host" "$T/err"
+
 # a reader sees its own user's runs and totals only
 r=$(http GET /api/v1/runs "$ALICE")
 expect_eq "alice's list: her run only" "$(json_get '[x["id"] for x in j["runs"]]' "${r#* }")" "['RA']"

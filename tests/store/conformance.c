@@ -777,6 +777,7 @@ static int case_tokens(struct jst_store *s)
 	memset(t.hash, 2, sizeof(t.hash));
 	t.role = JST_ROLE_AGENT;
 	t.user[0] = '\0';
+	strcpy(t.hosts, "node1,node2"); /* what the agent token may speak for */
 	CHECK_INT(jst_store_token_add(s, &t, &id2), 0);
 	CHECK(id2 > id1);
 	CHECK(jst_store_token_add(s, &t, &id2) < 0); /* the same hash twice */
@@ -786,6 +787,7 @@ static int case_tokens(struct jst_store *s)
 	CHECK(k.t[0].id == id1 && k.t[0].role == JST_ROLE_READER &&
 	      strcmp(k.t[0].user, "ann") == 0);
 	CHECK(memcmp(k.t[1].hash, t.hash, 32) == 0 && k.t[1].revoked_ns == 0);
+	CHECK(strcmp(k.t[1].hosts, "node1,node2") == 0 && k.t[0].hosts[0] == '\0');
 	char idtxt[24];
 	snprintf(idtxt, sizeof(idtxt), "%" PRId64, id1);
 	CHECK_INT(jst_store_token_revoke(s, idtxt, BASE + SEC), 0);

@@ -13,8 +13,8 @@
 
 /* 1: the tables below; 2: the event chain (ev_chain: an older store's events are chained when
  * it is first opened) and the per-run read indexes ev_log_run_type and ev_totals_phase (created
- * with IF NOT EXISTS on every open) */
-#define PG_SCHEMA_VERSION 2
+ * with IF NOT EXISTS on every open); 3: api_tokens.hosts (an agent token's hosts) */
+#define PG_SCHEMA_VERSION 3
 #define PG_STR(x) #x
 #define PG_XSTR(x) PG_STR(x)
 /* the same tables and columns as JST_SQLITE_STREAM_SCHEMA; "user" is a reserved word here */
@@ -56,6 +56,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS api_tokens(id BIGSERIAL PRIMARY KEY, prefix TEXT, hash BYTEA NOT NULL UNIQUE,"
 	" role TEXT NOT NULL, \"user\" TEXT, all_users INTEGER, label TEXT, created_ns BIGINT,"
 	" revoked_ns BIGINT);"
+	/* 3: the hosts an agent token may speak for (issue 12: bound identities) */
+	"ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS hosts TEXT NOT NULL DEFAULT '';"
 	/* the audit log and run tombstones (postgres_audit.c), as JST_SQLITE_AUDIT_SCHEMA */
 	"CREATE TABLE IF NOT EXISTS audit_log(id BIGINT PRIMARY KEY, ts_ns BIGINT NOT NULL, actor TEXT NOT NULL,"
 	" role TEXT, \"user\" TEXT, action TEXT NOT NULL, object TEXT, detail TEXT, outcome TEXT NOT NULL,"

@@ -306,10 +306,12 @@ int jst__pg_token_add(struct jst_store *s, const struct jst_token_info *t, int64
 	char all[4], created[24];
 	snprintf(all, sizeof(all), "%d", t->all_users ? 1 : 0);
 	snprintf(created, sizeof(created), "%" PRId64, (int64_t)t->created_ns);
-	const char *v[] = {t->prefix, (const char *)t->hash, jst_role_name(t->role), t->user, all, t->label, created};
-	int len[] = {0, (int)sizeof(t->hash), 0, 0, 0, 0, 0}, fmt[] = {0, 1, 0, 0, 0, 0, 0};
+	const char *v[] = {t->prefix, (const char *)t->hash, jst_role_name(t->role), t->user, all, t->label, created,
+	                   t->hosts};
+	int len[] = {0, (int)sizeof(t->hash), 0, 0, 0, 0, 0, 0}, fmt[] = {0, 1, 0, 0, 0, 0, 0, 0};
 	PGresult *res = jst__pq.PQexecParams(jst__pg_conn(s), "INSERT INTO api_tokens(prefix,hash,role,\"user\",all_users,label,"
-	                             "created_ns) VALUES($1,$2,$3,$4,$5,$6,$7) RETURNING id", 7, NULL, v, len, fmt, 0);
+	                             "created_ns,hosts) VALUES($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id", 8, NULL, v, len,
+	                             fmt, 0);
 	if (jst__pq.PQresultStatus(res) != PGRES_TUPLES_OK)
 		return jst__pg_fail(s, res, "adding a token");
 	if (id)
@@ -322,7 +324,7 @@ int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *,
 {
 	int rc, n = 0;
 	PGresult *res = jst__pg_query(s, "SELECT id,prefix,hash,role,\"user\",all_users,label,created_ns,"
-	                              "coalesce(revoked_ns,0) FROM api_tokens ORDER BY id", 0, NULL, PGRES_TUPLES_OK,
+	                              "coalesce(revoked_ns,0),hosts FROM api_tokens ORDER BY id", 0, NULL, PGRES_TUPLES_OK,
 	                              &rc, "reading tokens");
 	if (!res)
 		return rc;
@@ -343,6 +345,7 @@ int jst__pg_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *,
 		jst__pg_text(res, i, 6, t.label, sizeof(t.label));
 		t.created_ns = (uint64_t)jst__pg_i64(res, i, 7);
 		t.revoked_ns = (uint64_t)jst__pg_i64(res, i, 8);
+		jst__pg_text(res, i, 9, t.hosts, sizeof(t.hosts));
 		n++;
 		if (fn(&t, ud))
 			break;

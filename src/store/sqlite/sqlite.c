@@ -92,6 +92,8 @@ static const char *const migrations[] = {
 	JST_SQLITE_RUN_READS_SCHEMA,
 	/* 12: runs recorded before issue 11 become events (sqlite_upgrade.c), on a copy */
 	JST_SQLITE_UPGRADE_SCHEMA,
+	/* 13: the hosts an agent token may speak for (issue 12: bound identities) */
+	"ALTER TABLE api_tokens ADD COLUMN hosts TEXT NOT NULL DEFAULT '';",
 };
 
 static int fail(struct sqlite_store *s, const char *what)

@@ -263,8 +263,8 @@ int jst__sq_token_add(struct jst_store *s, const struct jst_token_info *t, int64
 {
 	sqlite3 *db = jst__sqlite_db(s);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "INSERT INTO api_tokens(prefix,hash,role,user,all_users,label,created_ns)"
-	                       " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "INSERT INTO api_tokens(prefix,hash,role,user,all_users,label,created_ns,hosts)"
+	                       " VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
 		return jst__sqlite_stream_fail(s, "adding a token");
 	sqlite3_bind_text(st, 1, t->prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, t->hash, sizeof(t->hash), SQLITE_STATIC);
@@ -273,6 +273,7 @@ int jst__sq_token_add(struct jst_store *s, const struct jst_token_info *t, int64
 	sqlite3_bind_int(st, 5, t->all_users);
 	sqlite3_bind_text(st, 6, t->label, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)t->created_ns);
+	sqlite3_bind_text(st, 8, t->hosts, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st) == SQLITE_DONE ? 0 : jst__sqlite_stream_fail(s, "adding a token");
 	sqlite3_finalize(st);
 	if (r == 0 && id)
@@ -284,7 +285,7 @@ int jst__sq_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *,
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(jst__sqlite_db(s), "SELECT id,prefix,hash,role,user,all_users,label,created_ns,"
-	                       "coalesce(revoked_ns,0) FROM api_tokens ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	                       "coalesce(revoked_ns,0),hosts FROM api_tokens ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		return jst__sqlite_stream_fail(s, "reading tokens");
 	int n = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -302,6 +303,7 @@ int jst__sq_tokens(struct jst_store *s, int (*fn)(const struct jst_token_info *,
 		text(st, 6, t.label, sizeof(t.label));
 		t.created_ns = (uint64_t)sqlite3_column_int64(st, 7);
 		t.revoked_ns = (uint64_t)sqlite3_column_int64(st, 8);
+		text(st, 9, t.hosts, sizeof(t.hosts));
 		n++;
 		if (fn(&t, ud))
 			break;
