@@ -431,6 +431,8 @@ int cli_run(int argc, char **argv)
 	if (!st.o.no_store)
 		jst__session_store(&st.ses, st.o.db, st.o.spool);
 	run_carbon_start(&st.carbon, st.mon);
+	/* the series' values go into the log as the samples use them */
+	jst__session_series(&st.ses, st.carbon.series);
 
 	/* Signals are read from a signalfd: block them here, the child restores the mask. */
 	sigemptyset(&st.sigs);
@@ -472,6 +474,8 @@ int cli_run(int argc, char **argv)
 		/* a live source is asked only now that the command has ended */
 		run_carbon_finish(&st.carbon, run, st.ses.store && !st.ses.store_failed ? st.ses.store : NULL,
 		                  jst_monitor_timeline(st.mon));
+		if (st.carbon.live) /* its values before run_end, which has its figure */
+			jst__session_series(&st.ses, st.carbon.series);
 		jst__session_finish(&st.ses);
 		outputs(&st);
 	}

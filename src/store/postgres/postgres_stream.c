@@ -183,6 +183,14 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	return 1;
 }
 
+/* The run's intensity events (agg.h), through the (run, type) index. */
+static int load_intensity(void *ud, const char *run,
+			  int (*fn)(int64_t, const char *, size_t, void *), void *arg)
+{
+	int r = jst__pg_events(ud, run, "intensity", 0, 100000, fn, arg);
+	return r < 0 ? r : 0;
+}
+
 static int load_window(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
 {
 	struct jst_store *s = ud;
@@ -521,7 +529,7 @@ static int pg_ingest_from(struct jst_store *s, const struct jst_event_batch *b, 
 		r = insert_new(s, b, fresh, res);
 	struct jst_agg agg;
 	jst__agg_init(&agg);
-	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
+	struct jst_agg_loader ld = {s, load_run, load_zone, load_window, load_intensity};
 	struct tombstones tomb = {"", false};
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
 		bool gone = false;
@@ -558,7 +566,7 @@ static int replay_log(struct jst_store *s, struct jst_agg *agg, uint64_t *events
 	int r = jst__pg_exec(s, "DECLARE jst_replay NO SCROLL CURSOR FOR SELECT batch, body FROM ev_log"
 	                     " WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
 	                     " ORDER BY batch, seq", "reading the event log");
-	struct jst_agg_loader ld = {s, load_run, load_zone, load_window};
+	struct jst_agg_loader ld = {s, load_run, load_zone, load_window, load_intensity};
 	struct jst_event ev;
 	char err[256];
 	int64_t cur = -1;

@@ -90,6 +90,14 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	return 1;
 }
 
+/* The run's intensity events (agg.h), through the (run, type) index. */
+static int load_intensity(void *ud, const char *run,
+			  int (*fn)(int64_t, const char *, size_t, void *), void *arg)
+{
+	int r = jst__sq_events(((struct ingest_ctx *)ud)->s, run, "intensity", 0, 100000, fn, arg);
+	return r < 0 ? r : 0;
+}
+
 static int load_window(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
 {
 	struct ingest_ctx *c = ud;
@@ -334,7 +342,7 @@ static int add_events(struct ingest_ctx *c, const struct jst_event_batch *b, str
 	if (r == 0)
 		r = prepare(c, "INSERT INTO ev_log(id,batch,type,run,ts_ns,body) VALUES(?,?,?,?,?,?)"
 		               " ON CONFLICT(id) DO NOTHING", &st);
-	struct jst_agg_loader ld = {c, load_run, load_zone, load_window};
+	struct jst_agg_loader ld = {c, load_run, load_zone, load_window, load_intensity};
 	struct jst_evchain_build chain = {0}; /* the new events' digests: one ev_chain entry */
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
 		const struct jst_event *ev = &b->ev[i];
@@ -423,7 +431,7 @@ static int replay_log(struct ingest_ctx *c, uint64_t *events)
 	int r = prepare(c, "SELECT batch, body FROM ev_log WHERE run IS NULL OR run NOT IN (SELECT run FROM ev_deleted)"
 	                   " ORDER BY seq", &st); /* the batches' order too */
 	sqlite3_int64 cur = -1;
-	struct jst_agg_loader ld = {c, load_run, load_zone, load_window};
+	struct jst_agg_loader ld = {c, load_run, load_zone, load_window, load_intensity};
 	struct jst_event ev;
 	char err[256];
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
