@@ -68,14 +68,15 @@ struct jst_event {
 	/* metric: -1 when absent */
 	int64_t step, epoch;
 	unsigned nvalues;
-	/* intensity: step_s in dt_s, the number of values in nvalues, data_version in name */
+	/* intensity: step_s in dt_s, the number of values in nvalues, data_version in name,
+	 * source in model, zone in zone_code, late in late */
 	/* run_end */
 	int exit_code, exit_signal;
 	double duration_s;
 	int64_t samples; /* -1 when absent */
 	const char *line;
 	size_t line_len;
-	bool late; /* mark: it came after its interval was sampled */
+	bool late; /* mark: it came after its interval was sampled; intensity: after its samples */
 	/* mark: the message; last, so that a parse clears only what comes before it */
 	char mark[JST_MARK_MSG_MAX + 1];
 };
@@ -128,10 +129,12 @@ JST_API int jst_event_encode_metric(const struct jst_run *run, const struct jst_
                                     int64_t epoch, uint64_t ts_ns, uint64_t seq, char *out, size_t n);
 /* The values of series s that hold from point i on, as one intensity event (id RUNID-i-SEQ):
  * the points i, i+1, … before end that follow each other at one step, at most
- * JST_INTENSITY_VALUES_MAX of them. *next gets the index of the first point not sent. */
-JST_API int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s,
-				       size_t i, size_t end, uint64_t seq, size_t *next, char *out,
-				       size_t n);
+ * JST_INTENSITY_VALUES_MAX of them. *next gets the index of the first point not sent. late:
+ * the values come after samples they cover (a live source, fetched at the end), which the
+ * aggregates of `serve` have already counted: only the run's view uses them. */
+JST_API int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i,
+                                       size_t end, bool late, uint64_t seq, size_t *next, char *out,
+                                       size_t n);
 /* Any parsed event back to a line (tests, the Kafka source later): only the v1 fields kept
  * in struct jst_event; -EINVAL for an intensity event, whose values it does not keep. */
 JST_API int jst_event_encode(const struct jst_event *ev, char *out, size_t n);

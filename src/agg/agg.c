@@ -125,7 +125,7 @@ static int stored_intensity(int64_t seq, const char *body, size_t len, void *arg
 	struct jst_agg_run *r = arg;
 	struct jst_event ev;
 	char err[160];
-	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY)
+	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY || ev.late)
 		return 0;
 	return add_intensity(r, body, len, ev.ts_ns);
 }
@@ -423,7 +423,9 @@ int jst__agg_add(struct jst_agg *a, const struct jst_agg_loader *ld, const struc
 		r = &a->runs[ri];
 		break;
 	case JST_EV_PHASE: phase(r, ev); break;
-	case JST_EV_INTENSITY: e = add_intensity(r, ev->line, ev->line_len, ev->ts_ns); break;
+	case JST_EV_INTENSITY: /* late values cover samples already counted: the view's only */
+		e = ev->late ? 0 : add_intensity(r, ev->line, ev->line_len, ev->ts_ns);
+		break;
 	case JST_EV_RUN_END:
 		r->finished = true;
 		r->end_ns = ev->ts_ns;

@@ -282,8 +282,8 @@ int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk
 	return done(&b);
 }
 
-int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i,
-			       size_t end, uint64_t seq, size_t *next, char *out, size_t n)
+int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i, size_t end,
+                               bool late, uint64_t seq, size_t *next, char *out, size_t n)
 {
 	if (!s || i >= s->n || i >= end || s->pts[i].t_ns < 0)
 		return -EINVAL;
@@ -316,6 +316,8 @@ int jst_event_encode_intensity(const struct jst_run *run, const struct jst_serie
 		jst__jbuf_jnum(&b, s->pts[k].ci_g_per_kwh);
 	}
 	jst__jbuf_put(&b, "]", 1);
+	if (late)
+		jst__jbuf_str(&b, ",\"late\":true");
 	*next = j;
 	return done(&b);
 }

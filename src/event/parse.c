@@ -358,7 +358,8 @@ static int parse_intensity(const struct view *w, struct jst_event *ev, char *err
 	if ((r = get_str(w, "zone", false, ev->zone_code, sizeof(ev->zone_code), err, el)) < 0 ||
 	    (r = get_str(w, "data_version", true, ev->name, 160, err, el)) < 0 ||
 	    (r = get_str(w, "source", false, ev->model, sizeof(ev->model), err, el)) < 0 ||
-	    (r = get_num(w, "step_s", true, 1e-9, 3.2e7, &ev->dt_s, NULL, err, el)) < 0)
+	    (r = get_num(w, "step_s", true, 1e-9, 3.2e7, &ev->dt_s, NULL, err, el)) < 0 ||
+	    (r = get_bool(w, "late", &ev->late, err, el)) < 0)
 		return r;
 	if (!ev->name[0])
 		return bad(err, el, "\"data_version\" is empty");

@@ -83,8 +83,8 @@ void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, ui
 }
 
 /* The series' values that hold at some time in [from, to): from the point in force at from (or
- * the first one), each sent once, in order. */
-static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t from, uint64_t to)
+ * the first one), each sent once, in order; late when the samples they cover went first. */
+static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t from, uint64_t to, bool late)
 {
 	const struct jst_series *s = rs->series;
 	if (!s || s->n == 0)
@@ -99,7 +99,7 @@ static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t 
 		end++;
 	while (rs->ci_next < end) {
 		size_t next = rs->ci_next + 1;
-		put(rs, jst_event_encode_intensity(run, s, rs->ci_next, end, rs->ci_seq++, &next,
+		put(rs, jst_event_encode_intensity(run, s, rs->ci_next, end, late, rs->ci_seq++, &next,
 						   rs->line, sizeof(rs->line)));
 		rs->ci_next = next;
 	}
@@ -111,8 +111,8 @@ void jst__run_sink_series(struct jst__run_sink *rs, const struct jst_run *run,
 	rs->series = s;
 	rs->ci_next = 0;
 	rs->ci_started = false;
-	if (s && rs->last_ns && jst__run_sink_any(rs))
-		cover(rs, run, rs->first_ns, rs->last_ns);
+	if (s && rs->last_ns && jst__run_sink_any(rs)) /* a live source's, after the samples */
+		cover(rs, run, rs->first_ns, rs->last_ns, true);
 }
 
 /* When sample v starts and ends on the UTC clock, as jst_event_encode_sample dates it. */
@@ -138,7 +138,7 @@ void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, 
 			rs->last_ns = t1;
 	}
 	if (n)
-		cover(rs, run, rs->first_ns, rs->last_ns);
+		cover(rs, run, rs->first_ns, rs->last_ns, false);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t z = v[i].zone < JST_ZONES_MAX ? v[i].zone : 0;
 		put(rs, jst_event_encode_sample(run, &v[i], rs->seq[z]++, rs->line, sizeof(rs->line)));

@@ -1,9 +1,11 @@
 /* Hourly carbon from the log: a run integrated live with an intensity series whose values
  * differ strongly writes the values it used as intensity events; its view (src/agg/runview.c,
- * what `show`, a replay and a server's store give) and the server's aggregation (agg.c, batch
- * by batch, the values of earlier batches reloaded) both find the live CO2e again, to 1e-12,
- * whether the values came before the samples (a file) or after them (a live source), and far
- * from the yearly figure. The events are made by the encoders `run` uses. */
+ * what `show`, a replay and a server's store give) finds the live CO2e again, to 1e-12,
+ * whether the values came before the samples (a file) or after them (a live source), and so
+ * does the server's aggregation (agg.c, batch by batch, the values of earlier batches
+ * reloaded) for values that came first; all far
+ * from the yearly figure (the aggregates keep the yearly figure for values that came after
+ * their samples, as a live source's do: they counted those samples already). The events are made by the encoders `run` uses. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ static void add_line(int n)
 }
 
 /* The intensity events of every value of s over [from, to), as run_sink.c sends them. */
-static void intensity_events(const struct jst_series *s, int64_t from, int64_t to, uint64_t *seq)
+static void intensity_events(const struct jst_series *s, int64_t from, int64_t to, bool late, uint64_t *seq)
 {
 	ssize_t i = jst_series_find(s, from, NULL);
 	size_t k = i < 0 ? 0 : (size_t)i, end = k;
@@ -40,7 +42,7 @@ static void intensity_events(const struct jst_series *s, int64_t from, int64_t t
 		end++;
 	while (k < end) {
 		size_t next = k + 1;
-		add_line(jst_event_encode_intensity(&run, s, k, end, (*seq)++, &next, lines[nlines],
+		add_line(jst_event_encode_intensity(&run, s, k, end, late, (*seq)++, &next, lines[nlines],
 						    sizeof(lines[0])));
 		k = next;
 	}
@@ -58,7 +60,7 @@ static double make_log(const struct jst_series *s, bool values_first)
 	add_line(jst_event_encode_run_start(&run, "m", 1, argv, lines[nlines], sizeof(lines[0])));
 	uint64_t seq = 0, end_ns = run.start_ns + (uint64_t)llround(TICKS * 0.7 * 1e9);
 	if (values_first)
-		intensity_events(s, (int64_t)run.start_ns, (int64_t)end_ns, &seq);
+		intensity_events(s, (int64_t)run.start_ns, (int64_t)end_ns, false, &seq);
 	for (int i = 0; i < TICKS; i++) {
 		double t = i * 0.7, e = 50 + (i % 13) * 7.5;
 		struct jst_sample pk = {t, 0.7, 0, 0, e, e * 0.8, e / 0.7, 0};
@@ -70,7 +72,7 @@ static double make_log(const struct jst_series *s, bool values_first)
 		jst_carbon_acc_add(&live, run.start_ns, t, 0.7, pk.run_j);
 	}
 	if (!values_first)
-		intensity_events(s, (int64_t)run.start_ns, (int64_t)end_ns, &seq);
+		intensity_events(s, (int64_t)run.start_ns, (int64_t)end_ns, true, &seq);
 	struct jst_run end = run;
 	end.finished = true;
 	end.end_ns = end_ns;
@@ -202,9 +204,12 @@ int main(void)
 	check_view(live, jst_ci_version(f));
 	CHECK_NEAR(aggregate(), live, 1e-12 * live);
 
-	/* a live source: the values after the samples, the same figures */
+	/* a live source: the values after the samples, flagged late: the view's figure is the
+	 * same; the aggregates, which counted the samples already, keep the yearly figure, the
+	 * same whether the late values are in the batch or stored before it */
 	CHECK_NEAR(make_log(s, false), live, 0);
 	check_view(live, jst_ci_version(f));
+	CHECK_NEAR(aggregate(), yearly, 1e-12 * yearly);
 
 	/* a run longer than the series: the yearly average after its end, both versions named */
 	run.start_ns = (uint64_t)(T0 + 40 * 60) * S; /* the last value holds until 00:43 */
