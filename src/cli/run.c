@@ -394,6 +394,23 @@ static void fill_gpu_meta(struct jst_run *run)
 		snprintf(run->meta.gpus, sizeof(run->meta.gpus), "%u x %s", n, label);
 }
 
+/* The digests of the run's configuration and bundled data (record.h), in run_start's record:
+ * the zones are known once the monitor has opened the sensors. */
+static void record_digests(struct run_state *st)
+{
+	char intensity[48] = "";
+	if (st->carbon.live)
+		snprintf(intensity, sizeof(intensity), "live:%.40s",
+			 st->carbon.provider[0] ? st->carbon.provider : st->carbon.cfg.live);
+	else if (st->carbon.series)
+		snprintf(intensity, sizeof(intensity), "file");
+	struct jst_config_in in = {
+		&st->carbon.cfg,   st->o.zone,        st->o.cloud,
+		st->o.carbon.site, st->o.pue,         st->o.wue,
+		st->o.sensors,     st->o.no_estimate, intensity[0] ? intensity : NULL};
+	jst_run_digests(st->run, &in);
+}
+
 int cli_run(int argc, char **argv)
 {
 	struct run_state st = {0};
@@ -428,6 +445,7 @@ int cli_run(int argc, char **argv)
 		st.mon = NULL;
 	}
 	fill_gpu_meta(run);
+	record_digests(&st);
 	if (!st.o.no_store)
 		jst__session_store(&st.ses, st.o.db, st.o.spool);
 	run_carbon_start(&st.carbon, st.mon);
