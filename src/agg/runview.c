@@ -422,7 +422,6 @@ int jst__runview_carbon_sample(struct jst__runview *v, const char *body, size_t 
 	int64_t dur = (int64_t)llround(e->dt_s * 1e9);
 	uint64_t start = e->ts_ns > (uint64_t)dur ? e->ts_ns - (uint64_t)dur : 0;
 	jst_carbon_acc_add(&v->acc, start, 0, e->dt_s, e->energy_j * e->share);
-	v->carbon_done = true;
 	return 0;
 }
 
