@@ -137,7 +137,7 @@ struct jst_run {
 	char config_sha256[65];
 	char config_parts[96];
 	char data_sha256[65];
-	char data_tables[160];
+	char data_tables[224];
 	char tz_guess[64];        /* the time zone a guessed zone came from */
 	char site[64];            /* the configuration site used, or "" */
 	double embodied_g;        /* M of SCI: the embodied emissions charged to the run */

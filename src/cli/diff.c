@@ -20,7 +20,7 @@
 
 struct row {
 	char field[40];
-	char a[200], b[200];
+	char a[1024], b[1024]; /* a run's sensor zones fit */
 };
 
 struct cmp {
@@ -74,7 +74,7 @@ static void part_of(const char *parts, const char *key, char *out, size_t n)
 /* Each part of a "k=v k=v" field as a row of its own, keys of either run. */
 static void parts_rows(struct cmp *c, const char *prefix, const char *a, const char *b)
 {
-	char keys[2][200];
+	char keys[2][sizeof(((struct jst_run *)0)->data_tables)];
 	jst__strlcpy(keys[0], a, sizeof(keys[0]));
 	jst__strlcpy(keys[1], b, sizeof(keys[1]));
 	for (int side = 0; side < 2; side++) {
@@ -109,7 +109,7 @@ static void zones_text(const struct jst_run *run, char *out, size_t n)
 
 static void compare(struct cmp *c, const struct jst_run *a, const struct jst_run *b)
 {
-	char za[200], zb[200];
+	char za[1024], zb[1024];
 	text_row(c, "command", a->meta.command, b->meta.command);
 	text_row(c, "host", a->meta.host, b->meta.host);
 	text_row(c, "git_commit", a->meta.git_commit, b->meta.git_commit);

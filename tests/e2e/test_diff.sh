@@ -77,6 +77,20 @@ assert 'config.sensors' in d and 'sensor_zones' in d, d
 assert 'config.sites' not in d and 'config.site' not in d, d
 assert 'data.cpu_tdp' in d and rows['data.cpu_tdp']['a']=='(not used)', rows.get('data.cpu_tdp')"
 
+# every table: a cloud region (its PUE and WUE), a US zone, an estimated zone (the TDP table)
+"$J" run --db "$DB" --cloud aws:us-east-1 --sensors estimate --json "$T/all.json" --quiet -- true
+expect_py "a cloud run in the US on the estimate: all seven tables, each its file's digest" "
+import json, hashlib, os
+p=json.load(open('$T/all.json'))['provenance']
+tables=dict(kv.split('=') for kv in p['data_tables'].split())
+assert sorted(tables)==['cloud_regions', 'cpu_tdp', 'embodied', 'generation_mix', 'grid_intensity',
+                        'us_states', 'water_factors'], tables
+for name, short in tables.items():
+    f=os.path.join('$JST_SOURCE_DIR', 'data', name + '.csv')
+    assert hashlib.sha256(open(f, 'rb').read()).hexdigest()[:12]==short, name
+text=''.join('%s %s\\n' % (n, hashlib.sha256(open(os.path.join('$JST_SOURCE_DIR', 'data', n + '.csv'), 'rb').read()).hexdigest()) for n in sorted(tables))
+assert hashlib.sha256(text.encode()).hexdigest()==p['data_sha256'], 'data_sha256 is not over the tables used'"
+
 # the digests travel with the run's events: its copy in another store is the same run
 "$J" run --db "$DB" --sysfs-root "$R" --sensors rapl --interval 50ms --config "$T/a.cfg" --site lab \
 	--json "$T/copy.json" --sink "sqlite:$T/copy.db" --quiet \
