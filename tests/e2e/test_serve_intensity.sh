@@ -2,7 +2,7 @@
 # series whose values swing between 40 and 900 g/kWh every second, so the yearly average would
 # be far off) and streamed with `run --sink` to a `serve` started here shows there the energy,
 # CO2e and water of its local --json record (relative 1e-6): in the API's run and timeline,
-# and in the run's view of the server's log (`show --db`), phases and epochs included. The
+# and in the run's view of the server's log (`show --db`, `diff`), phases and epochs included. The
 # values it used are in the log as intensity events. `reprocess` stays a replay of the run's
 # events: the same file gives the live figure again, another file a result of its own, all
 # kept by data version.
@@ -101,6 +101,10 @@ assert [e['epoch'] for e in b['epochs']]==[1, 2], b['epochs']
 for e, f in zip(b['epochs'], a['epochs']):
     for k in ('energy_j', 'co2e_g', 'water_l'):
         near(e[k], f[k], 'epoch %d %s' % (e['epoch'], k))"
+
+# the same run, field by field (figures, inputs, digests): local store against the server's
+"$J" diff "$RID" "$RID" --db "$T/local.db" --db-b "$DB" >"$T/diff.txt"
+expect_eq "diff: the server's copy is the local run" $? 0
 
 # the values the run used are in its events, and no more of them than the run covered
 out=$(http GET "/api/v1/runs/$RID/events?type=intensity" "$ADMIN")
