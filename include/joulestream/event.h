@@ -132,9 +132,9 @@ JST_API int jst_event_encode_metric(const struct jst_run *run, const struct jst_
  * JST_INTENSITY_VALUES_MAX of them. *next gets the index of the first point not sent. late:
  * the values come after samples they cover (a live source, fetched at the end), which the
  * aggregates of `serve` have already counted: only the run's view uses them. */
-JST_API int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i,
-                                       size_t end, bool late, uint64_t seq, size_t *next, char *out,
-                                       size_t n);
+JST_API int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s,
+				       size_t i, size_t end, bool late, uint64_t seq, size_t *next,
+				       char *out, size_t n);
 /* Any parsed event back to a line (tests, the Kafka source later): only the v1 fields kept
  * in struct jst_event; -EINVAL for an intensity event, whose values it does not keep. */
 JST_API int jst_event_encode(const struct jst_event *ev, char *out, size_t n);

@@ -125,7 +125,8 @@ static int stored_intensity(int64_t seq, const char *body, size_t len, void *arg
 	struct jst_agg_run *r = arg;
 	struct jst_event ev;
 	char err[160];
-	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY || ev.late)
+	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY ||
+	    ev.late)
 		return 0;
 	return add_intensity(r, body, len, ev.ts_ns);
 }

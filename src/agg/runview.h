@@ -53,7 +53,7 @@ struct jst__runview {
 	char ci_version[160], ci_source[128], ci_zone[32];
 	struct jst_series series;
 	struct jst_carbon_acc acc;
-	bool carbon_pass; /* the second pass began: finish integrates its samples */
+	bool carbon_pass;    /* the second pass began: finish integrates its samples */
 	struct jst_event ev; /* the event being folded in */
 };
 

@@ -282,8 +282,9 @@ int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk
 	return done(&b);
 }
 
-int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i, size_t end,
-                               bool late, uint64_t seq, size_t *next, char *out, size_t n)
+int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i,
+			       size_t end, bool late, uint64_t seq, size_t *next, char *out,
+			       size_t n)
 {
 	if (!s || i >= s->n || i >= end || s->pts[i].t_ns < 0)
 		return -EINVAL;

@@ -84,7 +84,8 @@ void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, ui
 
 /* The series' values that hold at some time in [from, to): from the point in force at from (or
  * the first one), each sent once, in order; late when the samples they cover went first. */
-static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t from, uint64_t to, bool late)
+static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t from, uint64_t to,
+		  bool late)
 {
 	const struct jst_series *s = rs->series;
 	if (!s || s->n == 0)
@@ -99,8 +100,8 @@ static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t 
 		end++;
 	while (rs->ci_next < end) {
 		size_t next = rs->ci_next + 1;
-		put(rs, jst_event_encode_intensity(run, s, rs->ci_next, end, late, rs->ci_seq++, &next,
-						   rs->line, sizeof(rs->line)));
+		put(rs, jst_event_encode_intensity(run, s, rs->ci_next, end, late, rs->ci_seq++,
+						   &next, rs->line, sizeof(rs->line)));
 		rs->ci_next = next;
 	}
 }

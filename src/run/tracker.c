@@ -327,14 +327,14 @@ static int choose_site(struct jst_tracker *t, struct jst_config *cfg)
 static void record_digests(struct jst_tracker *t, const struct jst_config *cfg)
 {
 	struct jst_config_in in = {cfg,
-	                           t->zone[0] ? t->zone : NULL,
-	                           t->cloud[0] ? t->cloud : NULL,
-	                           t->site[0] ? t->site : NULL,
-	                           t->pue,
-	                           t->wue,
-	                           t->sensors[0] ? t->sensors : NULL,
-	                           t->no_estimate,
-	                           NULL};
+				   t->zone[0] ? t->zone : NULL,
+				   t->cloud[0] ? t->cloud : NULL,
+				   t->site[0] ? t->site : NULL,
+				   t->pue,
+				   t->wue,
+				   t->sensors[0] ? t->sensors : NULL,
+				   t->no_estimate,
+				   NULL};
 	jst_run_digests(t->run, &in);
 }
 

@@ -695,7 +695,8 @@ static int case_replay_equals_incremental(struct jst_store *s)
  * CO2e, in the batch that brings them and in later ones (reloaded by the dialect), the minutes
  * adding up to the run; values flagged late (a live source's, after their samples) are left to
  * the run's view, and a rebuild gives the same aggregates. */
-static void ev_intensity(struct nd *b, const char *run, int seq, uint64_t ts, const char *vals, bool late)
+static void ev_intensity(struct nd *b, const char *run, int seq, uint64_t ts, const char *vals,
+			 bool late)
 {
 	add(b,
 	    "{\"v\":1,\"id\":\"%s-i-%d\",\"type\":\"intensity\",\"ts_ns\":%" PRIu64

@@ -34,7 +34,8 @@ static void add_line(int n)
 }
 
 /* The intensity events of every value of s over [from, to), as run_sink.c sends them. */
-static void intensity_events(const struct jst_series *s, int64_t from, int64_t to, bool late, uint64_t *seq)
+static void intensity_events(const struct jst_series *s, int64_t from, int64_t to, bool late,
+			     uint64_t *seq)
 {
 	ssize_t i = jst_series_find(s, from, NULL);
 	size_t k = i < 0 ? 0 : (size_t)i, end = k;
@@ -42,8 +43,8 @@ static void intensity_events(const struct jst_series *s, int64_t from, int64_t t
 		end++;
 	while (k < end) {
 		size_t next = k + 1;
-		add_line(jst_event_encode_intensity(&run, s, k, end, late, (*seq)++, &next, lines[nlines],
-						    sizeof(lines[0])));
+		add_line(jst_event_encode_intensity(&run, s, k, end, late, (*seq)++, &next,
+						    lines[nlines], sizeof(lines[0])));
 		k = next;
 	}
 }
