@@ -37,6 +37,10 @@ struct jst_cloud_region {
 /* Looks a grid zone up by code: ISO 3166-1 alpha-2 or alpha-3 ("DE", "DEU"), or a
  * sub-national code of the bundled data ("US-CAL-CISO"); case-insensitive. NULL if unknown. */
 JST_API const struct jst_grid_zone *jst_grid_zone_find(const char *code);
+/* The SHA-256 (64 hex digits) of a bundled data table as compiled in, by the name of its file in
+ * data/ without ".csv" (grid_intensity, generation_mix, water_factors, cloud_regions,
+ * us_states, embodied, cpu_tdp); NULL for another name. Static storage; thread-safe. */
+JST_API const char *jst_data_sha256(const char *table);
 /* The world average; only for runs whose zone is unknown, and reports say so. */
 JST_API const struct jst_grid_zone *jst_grid_world(void);
 JST_API size_t jst_grid_zone_count(void);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "joulestream/common.h"
+#include "joulestream/intensity.h"
 #include "joulestream/record.h"
 #include "joulestream/train.h"
 
@@ -32,7 +33,10 @@ enum jst_event_type {
 	JST_EV_RUN_END,
 	JST_EV_HEARTBEAT,
 	JST_EV_MARK, /* a training mark as its message (docs/python.md): the training record's input */
+	JST_EV_INTENSITY, /* the intensity values a run's carbon used (docs/schema.md) */
 };
+
+#define JST_INTENSITY_VALUES_MAX 1024 /* values in one intensity event */
 
 enum jst_event_flag { /* sample.flags */
 	JST_EVF_WRAP = 1u << 0,
@@ -68,13 +72,15 @@ struct jst_event {
 	/* metric: -1 when absent */
 	int64_t step, epoch;
 	unsigned nvalues;
+	/* intensity: step_s in dt_s, the number of values in nvalues, data_version in name,
+	 * source in model, zone in zone_code, late in late */
 	/* run_end */
 	int exit_code, exit_signal;
 	double duration_s;
 	int64_t samples; /* -1 when absent */
 	const char *line;
 	size_t line_len;
-	bool late; /* mark: it came after its interval was sampled */
+	bool late; /* mark: it came after its interval was sampled; intensity: after its samples */
 	/* mark: the message; last, so that a parse clears only what comes before it */
 	char mark[JST_MARK_MSG_MAX + 1];
 };
@@ -125,8 +131,16 @@ JST_API int jst_event_encode_mark(const struct jst_run *run, const struct jst_ma
  * cannot carry (NaN, infinities) are left out; -EINVAL when none is left. */
 JST_API int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk, int64_t step,
                                     int64_t epoch, uint64_t ts_ns, uint64_t seq, char *out, size_t n);
+/* The values of series s that hold from point i on, as one intensity event (id RUNID-i-SEQ):
+ * the points i, i+1, … before end that follow each other at one step, at most
+ * JST_INTENSITY_VALUES_MAX of them. *next gets the index of the first point not sent. late:
+ * the values come after samples they cover (a live source, fetched at the end), which the
+ * aggregates of `serve` have already counted: only the run's view uses them. */
+JST_API int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s,
+				       size_t i, size_t end, bool late, uint64_t seq, size_t *next,
+				       char *out, size_t n);
 /* Any parsed event back to a line (tests, the Kafka source later): only the v1 fields kept
- * in struct jst_event. */
+ * in struct jst_event; -EINVAL for an intensity event, whose values it does not keep. */
 JST_API int jst_event_encode(const struct jst_event *ev, char *out, size_t n);
 
 #endif

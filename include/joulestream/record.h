@@ -15,6 +15,7 @@
 
 #include "joulestream/carbon.h"
 #include "joulestream/common.h"
+#include "joulestream/config.h"
 #include "joulestream/flags.h"
 #include "joulestream/intensity.h"
 #include "joulestream/sensor.h"
@@ -130,6 +131,13 @@ struct jst_run {
 	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the series values used */
 	double series_outside_kwh; /* IT energy the series did not cover: yearly average used */
 	char ci_fallback[256];    /* why a requested series or live source was not used, or "" */
+	/* what else produced the figures (jst_run_digests): SHA-256 of the run's configuration
+	 * and of the bundled data tables it used, each also part by part ("sites=0123456789ab
+	 * site=… sensors=…", "grid_intensity=0123456789ab …") for `joulestream diff` */
+	char config_sha256[65];
+	char config_parts[96];
+	char data_sha256[65];
+	char data_tables[224];
 	char tz_guess[64];        /* the time zone a guessed zone came from */
 	char site[64];            /* the configuration site used, or "" */
 	double embodied_g;        /* M of SCI: the embodied emissions charged to the run */
@@ -241,6 +249,27 @@ JST_API int jst_run_resolve_site(struct jst_run *run, const struct jst_site_opts
 /* Fills run->embodied_g, embodied_source and sci_g from the run's devices, duration, shares,
  * footprint and functional unit (docs/methodology.md, "SCI"). */
 JST_API void jst_run_sci(struct jst_run *run);
+
+/* The configuration that shapes a run's figures, beside what the run record already holds
+ * (its resolved zone, PUE, WUE and sensor zones). Strings may be NULL (not given). */
+struct jst_config_in {
+	const struct jst_config *cfg;    /* the configuration file read, NULL: none */
+	const char *zone, *cloud, *site; /* the options as given */
+	double pue, wue;                 /* < 0: not given */
+	const char *sensors;             /* --sensors: the backends chosen, NULL: all */
+	bool no_estimate;
+	const char *intensity; /* "file", "live:PROVIDER", NULL: the yearly average */
+};
+
+/* Fills the run's config_sha256/config_parts and data_sha256/data_tables: the configuration in
+ * a canonical text of three parts (sites: the file's sites, default site and live source, not
+ * its credentials; site: the options and the zone, cloud, site, PUE and WUE they resolved to;
+ * sensors: the backends chosen, the scope, the interval and every sensor zone with its kind,
+ * source and whether it adds to the run's energy), and the bundled tables the run's figures
+ * come from (the grid zones, the generation mix and water factors of EWIF, the embodied
+ * table; cloud regions with a cloud, the US states for a US zone, the CPU TDP table when a
+ * zone is an estimate). Call it when the run's zones are known, before run_start. */
+JST_API void jst_run_digests(struct jst_run *run, const struct jst_config_in *in);
 
 /* The run's current figures as a result row (kind "run" or "reprocess"). */
 JST_API void jst_run_result_from_run(const struct jst_run *run, const char *kind,

@@ -3,9 +3,12 @@
  * minute. Rows are loaded once per batch through the store's loader, so the result depends only
  * on the stored rows and the batch: replaying the log batch by batch gives the same numbers. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "agg/agg.h"
 #include "core/util.h"
@@ -36,14 +39,24 @@ void jst__agg_init(struct jst_agg *a)
 	memset(a, 0, sizeof(*a));
 }
 
+static void free_series(struct jst_agg *a)
+{
+	for (size_t i = 0; i < a->nruns; i++) {
+		free(a->runs[i].ci);
+		a->runs[i].ci = NULL;
+	}
+}
+
 void jst__agg_reset(struct jst_agg *a)
 {
+	free_series(a);
 	a->nruns = a->nzones = a->nwins = a->ntotals = a->nhosts = 0;
 	a->err = 0;
 }
 
 void jst__agg_release(struct jst_agg *a)
 {
+	free_series(a);
 	free(a->runs);
 	free(a->zones);
 	free(a->wins);
@@ -74,6 +87,92 @@ static void set_zone(struct jst_agg_run *r, const char *code)
 	r->ewif = z->ewif_l_per_kwh > 0 ? z->ewif_l_per_kwh : 0;
 }
 
+/* An intensity event's values join the run's series: value k holds step_s from ts_ns + k ×
+ * step_s. Bodies were validated at ingest; one that no longer reads is skipped. */
+static int add_intensity(struct jst_agg_run *r, const char *body, size_t n, uint64_t ts)
+{
+	cJSON *e = cJSON_ParseWithLength(body, n);
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(e, "ci_g_per_kwh"), *st, *it;
+	st = cJSON_GetObjectItemCaseSensitive(e, "step_s");
+	int rc = 0;
+	if (!cJSON_IsNumber(st) || !(st->valuedouble > 0) || !cJSON_IsArray(vals)) {
+		cJSON_Delete(e);
+		return 0;
+	}
+	int64_t step = (int64_t)llround(st->valuedouble * 1e9), t = (int64_t)ts;
+	cJSON_ArrayForEach(it, vals)
+	{
+		struct jst_ci_point *p = more(r->ci, r->nci, &r->cap_ci, sizeof(*p));
+		if (!p) {
+			rc = -ENOMEM;
+			break;
+		}
+		r->ci = p;
+		if (r->nci && r->ci[r->nci - 1].t_ns >= t)
+			r->ci_sorted = false;
+		r->ci[r->nci++] =
+			(struct jst_ci_point){t, cJSON_IsNumber(it) ? it->valuedouble : 0};
+		t += step;
+	}
+	r->ci_last_ns = step; /* the values come in time order: the last one holds a step */
+	cJSON_Delete(e);
+	return rc;
+}
+
+static int stored_intensity(int64_t seq, const char *body, size_t len, void *arg)
+{
+	(void)seq;
+	struct jst_agg_run *r = arg;
+	struct jst_event ev;
+	char err[160];
+	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY ||
+	    ev.late)
+		return 0;
+	return add_intensity(r, body, len, ev.ts_ns);
+}
+
+static int by_time(const void *x, const void *y)
+{
+	const struct jst_ci_point *p = x, *q = y;
+	return p->t_ns < q->t_ns ? -1 : p->t_ns > q->t_ns;
+}
+
+/* Sorted, each instant once (a value stored and seen again in the batch counts once). */
+static void sort_series(struct jst_agg_run *r)
+{
+	if (r->ci_sorted)
+		return;
+	qsort(r->ci, r->nci, sizeof(*r->ci), by_time);
+	size_t k = 0;
+	for (size_t i = 0; i < r->nci; i++) {
+		if (k && r->ci[k - 1].t_ns == r->ci[i].t_ns)
+			k--;
+		r->ci[k++] = r->ci[i];
+	}
+	r->nci = k;
+	r->ci_sorted = true;
+	r->ci_hint = 0;
+}
+
+/* The CO2e of run_j over the sample's interval: with the run's series, as the run integrated
+ * it (integrate.c); else at the yearly average. */
+static double sample_co2e(struct jst_agg_run *r, const struct jst_event *ev, double run_j)
+{
+	double kwh = run_j / 3.6e6;
+	if (!r->nci)
+		return kwh * r->pue * r->ci_g_per_kwh;
+	sort_series(r);
+	struct jst_series s = {.pts = r->ci, .n = r->nci, .last_ns = r->ci_last_ns};
+	struct jst_carbon_acc acc;
+	jst_carbon_acc_init(&acc, &s, r->ci_g_per_kwh, r->pue, 0, 0);
+	acc.hint = r->ci_hint;
+	int64_t dur = (int64_t)llround(ev->dt_s * 1e9);
+	uint64_t start = ev->ts_ns > (uint64_t)dur ? ev->ts_ns - (uint64_t)dur : 0;
+	jst_carbon_acc_add(&acc, start, 0, ev->dt_s, run_j);
+	r->ci_hint = acc.hint;
+	return acc.co2e_g;
+}
+
 static long find_run(struct jst_agg *a, const struct jst_agg_loader *ld, const struct jst_event *ev)
 {
 	for (size_t i = a->nruns; i-- > 0;)
@@ -98,7 +197,16 @@ static long find_run(struct jst_agg *a, const struct jst_agg_loader *ld, const s
 		r->start_ns = ev->ts_ns;
 	}
 	r->exists = found == 1;
-	return (long)a->nruns++;
+	r->ci = NULL;
+	r->nci = r->cap_ci = r->ci_hint = 0;
+	r->ci_sorted = true;
+	a->nruns++;
+	if (found == 1 && ld->intensity) { /* the values its earlier batches brought */
+		int e = ld->intensity(ld->ud, r->run, stored_intensity, r);
+		if (e < 0)
+			return e;
+	}
+	return (long)a->nruns - 1;
 }
 
 static long find_zone(struct jst_agg *a, const struct jst_agg_loader *ld, size_t run, const struct jst_event *ev)
@@ -189,7 +297,7 @@ static int add_sample(struct jst_agg *a, const struct jst_agg_loader *ld, size_t
 	bool counted = jst__agg_counted(ev->kind);
 	double run_j = ev->energy_j * ev->share;
 	double kwh = run_j / 3.6e6;
-	double co2e = counted ? kwh * r->pue * r->ci_g_per_kwh : 0;
+	double co2e = counted ? sample_co2e(r, ev, run_j) : 0;
 	double water = counted ? kwh * (r->wue + r->pue * r->ewif) : 0;
 	/* a sensor gap: this interval starts well after the previous one of the zone ended */
 	double start_ns = (double)ev->ts_ns - ev->dt_s * 1e9;
@@ -316,6 +424,9 @@ int jst__agg_add(struct jst_agg *a, const struct jst_agg_loader *ld, const struc
 		r = &a->runs[ri];
 		break;
 	case JST_EV_PHASE: phase(r, ev); break;
+	case JST_EV_INTENSITY: /* late values cover samples already counted: the view's only */
+		e = ev->late ? 0 : add_intensity(r, ev->line, ev->line_len, ev->ts_ns);
+		break;
 	case JST_EV_RUN_END:
 		r->finished = true;
 		r->end_ns = ev->ts_ns;

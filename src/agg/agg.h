@@ -2,7 +2,9 @@
  * derived views — per-run totals, per-run-and-zone totals, 1-minute windows per run and zone
  * (energy, CO2e, water, average, max and p50/p90/p99 power from a log-bucket sketch), and
  * totals per user, model, host, grid zone and phase per window, and each host's newest
- * heartbeat. Pure logic: the store loads the rows a batch touches through the callbacks and writes back the result, in the same
+ * heartbeat. A run whose log holds the intensity values its carbon used (intensity events)
+ * gets each sample's CO2e from them, through the run's own integration (integrate.c), so the
+ * server's figures are the run's. Pure logic: the store loads the rows a batch touches through the callbacks and writes back the result, in the same
  * transaction as the raw events. Replaying the log batch by batch through the same code gives
  * the same figures bit for bit. */
 #ifndef JST_AGG_AGG_H
@@ -13,6 +15,7 @@
 #include <stdint.h>
 
 #include "joulestream/event.h"
+#include "joulestream/intensity.h"
 
 #define JST_AGG_WINDOW_NS 60000000000ull /* 1-minute windows */
 #define JST_SKETCH_MAX 128               /* buckets kept per sketch (lowest merged beyond) */
@@ -43,6 +46,12 @@ struct jst_agg_run {
 	double energy_j, host_energy_j, co2e_g, water_l;
 	int64_t gaps, failed;
 	bool exists;                       /* loaded from the store (else new) */
+	/* the intensity values the run's carbon uses (its intensity events; none: the yearly
+	 * ci_g_per_kwh), held for the batch only: reloaded with the run's row */
+	struct jst_ci_point *ci;
+	size_t nci, cap_ci, ci_hint;
+	int64_t ci_last_ns;
+	bool ci_sorted;
 };
 
 struct jst_agg_zone {
@@ -89,6 +98,10 @@ struct jst_agg_loader {
 	int (*run)(void *ud, const char *run, struct jst_agg_run *out);
 	int (*zone)(void *ud, const char *run, const char *zone, struct jst_agg_zone *out);
 	int (*window)(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *out);
+	/* optional (NULL: none): the run's stored intensity events, each body to fn */
+	int (*intensity)(void *ud, const char *run,
+			 int (*fn)(int64_t seq, const char *body, size_t len, void *arg),
+			 void *arg);
 };
 
 struct jst_agg {

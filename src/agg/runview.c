@@ -1,6 +1,7 @@
 /* A run's record rebuilt from its events (runview.h). The record fields that run_start and
  * run_end carry are read through the same table that wrote them (src/event/record.c). */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,8 +337,102 @@ static void run_end(struct jst__runview *v, const cJSON *e, uint64_t ts)
 	v->legacy = jst__legacy_train_read(cJSON_GetObjectItemCaseSensitive(e, "legacy_train"));
 }
 
+/* An intensity event: its values, each holding step_s from ts_ns on, join the run's series. */
+static int intensity(struct jst__runview *v, const char *body, size_t n, uint64_t ts)
+{
+	if (v->light)
+		return 0;
+	cJSON *e = cJSON_ParseWithLength(body, n);
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(e, "ci_g_per_kwh"), *it;
+	double step_s = 0;
+	int r = 0;
+	if (!num(e, "step_s", &step_s) || !(step_s > 0) || !cJSON_IsArray(vals)) {
+		v->bad++; /* validated at ingest */
+		cJSON_Delete(e);
+		return -EINVAL;
+	}
+	int64_t step = (int64_t)llround(step_s * 1e9), t = (int64_t)ts;
+	copy(v->ci_version, sizeof(v->ci_version), e, "data_version");
+	copy(v->ci_source, sizeof(v->ci_source), e, "source");
+	copy(v->ci_zone, sizeof(v->ci_zone), e, "zone");
+	cJSON_ArrayForEach(it, vals)
+	{
+		if (v->nci == v->cap_ci) {
+			size_t cap = v->cap_ci ? v->cap_ci * 2 : 64;
+			void *p = realloc(v->ci, cap * sizeof(*v->ci));
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			v->ci = p;
+			v->cap_ci = cap;
+		}
+		v->ci[v->nci++] = (struct jst_ci_point){t, it->valuedouble};
+		t += step;
+	}
+	v->ci_last_ns = step;
+	cJSON_Delete(e);
+	return r;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct jst_ci_point *x = a, *y = b;
+	return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+bool jst__runview_wants_samples(const struct jst__runview *v)
+{
+	return v->started && !v->light && v->nci > 0;
+}
+
+void jst__runview_carbon_begin(struct jst__runview *v)
+{
+	struct jst_run *run = v->run;
+	/* a value sent twice (a resent event has another id only if re-encoded) counts once */
+	qsort(v->ci, v->nci, sizeof(*v->ci), by_time);
+	size_t k = 0;
+	for (size_t i = 0; i < v->nci; i++) {
+		if (k && v->ci[k - 1].t_ns == v->ci[i].t_ns)
+			k--;
+		v->ci[k++] = v->ci[i];
+	}
+	v->nci = k;
+	memset(&v->series, 0, sizeof(v->series));
+	jst__strlcpy(v->series.zone, v->ci_zone, sizeof(v->series.zone));
+	v->series.pts = v->ci;
+	v->series.n = v->nci;
+	v->series.last_ns = v->ci_last_ns;
+	v->series.source = v->ci_source;
+	v->series.version = v->ci_version;
+	jst_carbon_acc_init(&v->acc, &v->series, run->ci_g_per_kwh, run->pue, run->wue_l_per_kwh,
+			    run->ewif_l_per_kwh);
+	v->carbon_pass = true;
+}
+
+/* A sample of the second pass: its run energy over its interval, for the zones that add up. */
+int jst__runview_carbon_sample(struct jst__runview *v, const char *body, size_t n)
+{
+	struct jst_event *e = &v->ev;
+	char err[160];
+	if (!v->carbon_pass || jst_event_parse(body, n, e, err, sizeof(err)) < 0 ||
+	    e->type != JST_EV_SAMPLE || strcmp(e->run, v->run->id) != 0)
+		return 0;
+	const struct jst_run *run = v->run;
+	if (e->zone_index >= run->nzones ||
+	    !(run->zones[e->zone_index].zone.flags & JST_ZONE_COUNTED))
+		return 0;
+	int64_t dur = (int64_t)llround(e->dt_s * 1e9);
+	uint64_t start = e->ts_ns > (uint64_t)dur ? e->ts_ns - (uint64_t)dur : 0;
+	jst_carbon_acc_add(&v->acc, start, 0, e->dt_s, e->energy_j * e->share);
+	return 0;
+}
+
 void jst__runview_release(struct jst__runview *v)
 {
+	free(v->ci);
+	v->ci = NULL;
+	v->nci = v->cap_ci = 0;
 	jst__trainer_free(v->trainer);
 	v->trainer = NULL;
 	free(v->marks);
@@ -422,6 +517,7 @@ int jst__runview_event(struct jst__runview *v, const char *body, size_t n)
 		return v->started ? nested(v, body, n, false, e->ts_ns) : 0;
 	case JST_EV_MARK:
 		return v->started ? mark(v, e) : 0;
+	case JST_EV_INTENSITY: return v->started ? intensity(v, body, n, e->ts_ns) : 0;
 	default:
 		return 0; /* phase and metric events repeat marks for serve's aggregates */
 	}
@@ -456,9 +552,18 @@ int jst__runview_finish(struct jst__runview *v)
 		return 0;
 	}
 	bool series = v->ended && run->data_version[0] && strcmp(run->data_version, JST_DATA_VERSION) != 0;
-	if (series) {
-		/* the run's own result with its series (its data version names it): the series
-		 * itself is not in the log, so the figure is the recorded one */
+	if (v->carbon_pass) {
+		/* the run's values from its log, integrated as the run did (integrate.c); the text
+		 * that describes the series is the run's, which saw the whole file */
+		char described[sizeof(run->ci_series)];
+		jst__strlcpy(described, run->ci_series, sizeof(described));
+		jst_run_finish_totals(run);
+		jst_carbon_acc_apply(&v->acc, run);
+		if (described[0])
+			jst__strlcpy(run->ci_series, described, sizeof(run->ci_series));
+	} else if (series) {
+		/* the run's own result with its series (its data version names it): a log written
+		 * before intensity events holds no values, so the figure is the recorded one */
 		jst_run_finish_totals(run);
 		run->footprint = v->recorded;
 	} else {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "joulestream/event.h"
+#include "joulestream/intensity.h"
 #include "joulestream/record.h"
 
 struct jst__trainer;
@@ -46,6 +47,15 @@ struct jst__runview {
 	unsigned long events, bad; /* events folded in; bodies that could not be read */
 	struct jst_footprint recorded; /* the footprint run_end recorded */
 	struct jst__legacy_train *legacy; /* a converted run's phases and counters (runview_legacy.h) */
+	/* the intensity values the run's carbon used (intensity events), and the second pass over
+	 * the samples that integrates them (jst__runview_carbon_*) */
+	struct jst_ci_point *ci;
+	size_t nci, cap_ci;
+	int64_t ci_last_ns; /* how long the latest value holds */
+	char ci_version[160], ci_source[128], ci_zone[32];
+	struct jst_series series;
+	struct jst_carbon_acc acc;
+	bool carbon_pass;    /* the second pass began: finish integrates its samples */
 	struct jst_event ev; /* the event being folded in */
 };
 
@@ -56,6 +66,13 @@ void jst__runview_release(struct jst__runview *v);
 /* Folds one stored event body (a JSON object) into the record; events of other runs, and types
  * the record does not use, are skipped. Returns 0, or -EINVAL for a body that is not JSON. */
 int jst__runview_event(struct jst__runview *v, const char *body, size_t n);
+/* True when the run's carbon needs a second pass over its samples: its log holds the
+ * intensity values it used (a series from a file or a live source). The caller then calls
+ * jst__runview_carbon_begin(), feeds the run's sample events in log order to
+ * jst__runview_carbon_sample(), and jst__runview_finish() integrates them as the run did. */
+bool jst__runview_wants_samples(const struct jst__runview *v);
+void jst__runview_carbon_begin(struct jst__runview *v);
+int jst__runview_carbon_sample(struct jst__runview *v, const char *body, size_t n);
 /* Derives the totals and the footprint (light: keeps run_end's totals, or run_j/host_j as
  * the caller set them while the run goes on). -ENOENT when no run_start was seen. */
 int jst__runview_finish(struct jst__runview *v);

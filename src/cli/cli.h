@@ -15,6 +15,7 @@ int cli_runs(int argc, char **argv);
 int cli_show(int argc, char **argv);
 int cli_zones(int argc, char **argv);
 int cli_reprocess(int argc, char **argv);
+int cli_diff(int argc, char **argv);
 int cli_intensity(int argc, char **argv);
 int cli_sites(int argc, char **argv);
 int cli_when(int argc, char **argv);

@@ -407,6 +407,23 @@ static void fill_gpu_meta(struct jst_run *run)
 		snprintf(run->meta.gpus, sizeof(run->meta.gpus), "%u x %s", n, label);
 }
 
+/* The digests of the run's configuration and bundled data (record.h), in run_start's record:
+ * the zones are known once the monitor has opened the sensors. */
+static void record_digests(struct run_state *st)
+{
+	char intensity[48] = "";
+	if (st->carbon.live)
+		snprintf(intensity, sizeof(intensity), "live:%.40s",
+			 st->carbon.provider[0] ? st->carbon.provider : st->carbon.cfg.live);
+	else if (st->carbon.series)
+		snprintf(intensity, sizeof(intensity), "file");
+	struct jst_config_in in = {
+		&st->carbon.cfg,   st->o.zone,        st->o.cloud,
+		st->o.carbon.site, st->o.pue,         st->o.wue,
+		st->o.sensors,     st->o.no_estimate, intensity[0] ? intensity : NULL};
+	jst_run_digests(st->run, &in);
+}
+
 int cli_run(int argc, char **argv)
 {
 	struct run_state st = {0};
@@ -441,9 +458,12 @@ int cli_run(int argc, char **argv)
 		st.mon = NULL;
 	}
 	fill_gpu_meta(run);
+	record_digests(&st);
 	if (!st.o.no_store)
 		jst__session_store(&st.ses, st.o.db, st.o.spool);
 	run_carbon_start(&st.carbon, st.mon);
+	/* the series' values go into the log as the samples use them */
+	jst__session_series(&st.ses, st.carbon.series);
 
 	/* Signals are read from a signalfd: block them here, the child restores the mask. Every
 	 * catchable signal a user or a scheduler sends (SLURM's --signal sends USR1; QUIT, ALRM,
@@ -488,6 +508,8 @@ int cli_run(int argc, char **argv)
 		/* a live source is asked only now that the command has ended */
 		run_carbon_finish(&st.carbon, run, st.ses.store && !st.ses.store_failed ? st.ses.store : NULL,
 		                  jst_monitor_timeline(st.mon));
+		if (st.carbon.live) /* its values before run_end, which has its figure */
+			jst__session_series(&st.ses, st.carbon.series);
 		jst__session_finish(&st.ses);
 		outputs(&st);
 	}

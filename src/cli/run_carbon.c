@@ -129,7 +129,8 @@ void run_carbon_finish(struct run_carbon *rc, struct jst_run *run, struct jst_st
 	}
 	jst_carbon_acc_apply(&acc, run);
 	jst_run_sci(run);
-	jst_ci_free(f);
+	rc->file = f; /* kept: its values go into the run's log before run_end */
+	rc->series = s;
 }
 
 void run_carbon_release(struct run_carbon *rc)

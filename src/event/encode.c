@@ -282,6 +282,47 @@ int jst_event_encode_metric(const struct jst_run *run, const struct jst_mark *mk
 	return done(&b);
 }
 
+int jst_event_encode_intensity(const struct jst_run *run, const struct jst_series *s, size_t i,
+			       size_t end, bool late, uint64_t seq, size_t *next, char *out,
+			       size_t n)
+{
+	if (!s || i >= s->n || i >= end || s->pts[i].t_ns < 0)
+		return -EINVAL;
+	/* one step: the time point i holds; the points after it join while they keep it */
+	int64_t t0 = s->pts[i].t_ns, step = jst_series_end(s, i) - t0;
+	size_t j = i + 1;
+	while (j < s->n && j < end && j - i < JST_INTENSITY_VALUES_MAX &&
+	       s->pts[j].t_ns - s->pts[j - 1].t_ns == step &&
+	       jst_series_end(s, j) - s->pts[j].t_ns == step)
+		j++;
+	struct jst_jbuf b;
+	jst__jbuf_fixed(&b, out, n);
+	char suffix[32];
+	snprintf(suffix, sizeof(suffix), "-i-%llu", (unsigned long long)seq);
+	head(&b, run->id, suffix, "intensity", (uint64_t)t0, run->id, run->meta.host);
+	jst__jbuf_key(&b, "zone");
+	jst__jbuf_jstr(&b, s->zone);
+	char src[128];
+	jst__strlcpy(src, s->source ? s->source : "", sizeof(src));
+	jst__jbuf_key(&b, "source");
+	jst__jbuf_jstr(&b, src);
+	jst__jbuf_key(&b, "data_version");
+	jst__jbuf_jstr(&b, s->version && *s->version ? s->version : "unknown");
+	jst__jbuf_key(&b, "step_s");
+	jst__jbuf_jnum(&b, (double)step / 1e9);
+	jst__jbuf_str(&b, ",\"ci_g_per_kwh\":[");
+	for (size_t k = i; k < j; k++) {
+		if (k > i)
+			jst__jbuf_put(&b, ",", 1);
+		jst__jbuf_jnum(&b, s->pts[k].ci_g_per_kwh);
+	}
+	jst__jbuf_put(&b, "]", 1);
+	if (late)
+		jst__jbuf_str(&b, ",\"late\":true");
+	*next = j;
+	return done(&b);
+}
+
 static void encode_fields(struct jst_jbuf *b, const struct jst_event *ev)
 {
 	static const char *const kinds[] = {"package", "core", "uncore", "dram", "psys", "gpu", "other"};
@@ -351,6 +392,7 @@ static void encode_fields(struct jst_jbuf *b, const struct jst_event *ev)
 			jst__jbuf_jnum(b, ev->interval_s);
 		}
 		break;
+	case JST_EV_INTENSITY: break; /* not encoded from a parsed event (jst_event_encode) */
 	case JST_EV_MARK:
 		jst__jbuf_key(b, "mark");
 		jst__jbuf_jstr(b, ev->mark);
@@ -363,7 +405,7 @@ static void encode_fields(struct jst_jbuf *b, const struct jst_event *ev)
 int jst_event_encode(const struct jst_event *ev, char *out, size_t n)
 {
 	const char *type = jst_event_type_name(ev->type);
-	if (!type)
+	if (!type || ev->type == JST_EV_INTENSITY) /* its values are not kept in struct jst_event */
 		return -EINVAL;
 	struct jst_jbuf b;
 	jst__jbuf_fixed(&b, out, n);

@@ -20,7 +20,8 @@
 #include "event/parse.h"
 #include "joulestream/event.h"
 
-static const char *const type_names[] = {"run_start", "sample", "phase", "metric", "run_end", "heartbeat", "mark"};
+static const char *const type_names[] = {"run_start", "sample",    "phase", "metric",
+					 "run_end",   "heartbeat", "mark",  "intensity"};
 static const char *const kind_names[] = {"package", "core", "uncore", "dram", "psys", "gpu", "other"};
 static const char *const flag_names[] = {"wrap", "backwards", "failed", "gone"};
 
@@ -350,6 +351,38 @@ static int parse_metric(const struct view *w, struct jst_event *ev, char *err, s
 	return 0;
 }
 
+/* The values in force from ts_ns on, one per step_s: bounded, finite, in the range a series
+ * file may hold (series.c). */
+static int parse_intensity(const struct view *w, struct jst_event *ev, char *err, size_t el)
+{
+	int r;
+	const cJSON *vals, *it;
+	bool other;
+	if ((r = get_str(w, "zone", false, ev->zone_code, sizeof(ev->zone_code), err, el)) < 0 ||
+	    (r = get_str(w, "data_version", true, ev->name, 160, err, el)) < 0 ||
+	    (r = get_str(w, "source", false, ev->model, sizeof(ev->model), err, el)) < 0 ||
+	    (r = get_num(w, "step_s", true, 1e-9, 3.2e7, &ev->dt_s, NULL, err, el)) < 0 ||
+	    (r = get_bool(w, "late", &ev->late, err, el)) < 0)
+		return r;
+	if (!ev->name[0])
+		return bad(err, el, "\"data_version\" is empty");
+	if (!get_nested(w, "ci_g_per_kwh", V_ARRAY, &vals, &other) || other)
+		return bad(err, el, "\"ci_g_per_kwh\" must be an array of numbers");
+	cJSON_ArrayForEach(it, vals)
+	{
+		if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < 0 ||
+		    it->valuedouble > 5000)
+			return bad(err, el,
+				   "\"ci_g_per_kwh\" values must be numbers from 0 to 5000");
+		if (++ev->nvalues > JST_INTENSITY_VALUES_MAX)
+			return bad(err, el, "\"ci_g_per_kwh\" has more than %d values",
+				   JST_INTENSITY_VALUES_MAX);
+	}
+	if (ev->nvalues == 0)
+		return bad(err, el, "\"ci_g_per_kwh\" is empty");
+	return 0;
+}
+
 static int parse_other(const struct view *w, struct jst_event *ev, char *err, size_t el)
 {
 	int r = 0;
@@ -392,6 +425,7 @@ static int parse_other(const struct view *w, struct jst_event *ev, char *err, si
 			return bad(err, el, "\"mark\": %s", why);
 		return 0;
 	}
+	case JST_EV_INTENSITY: return parse_intensity(w, ev, err, el);
 	default:
 		return 0;
 	}

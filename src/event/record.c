@@ -27,6 +27,10 @@ const struct jst__rec_field jst__rec_start[] = {
 	F("lifetime_years_opt", JST_REC_DOUBLE, lifetime_years_opt),
 	F("functional_units", JST_REC_DOUBLE, functional_units),
 	F("functional_unit", JST_REC_TEXT, functional_unit),
+	F("config_sha256", JST_REC_TEXT, config_sha256),
+	F("config_parts", JST_REC_TEXT, config_parts),
+	F("data_sha256", JST_REC_TEXT, data_sha256),
+	F("data_tables", JST_REC_TEXT, data_tables),
 };
 const size_t jst__rec_nstart = JST_ARRAY_LEN(jst__rec_start);
 

@@ -86,6 +86,12 @@ void jst__report_sci_text(FILE *f, const struct jst_run *run)
 	fprintf(f, "  %-18s %14s   %s\n", "", "", run->embodied_source);
 	fprintf(f, "  %-18s %14s   %s\n", "data version", "",
 	        run->data_version[0] ? run->data_version : "bundled (stored before data versions)");
+	if (run->config_sha256[0]) { /* runs recorded before the digests have none */
+		fprintf(f, "  %-18s %14.14s   %s\n", "configuration", run->config_sha256,
+			run->config_parts);
+		fprintf(f, "  %-18s %14.14s   %s\n", "data tables", run->data_sha256,
+			run->data_tables);
+	}
 	if (run->nresults > 1) {
 		fprintf(f, "  %-18s %s\n", "results kept", "(* = the figures above; show --data VERSION "
 		        "for another)");
@@ -140,6 +146,11 @@ void jst__report_carbon_json(FILE *f, const struct jst_run *run)
 	kv_str(f, "fallback", run->ci_fallback);
 	kv_str(f, "tz_guess", run->tz_guess);
 	kv_str(f, "site", run->site);
+	fputs("},\"provenance\":{\"config_sha256\":", f);
+	jst__json_string(f, run->config_sha256);
+	kv_str(f, "config_parts", run->config_parts);
+	kv_str(f, "data_sha256", run->data_sha256);
+	kv_str(f, "data_tables", run->data_tables);
 	fputs("},\"sci\":{\"sci_g_per_unit\":", f);
 	jst__json_number(f, run->sci_g);
 	kv_num(f, "functional_units", run->functional_units > 0 ? run->functional_units : 1);

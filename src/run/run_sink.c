@@ -4,6 +4,7 @@
  * Ids are RUNID-b, RUNID-s-SEQ-ZONE, RUNID-p-SEQ, RUNID-m-SEQ and RUNID-e, so a resent event
  * is stored once. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ int jst__run_sink_open(struct jst__run_sink *rs, const char *who, const char *ta
 	rs->start_mono = 0;
 	rs->step = rs->epoch = -1;
 	rs->path[0] = '\0';
+	rs->series = NULL;
+	rs->ci_next = rs->ci_seq = 0;
+	rs->ci_started = false;
+	rs->first_ns = rs->last_ns = 0;
 	rs->target = target;
 	if (!target)
 		return 0;
@@ -77,11 +82,64 @@ void jst__run_sink_start(struct jst__run_sink *rs, const struct jst_run *run, ui
 		put(rs, jst_event_encode_run_start(run, model, argc, argv, rs->line, sizeof(rs->line)));
 }
 
+/* The series' values that hold at some time in [from, to): from the point in force at from (or
+ * the first one), each sent once, in order; late when the samples they cover went first. */
+static void cover(struct jst__run_sink *rs, const struct jst_run *run, uint64_t from, uint64_t to,
+		  bool late)
+{
+	const struct jst_series *s = rs->series;
+	if (!s || s->n == 0)
+		return;
+	if (!rs->ci_started) {
+		ssize_t i = jst_series_find(s, (int64_t)from, NULL);
+		rs->ci_next = i >= 0 ? (size_t)i : s->pts[0].t_ns > (int64_t)from ? 0 : s->n;
+		rs->ci_started = true;
+	}
+	size_t end = rs->ci_next; /* the values needed so far: none beyond to */
+	while (end < s->n && s->pts[end].t_ns < (int64_t)to)
+		end++;
+	while (rs->ci_next < end) {
+		size_t next = rs->ci_next + 1;
+		put(rs, jst_event_encode_intensity(run, s, rs->ci_next, end, late, rs->ci_seq++,
+						   &next, rs->line, sizeof(rs->line)));
+		rs->ci_next = next;
+	}
+}
+
+void jst__run_sink_series(struct jst__run_sink *rs, const struct jst_run *run,
+			  const struct jst_series *s)
+{
+	rs->series = s;
+	rs->ci_next = 0;
+	rs->ci_started = false;
+	if (s && rs->last_ns && jst__run_sink_any(rs)) /* a live source's, after the samples */
+		cover(rs, run, rs->first_ns, rs->last_ns, true);
+}
+
+/* When sample v starts and ends on the UTC clock, as jst_event_encode_sample dates it. */
+static void sample_span(const struct jst_run *run, const struct jst_sample *v, uint64_t *t0,
+			uint64_t *t1)
+{
+	double end_s = v->t_s + v->dt_s;
+	*t1 = run->start_ns + (uint64_t)(end_s > 0 ? llround(end_s * 1e9) : 0);
+	*t0 = run->start_ns + (uint64_t)(v->t_s > 0 ? llround(v->t_s * 1e9) : 0);
+}
+
 void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_sample *v,
                       size_t n)
 {
 	if (!jst__run_sink_any(rs))
 		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t0, t1;
+		sample_span(run, &v[i], &t0, &t1);
+		if (!rs->first_ns || t0 < rs->first_ns)
+			rs->first_ns = t0;
+		if (t1 > rs->last_ns)
+			rs->last_ns = t1;
+	}
+	if (n)
+		cover(rs, run, rs->first_ns, rs->last_ns, false);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t z = v[i].zone < JST_ZONES_MAX ? v[i].zone : 0;
 		put(rs, jst_event_encode_sample(run, &v[i], rs->seq[z]++, rs->line, sizeof(rs->line)));

@@ -28,6 +28,14 @@ struct jst__run_sink {
 	uint64_t start_mono;            /* the run's clock: CLOCK_MONOTONIC at run->start_ns (0: unknown) */
 	int64_t step, epoch;            /* the current ones from the marks, -1 before the first */
 	char path[JST_PHASE_PATH_MAX];  /* the open phase path ("train/forward") */
+	/* the intensity series the run's carbon uses (NULL: the yearly average): its values are
+	 * sent as intensity events before the first sample that falls in them, so a replay of the
+	 * log integrates with the same values */
+	const struct jst_series *series;
+	size_t ci_next; /* the next point of series to send */
+	bool ci_started;
+	uint64_t ci_seq;            /* intensity events sent */
+	uint64_t first_ns, last_ns; /* the span of the samples sent (UTC ns; 0: none yet) */
 	char line[JST_EVENT_LINE_MAX];
 };
 
@@ -60,6 +68,11 @@ void jst__run_sink_samples(struct jst__run_sink *rs, const struct jst_run *run, 
  * record took it, and flagged late. */
 void jst__run_sink_mark(struct jst__run_sink *rs, const struct jst_run *run, const struct jst_mark *mk,
                         uint64_t mono_ns, uint64_t last_tick_mono);
+/* The series the run's carbon is integrated with: the values it holds over the samples sent
+ * so far are sent now, later ones before the samples that need them. A series known only at
+ * the end (a live source) is sent whole over the run's samples before run_end. */
+void jst__run_sink_series(struct jst__run_sink *rs, const struct jst_run *run,
+			  const struct jst_series *s);
 /* Sends run_end, waits at most timeout_ms for delivery (the store's events first: they are
  * the run's record) and notes in the run what was not delivered. */
 void jst__run_sink_finish(struct jst__run_sink *rs, struct jst_run *run, unsigned timeout_ms);

@@ -100,3 +100,8 @@ void jst__session_close(struct jst__session *s)
 	jst_store_close(s->store);
 	s->store = NULL;
 }
+
+void jst__session_series(struct jst__session *s, const struct jst_series *series)
+{
+	jst__run_sink_series(&s->sink, s->run, series);
+}

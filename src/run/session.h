@@ -46,6 +46,9 @@ void jst__session_drain(struct jst__session *s, struct jst_monitor *mon);
 /* A training mark the monitor mon accepted, received at mono_ns: a mark event (and a phase or
  * metric event), dated as the monitor's training record took it. */
 void jst__session_mark(struct jst__session *s, struct jst_monitor *mon, const struct jst_mark *mk, uint64_t mono_ns);
+/* The intensity series the run's carbon is integrated with (NULL: the yearly average): its
+ * values go into the log with the samples that use them (run_sink.h). */
+void jst__session_series(struct jst__session *s, const struct jst_series *series);
 /* Waits at most wait_ms until the store's log holds every event sent so far (the live
  * intensity source reads the samples back). */
 void jst__session_sync(struct jst__session *s, unsigned wait_ms);

@@ -259,17 +259,12 @@ static void initial_marks(struct jst_tracker *t)
 
 /* The zone, PUE and WUE as `joulestream run` chooses them: the options, the configuration's
  * site (site=, or its default site), a guess from the time zone, else the world average. */
-static int choose_site(struct jst_tracker *t)
+static int choose_site(struct jst_tracker *t, struct jst_config *cfg)
 {
-	struct jst_config *cfg = malloc(sizeof(*cfg));
 	char msg[600];
-	if (!cfg)
-		return fail(t, -ENOMEM, "out of memory");
 	int r = jst_config_load(t->config[0] ? t->config : NULL, cfg, msg, sizeof(msg));
-	if (r < 0) {
-		free(cfg);
+	if (r < 0)
 		return fail(t, -EINVAL, "%s", msg);
-	}
 	struct jst_site_opts so = {
 		.zone = t->zone[0] ? t->zone : NULL,
 		.cloud = t->cloud[0] ? t->cloud : NULL,
@@ -279,8 +274,22 @@ static int choose_site(struct jst_tracker *t)
 		.cfg = cfg,
 	};
 	r = jst_run_resolve_site(t->run, &so, msg, sizeof(msg));
-	free(cfg);
 	return r < 0 ? fail(t, -EINVAL, "%s", msg) : 0;
+}
+
+/* The digests of the configuration and bundled data (record.h), once the zones are known. */
+static void record_digests(struct jst_tracker *t, const struct jst_config *cfg)
+{
+	struct jst_config_in in = {cfg,
+				   t->zone[0] ? t->zone : NULL,
+				   t->cloud[0] ? t->cloud : NULL,
+				   t->site[0] ? t->site : NULL,
+				   t->pue,
+				   t->wue,
+				   t->sensors[0] ? t->sensors : NULL,
+				   t->no_estimate,
+				   NULL};
+	jst_run_digests(t->run, &in);
 }
 
 int jst_tracker_start(struct jst_tracker *t)
@@ -290,9 +299,14 @@ int jst_tracker_start(struct jst_tracker *t)
 	struct jst_run *run = t->run = calloc(1, sizeof(*run));
 	if (!run)
 		return fail(t, -ENOMEM, "out of memory");
-	int r = choose_site(t);
-	if (r < 0)
+	struct jst_config *cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return fail(t, -ENOMEM, "out of memory");
+	int r = choose_site(t, cfg);
+	if (r < 0) {
+		free(cfg);
 		return r;
+	}
 	jst_run_id_new(run->id);
 	collect_meta(t, &run->meta);
 	struct jst_monitor_opts mo = {{t->sysfs[0] ? t->sysfs : NULL, t->procfs[0] ? t->procfs : NULL},
@@ -300,10 +314,13 @@ int jst_tracker_start(struct jst_tracker *t)
 	                              t->interval_ns, 0};
 	r = jst_monitor_new(&t->mon, &mo, run);
 	if (r < 0) {
+		free(cfg);
 		jst_meta_collect_finish(&run->meta);
 		return fail(t, r, "cannot open the sensors: %s", jst_strerror(r));
 	}
 	fill_gpu_meta(run);
+	record_digests(t, cfg);
+	free(cfg);
 	if ((r = jst__session_open(&t->ses, "joulestream tracker", run, NULL, NULL, NULL)) != 0)
 		return fail(t, -EINVAL, "cannot open the run's sinks");
 	if (!t->no_store)

@@ -121,13 +121,15 @@ int jst__params_aggregates(jst__arg_fn get, const void *ud, struct jst_agg_param
 int jst__params_events(jst__arg_fn get, const void *ud, struct jst_events_params *e, char *err,
 		       size_t errlen)
 {
-	static const char *const types[] = {"sample", "phase", "metric", "run_start", "run_end"};
+	static const char *const types[] = {"sample",  "phase", "metric",   "run_start",
+					    "run_end", "mark",  "intensity"};
 	uint64_t limit = 5000;
 	*e = (struct jst_events_params){.type = get(ud, "type")};
 	if (e->type && one_of(e->type, types, (int)JST_ARRAY_LEN(types)) < 0)
-		return bad(err, errlen,
-			   "bad type '%.32s': sample, phase, metric, run_start or run_end",
-			   e->type);
+		return bad(
+			err, errlen,
+			"bad type '%.32s': sample, phase, metric, run_start, run_end, mark or intensity",
+			e->type);
 	int r = param_uint("after", get(ud, "after"), (uint64_t)INT64_MAX, &e->after, err, errlen);
 	if (r == 0)
 		r = param_uint("limit", get(ud, "limit"), JST_EVENTS_LIMIT_MAX, &limit, err,

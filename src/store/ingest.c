@@ -31,7 +31,7 @@ static void tx_init(struct tx *t, struct jst_store *s, const struct jst_log_ops 
 	t->s = s;
 	t->o = o;
 	jst__agg_init(&t->agg);
-	t->ld = (struct jst_agg_loader){s, o->load_run, o->load_zone, o->load_window};
+	t->ld = (struct jst_agg_loader){s, o->load_run, o->load_zone, o->load_window, o->load_intensity};
 	t->batch = -1;
 }
 

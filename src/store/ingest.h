@@ -30,6 +30,9 @@ struct jst_log_ops {
 	int (*load_run)(void *s, const char *run, struct jst_agg_run *out);
 	int (*load_zone)(void *s, const char *run, const char *zone, struct jst_agg_zone *out);
 	int (*load_window)(void *s, const char *run, const char *zone, uint64_t win, struct jst_agg_window *out);
+	/* optional (NULL: none): the run's stored intensity events, each body to fn (agg.h) */
+	int (*load_intensity)(void *s, const char *run, int (*fn)(int64_t seq, const char *body, size_t len, void *arg),
+	                      void *arg);
 	/* Each writes every row of one kind of a: runs, zones and windows replace theirs, totals
 	 * add to theirs, a host's heartbeat replaces an older one only. */
 	int (*put_runs)(struct jst_store *s, const struct jst_agg *a);

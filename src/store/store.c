@@ -227,6 +227,26 @@ static int fold_event(int64_t seq, const char *body, size_t len, void *ud)
 	return 0;
 }
 
+static int fold_carbon(int64_t seq, const char *body, size_t len, void *ud)
+{
+	struct log_view *f = ud;
+	f->last = seq;
+	return jst__runview_carbon_sample(&f->v, body, len);
+}
+
+/* The second pass of a run whose log holds the intensity values its carbon used: its samples
+ * again, through the (run, type) index, integrated with them as the run did. */
+static int carbon_pass(struct jst_store *s, const char *id, struct log_view *f)
+{
+	int64_t after = 0;
+	jst__runview_carbon_begin(&f->v);
+	for (f->last = 0;; after = f->last) {
+		int r = jst_store_run_events(s, id, "sample", after, 4096, fold_carbon, f);
+		if (r < 0 || f->last == after)
+			return r;
+	}
+}
+
 /* Reads the view: every event of the run in log order, or (sum given) only its run_start and
  * run_end, the totals of a run still going taken from its summary. */
 static int read_view(struct jst_store *s, const char *id, const struct jst_run_summary *sum, struct log_view *f)
@@ -248,8 +268,11 @@ static int read_view(struct jst_store *s, const char *id, const struct jst_run_s
 		unsigned long before = f->v.events + f->v.bad;
 		if ((r = jst_store_run_events(s, id, NULL, f->last, 4096, fold_event, f)) < 0 ||
 		    f->v.events + f->v.bad == before)
-			return r;
+			break;
 	}
+	if (r >= 0 && jst__runview_wants_samples(&f->v))
+		r = carbon_pass(s, id, f);
+	return r;
 }
 
 /* A run's record as the view of its events (src/agg/runview.c): all of them, or with sum only

@@ -41,6 +41,22 @@ assert c['intensity'] == 'series' and 'Electricity Maps history DE' in c['series
 assert c['data_version'].startswith('electricitymaps:history:DE@sha256:') and c['fallback'] == '', c
 assert abs(t['co2e_g'] - 3.6 / 3.6e6 * 1.2 * 250) < 1e-12, t"
 expect_in "text names the source" "Electricity Maps history DE" "$T/err"
+
+# the values fetched at the end go into the log before run_end, flagged late; a copy of the
+# run's events in another store gives the run's own figures
+measure --zone DE --intensity live:electricitymaps --db "$T/own.db" --sink "sqlite:$T/copy.db" \
+	--json "$T/lv.json" 2>/dev/null
+"$J" show last --db "$T/copy.db" --format json >"$T/lv-copy.json"
+expect_py "live values in the log: late, after the samples, before run_end; the copy's figures" "
+import json, sqlite3
+ev = [json.loads(b) for (b,) in sqlite3.connect('$T/copy.db').execute('SELECT body FROM ev_log ORDER BY seq')]
+types = [e['type'] for e in ev]
+i = [k for k, t in enumerate(types) if t == 'intensity']
+assert i and all(ev[k].get('late') is True for k in i), types
+assert max(k for k, t in enumerate(types) if t == 'sample') < min(i) and max(i) < types.index('run_end'), types
+a = json.load(open('$T/lv.json')); b = json.load(open('$T/lv-copy.json'))
+assert b['carbon']['data_version'] == a['carbon']['data_version'], (a['carbon'], b['carbon'])
+assert abs(b['totals']['co2e_g'] - a['totals']['co2e_g']) <= 1e-9 * a['totals']['co2e_g'], (a['totals'], b['totals'])"
 ls "$T"/home/.cache/joulestream/electricitymaps-history-DE.json >/dev/null 2>&1
 expect_eq "answer cached" $? 0
 n1=$(curl -s "$URL/_count" | python3 -c "import json,sys; print(json.load(sys.stdin).get('/v3/carbon-intensity/history', 0))")

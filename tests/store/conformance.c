@@ -24,6 +24,7 @@
 #include "../unit/check.h"
 #include "agg/metricwin.h"
 #include "joulestream/audit.h"
+#include "joulestream/carbon.h"
 #include "joulestream/event.h"
 #include "joulestream/ingest.h"
 #include "joulestream/sink.h"
@@ -719,6 +720,59 @@ static int case_replay_equals_incremental(struct jst_store *s)
 	return 0;
 }
 
+/* Hourly carbon (docs/schema.md, intensity): a run's values in the log give each sample its
+ * CO2e, in the batch that brings them and in later ones (reloaded by the dialect), the minutes
+ * adding up to the run; values flagged late (a live source's, after their samples) are left to
+ * the run's view, and a rebuild gives the same aggregates. */
+static void ev_intensity(struct nd *b, const char *run, int seq, uint64_t ts, const char *vals,
+			 bool late)
+{
+	add(b,
+	    "{\"v\":1,\"id\":\"%s-i-%d\",\"type\":\"intensity\",\"ts_ns\":%" PRIu64
+	    ",\"run\":\"%s\",\"host\":\"h1\",\"zone\":\"FR\",\"source\":\"test\",\"data_version\":\"file:t@sha256:0\","
+	    "\"step_s\":60,\"ci_g_per_kwh\":[%s]%s}",
+	    run, seq, ts, run, vals, late ? ",\"late\":true" : "");
+}
+
+static int co2e_cb(const struct jst_window *w, void *ud)
+{
+	*(double *)ud += w->co2e_g;
+	return 0;
+}
+
+static int case_intensity(struct jst_store *s)
+{
+	struct nd b = {.n = 0};
+	ev_start(&b, "CI", "h1", "ann", "m1", BASE);
+	ev_intensity(&b, "CI", 0, BASE, "100,900", false);
+	for (int i = 1; i <= 30; i++)
+		ev_sample(&b, "CI", "h1", "gpu0", 0, i, 10, BASE + (uint64_t)i * SEC);
+	CHECK_INT(ingest(s, &b).accepted, 32);
+	b.n = 0; /* the next batch: the run's values come from the store */
+	for (int i = 31; i <= 90; i++)
+		ev_sample(&b, "CI", "h1", "gpu0", 0, i, 10, BASE + (uint64_t)i * SEC);
+	CHECK_INT(ingest(s, &b).accepted, 60);
+	b.n = 0;
+	ev_intensity(&b, "CI", 1, BASE, "5000,5000", true);
+	ev_end(&b, "CI", "h1", BASE + 91 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 2);
+	double want = 10 / 3.6e6 * JST_DEFAULT_PUE * (60 * 100 + 30 * 900);
+	struct jst_run_summary r;
+	CHECK_INT(jst_store_get_run(s, "CI", &r), 0);
+	CHECK_NEAR(r.co2e_g, want, 1e-12 * want);
+	double minutes = 0;
+	CHECK(jst_store_run_windows(s, "CI", co2e_cb, &minutes) >= 0);
+	CHECK_NEAR(minutes, want, 1e-12 * want);
+	char *incremental = snapshot(s);
+	uint64_t events = 0;
+	CHECK_INT(jst_store_rebuild(s, &events), 0);
+	char *replayed = snapshot(s);
+	CHECK_STR(replayed, incremental);
+	free(incremental);
+	free(replayed);
+	return 0;
+}
+
 static int host_cb(const struct jst_host_summary *h, void *ud)
 {
 	struct jst_host_summary *out = ud;
@@ -1255,6 +1309,7 @@ static const struct {
 	{"local_timeline", case_local_timeline},
 	{"local_event_digest", case_local_event_digest},
 	{"local_attestation", case_local_attestation},
+	{"intensity", case_intensity},
 };
 
 int main(int argc, char **argv)

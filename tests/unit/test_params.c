@@ -107,7 +107,9 @@ static void test_aggregates_events(void)
 	CHECK(e.after == (uint64_t)INT64_MAX && e.limit == 1);
 	const char *bt[] = {"type", "heartbeat", NULL};
 	CHECK_INT(jst__params_events(lookup, bt, &e, err, sizeof(err)), -EINVAL);
-	CHECK_STR(err, "bad type 'heartbeat': sample, phase, metric, run_start or run_end");
+	CHECK_STR(
+		err,
+		"bad type 'heartbeat': sample, phase, metric, run_start, run_end, mark or intensity");
 	const char *ba[] = {"after", "9223372036854775808", NULL};
 	CHECK_INT(jst__params_events(lookup, ba, &e, err, sizeof(err)), -EINVAL);
 	CHECK_STR(err, "bad after '9223372036854775808': an integer from 0 to 9223372036854775807");

@@ -210,7 +210,8 @@ static void back_to_schema_10(const char *path)
 	CHECK_INT(
 		sqlite3_exec(
 			db,
-			"DROP INDEX ev_log_run_type; DROP INDEX ev_totals_phase; PRAGMA user_version=10;",
+			"DROP INDEX ev_log_run_type; DROP INDEX ev_totals_phase;"
+			" ALTER TABLE api_tokens DROP COLUMN hosts; PRAGMA user_version=10;", /* 13's too */
 			NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close(db);
@@ -268,12 +269,14 @@ static void test_run_reads(const char *path)
 	CHECK_INT(jst_store_run_phases(s, "nope", keep_agg, &none), 0);
 	jst_store_close(s);
 
-	/* a store from before migration 11 is migrated (on a copy: migration 12) and answers the same */
-	CHECK_INT(user_version(path), 12);
+	/* a store from before migration 11 is migrated (on a copy: migration 12; and 13) and answers
+	 * the same */
+	int newest = user_version(path);
+	CHECK(newest >= 13);
 	back_to_schema_10(path);
 	CHECK_INT(user_version(path), 10);
 	CHECK_INT(jst_store_open(&s, path, err, sizeof(err)), 0);
-	CHECK_INT(user_version(path), 12);
+	CHECK_INT(user_version(path), newest);
 	answers(s, &again);
 	same_answers(&live, &again);
 	jst_store_close(s);

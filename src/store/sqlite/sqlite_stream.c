@@ -88,6 +88,13 @@ static int load_zone(void *s, const char *run, const char *zone, struct jst_agg_
 	return 1;
 }
 
+/* The run's intensity events (agg.h), through the (run, type) index. */
+static int load_intensity(void *s, const char *run, int (*fn)(int64_t, const char *, size_t, void *), void *arg)
+{
+	int r = jst__sq_events(s, run, "intensity", 0, 100000, fn, arg);
+	return r < 0 ? r : 0;
+}
+
 static int load_window(void *s, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
 {
 	sqlite3_stmt *st = tx(s)->get_win;
@@ -414,6 +421,7 @@ static const struct jst_log_ops sqlite_log = {
 	.load_run = load_run,
 	.load_zone = load_zone,
 	.load_window = load_window,
+	.load_intensity = load_intensity,
 	.put_runs = put_runs,
 	.put_zones = put_zones,
 	.put_windows = put_windows,
