@@ -66,6 +66,6 @@ psql_val "DROP TABLE ev_chain; UPDATE jst_schema SET version = 1" >/dev/null
 expect_eq "migrated store: exit 0" $? 0
 expect_in "migration recorded" "event log: 22 events, 1 chain entry, 22 events chained when the chain was added" "$T/out"
 expect_eq "origin" "$(psql_val "SELECT origin || '|' || events FROM ev_chain")" "migration|22"
-expect_eq "schema 2" "$(psql_val "SELECT version FROM jst_schema")" 2
+expect_eq "schema: the newest (3)" "$(psql_val "SELECT version FROM jst_schema")" 3
 expect_eq "same figures after the migration" "$(figures)" "$before"
 finish

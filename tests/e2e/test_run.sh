@@ -53,6 +53,7 @@ def note(sig, frame):  # python sets its handlers even for a QUIT a background s
         f.write(signal.Signals(sig).name[3:] + "\n")
 for s in ("USR1", "USR2", "QUIT", "ALRM", "WINCH"):
     signal.signal(getattr(signal, "SIG" + s), note)
+open("pid", "w").write(str(os.getpid()))
 open("ready", "w").close()
 while not os.path.exists("done"):
     time.sleep(0.05)
@@ -65,7 +66,7 @@ for s in USR1 USR2 QUIT ALRM WINCH; do
 done
 expect_eq "USR1 USR2 QUIT ALRM WINCH reached the command" "$(tr '\n' ' ' <"$T/sigs/log" 2>/dev/null)" \
 	"USR1 USR2 QUIT ALRM WINCH "
-child=$(pgrep -P $jpid | head -1)
+child=$(cat "$T/sigs/pid") # the command itself (joulestream may have a git child for its metadata)
 state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null; }
 kill -TSTP $jpid
 for _ in $(seq 600); do [ "$(state "$child")" = T ] && break; sleep 0.05; done

@@ -115,6 +115,16 @@ static int exec(struct sqlite_store *s, const char *sql)
 	return 0;
 }
 
+/* The index of migration 12, the one step that is not one transaction: a store past it
+ * upgrades in place (each later step commits whole or not at all), one before it on a copy. */
+static int runs_step(void)
+{
+	int i = 0;
+	while (i < (int)JST_ARRAY_LEN(migrations) && strcmp(migrations[i], JST_SQLITE_UPGRADE_SCHEMA) != 0)
+		i++;
+	return i;
+}
+
 /* One schema step in its own transaction. Migration 12 ingests through the store's ingest,
  * which commits batch by batch, so it runs between two transactions of its own; a store that
  * had anything to lose gets its steps on a copy (upgrade_on_copy). */
@@ -221,9 +231,10 @@ static int schema_version(struct sqlite_store *s, int *version)
 	return 0;
 }
 
-/* One upgrade at a time per store, across processes: the copy has one name. The lock file
- * stays (empty); the version is read again once the lock is held, since whoever held it may
- * have upgraded the store meanwhile. */
+/* One upgrade at a time per store, across processes: the copy has one name, and a step must
+ * not run twice. The lock file stays (empty); the version is read again once the lock is held,
+ * since whoever held it may have upgraded the store meanwhile. A store still before migration
+ * 12 is upgraded on a copy; one past it in place (a 100 GB store is not copied for a column). */
 static int upgrade_locked(struct sqlite_store *s, const char *path, int version)
 {
 	char lk[4200];
@@ -238,7 +249,7 @@ static int upgrade_locked(struct sqlite_store *s, const char *path, int version)
 	}
 	int r = schema_version(s, &version);
 	if (r == 0 && version < (int)JST_ARRAY_LEN(migrations))
-		r = upgrade_on_copy(s, path, version);
+		r = version > runs_step() ? migrate_steps(s, version) : upgrade_on_copy(s, path, version);
 	close(fd); /* releases the lock */
 	return r;
 }
