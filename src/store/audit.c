@@ -120,21 +120,6 @@ int jst_store_audit_scan(struct jst_store *s, int64_t after_id,
 	return total;
 }
 
-int jst_store_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events)
-{
-	const struct jst_stream_ops *o = s->ops->stream;
-	uint64_t n = 0;
-	if (!o) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot delete runs",
-			 s->ops->scheme);
-		return -ENOTSUP;
-	}
-	int r = jst__ingest_run_delete(s, o->log, run, now_ns, &n);
-	if (events)
-		*events = n;
-	return r;
-}
-
 struct hbuf {
 	char *p;
 	size_t len, cap;

@@ -82,6 +82,22 @@ static bool has_source(struct jst_store *s)
 	return has;
 }
 
+/* The tombstone and the rebuild without the run, in one transaction (ingest.c). */
+int jst_store_run_delete(struct jst_store *s, const char *run, uint64_t now_ns, uint64_t *events)
+{
+	const struct jst_stream_ops *o = s->ops->stream;
+	uint64_t n = 0;
+	if (!o) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "the %s store cannot delete runs",
+			 s->ops->scheme);
+		return -ENOTSUP;
+	}
+	int r = jst__ingest_run_delete(s, o->log, run, now_ns, &n);
+	if (events)
+		*events = n;
+	return r;
+}
+
 int jst_store_ingest_from(struct jst_store *s, const struct jst_event_batch *b, const struct jst_source_batch *src,
                           struct jst_ingest_result *res)
 {
