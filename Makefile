@@ -5,6 +5,8 @@
 #   make install       cmake --install to $(PREFIX) (default /usr/local); honours DESTDIR
 #   make fuzz          the fuzz targets (tests/fuzz/) with clang + libFuzzer, FUZZ_SECONDS each
 #                      (default 60) in build-fuzz/; `make test` replays their corpora with gcc
+#   make fresh-check   the README's commands in a fresh minimal Debian 12 root (scripts/fresh-check;
+#                      FRESH_ARGS="--demo-only --keep" passes options); needs root and ~1 h
 #   make bench         bench/run          make format   clang-format          make clean
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -19,7 +21,7 @@ CTEST = ctest --output-on-failure --no-tests=error -j2 --test-dir
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test demo install bench format clean fuzz
+.PHONY: all build deps test demo install bench format clean fuzz fresh-check
 
 all: build
 
@@ -62,6 +64,10 @@ fuzz:
 format:
 	@bash scripts/install-deps --dev
 	git clang-format --force HEAD -- src include tests
+
+# Checks the committed HEAD, not the working tree: commit first.
+fresh-check:
+	bash scripts/fresh-check $(FRESH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) build-fuzz

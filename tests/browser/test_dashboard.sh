@@ -1,7 +1,8 @@
 # The dashboard and the HTML report in a real browser (tests/browser/dashboard.mjs): serve is
 # started here on a free port with an agent and an admin token, runs are ingested through the
 # API by the test, `joulestream show --format html` writes a report of a measured run, and
-# Debian's chromium is driven by playwright-core (npm ci into the build folder). Screenshots
+# Debian's chromium is driven by playwright-core (npm ci into the build folder; pinned to 1.61.1,
+# the last release that runs on Debian 12's Node.js 18: docs/development.md). Screenshots
 # are kept in $JST_BUILD_DIR/browser-artefacts/. Skipped (77) only when chromium is missing.
 . "$JST_SOURCE_DIR/tests/e2e/lib.sh"
 . "$JST_SOURCE_DIR/tests/e2e/serve_lib.sh"
