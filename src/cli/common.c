@@ -112,8 +112,14 @@ static int one_root(const char **root, const char *flag, const char *leaf, const
 		base--;
 	size_t bl = (size_t)(d + len - base);
 	if (mount && bl == strlen(leaf) && memcmp(base, leaf, bl) == 0 && (size_t)(base - d) < n) {
-		size_t pl = (size_t)(base - d) > 1 ? (size_t)(base - d) - 1 : 1; /* "/host/" -> "/host" */
-		memcpy(buf, d, pl);
+		/* "/host/sys" -> "/host", "/sys" -> "/", "sys" -> "." */
+		size_t pl = (size_t)(base - d);
+		if (pl > 1)
+			pl--; /* the slash before the leaf */
+		if (pl == 0)
+			memcpy(buf, ".", pl = 1);
+		else
+			memcpy(buf, d, pl);
 		buf[pl] = '\0';
 		*root = buf;
 		return 0;

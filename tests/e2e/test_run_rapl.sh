@@ -23,6 +23,8 @@ expect_eq "--sysfs-root …/sys finds the same zones" "$(cat "$T/s2.out")" "$(ca
 expect_in "…and they are RAPL's" "package-0" "$T/s2.out"
 "$J" sensors --sysfs-root "$R/sys/" --procfs-root /proc/ --sensors rapl >"$T/s3.out" 2>&1
 expect_eq "trailing slashes, and the host's /proc itself" "$(cat "$T/s3.out")" "$(cat "$T/s1.out")"
+(cd "$R" && "$J" sensors --sysfs-root sys --sensors rapl) >"$T/s4.out" 2>&1
+expect_eq "a relative mount (sys, from its parent)" "$(cat "$T/s4.out")" "$(cat "$T/s1.out")"
 ln -s "$R/sys" "$T/hostsys"
 "$J" run --sysfs-root "$T/hostsys" --no-store -- touch "$T/ran-hostsys" 2>"$T/err"
 expect_eq "a sysfs mount not named sys: exit" $? 2
