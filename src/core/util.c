@@ -13,6 +13,19 @@
 #include <time.h>
 #include <unistd.h>
 
+bool jst__list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		if (len == n && memcmp(p, name, n) == 0)
+			return true;
+		p += len + (c ? 1 : 0);
+	}
+	return false;
+}
+
 int jst__path(char *out, size_t n, const char *root, const char *fmt, ...)
 {
 	size_t rl = 0;

@@ -39,6 +39,8 @@ uint64_t jst__wall_ns(void);
 
 /* Copies src into dst (size n), always NUL-terminated; returns true if it fitted. */
 bool jst__strlcpy(char *dst, const char *src, size_t n);
+/* True when name is one of the comma-separated items of list ("rapl,nvml"); false for "". */
+bool jst__list_has(const char *list, const char *name);
 
 /* Case-insensitive ASCII comparison. */
 int jst__strcasecmp(const char *a, const char *b);

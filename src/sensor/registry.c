@@ -53,17 +53,7 @@ struct jst_sensors {
 
 static bool wanted(const char *only, const char *name)
 {
-	if (!only || !*only)
-		return true;
-	size_t len = strlen(name);
-	for (const char *p = only; *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == len && strncmp(p, name, l) == 0)
-			return true;
-		p += l + (e ? 1 : 0);
-	}
-	return false;
+	return !only || !*only || jst__list_has(only, name);
 }
 
 static enum jst_backend_state state_of(int err)

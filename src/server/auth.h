@@ -3,7 +3,9 @@
  * entropy, so a fast hash is as safe as a slow password hash (crypto_pwhash exists to stretch
  * low-entropy passwords and would cost ~100 ms per request). A presented token is hashed and
  * compared with every active hash with sodium_memcmp (constant time, no early exit). The server
- * reloads the token table at most once a second, so a revocation takes effect within 1 s. */
+ * reloads the token table at most once a second, so a revocation takes effect within 1 s, and
+ * again (at most every 100 ms) for a token it does not know: a new token works at once, and a
+ * store gone since the last read answers 503, not 401. */
 #ifndef JST_SERVER_AUTH_H
 #define JST_SERVER_AUTH_H
 

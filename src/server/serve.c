@@ -119,19 +119,6 @@ static void done(void *ud, struct jst_httpd_req *req)
 	req->state = NULL;
 }
 
-static bool in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		if (len == n && memcmp(p, name, n) == 0)
-			return true;
-		p += len + (c ? 1 : 0);
-	}
-	return false;
-}
-
 /* An agent token speaks only for what it is bound to (token create --host, --user): every
  * event's host among its hosts, every run_start's user its user. 0, or the 1-based line of the
  * first event it may not send, with why. */
@@ -142,7 +129,7 @@ static size_t unbound(const struct jst_token_info *who, const struct jst_httpd_r
 		return 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct jst_event *ev = &b->ev[i];
-		if (who->hosts[0] && !in_list(who->hosts, ev->host))
+		if (who->hosts[0] && !jst__list_has(who->hosts, ev->host))
 			snprintf(why, n, "this token speaks for host %.100s, not %.100s", who->hosts, ev->host);
 		else if (who->user[0] && ev->type == JST_EV_RUN_START && strcmp(ev->user, who->user) != 0)
 			snprintf(why, n, "this token speaks for user %.60s, not %.60s", who->user, ev->user);

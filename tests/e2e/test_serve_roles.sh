@@ -11,6 +11,9 @@ AGENT=$("$J" token create --role agent --db "$DB" 2>/dev/null)
 ADMIN=$("$J" token create --role admin --db "$DB" 2>/dev/null)
 ALICE=$("$J" token create --role reader --user alice --db "$DB" 2>/dev/null)
 ALL=$("$J" token create --role reader --all-users --db "$DB" 2>/dev/null)
+# bound agent tokens (used below), made before serve reads its token table
+NODE=$("$J" token create --role agent --host n1,n1b --db "$DB" 2>/dev/null)
+BOB=$("$J" token create --role agent --user bob --db "$DB" 2>/dev/null)
 start_serve "$DB"
 
 # two runs, alice's and bob's, and a heartbeat
@@ -71,8 +74,6 @@ done <"$T/matrix.out"
 
 # bound identities: an agent token made for a host speaks only for it, one made for a user only
 # for that user's runs; the rest is 403 with the line, nothing of the batch stored, audited
-NODE=$("$J" token create --role agent --host n1,n1b --db "$DB" 2>/dev/null)
-BOB=$("$J" token create --role agent --user bob --db "$DB" 2>/dev/null)
 "$J" token list --db "$DB" >"$T/tokens.txt"
 expect_in "token list shows the hosts" "n1,n1b" "$T/tokens.txt"
 { ev RC carol; } >"$T/rc.ndjson"

@@ -37,7 +37,7 @@ int jst__pg_fail(struct jst_store *s, PGresult *res, const char *what)
  * next one, at most once a second (a database down for minutes is not hammered); a new session
  * has no temporary tables. Every connection of a store heals this way: serve's reader and
  * token connections as well as its writer (whose batches also re-apply their session settings). */
-static int ready(struct jst_store *s)
+int jst__pg_ready(struct jst_store *s)
 {
 	struct pg_store *p = (struct pg_store *)s;
 	if (jst__pq.PQstatus(p->conn) == CONNECTION_OK)
@@ -57,7 +57,7 @@ static int ready(struct jst_store *s)
 
 int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
 {
-	int r = ready(s);
+	int r = jst__pg_ready(s);
 	if (r < 0)
 		return r;
 	PGresult *res = jst__pq.PQexec(jst__pg_conn(s), sql);
@@ -71,7 +71,7 @@ int jst__pg_exec(struct jst_store *s, const char *sql, const char *what)
 PGresult *jst__pg_query(struct jst_store *s, const char *sql, int n, const char *const *params, ExecStatusType want,
                         int *rc, const char *what)
 {
-	if ((*rc = ready(s)) < 0)
+	if ((*rc = jst__pg_ready(s)) < 0)
 		return NULL;
 	PGresult *res = jst__pq.PQexecParams(jst__pg_conn(s), sql, n, NULL, params, NULL, NULL, 0);
 	if (jst__pq.PQresultStatus(res) != want) {

@@ -21,6 +21,11 @@ static inline PGconn *jst__pg_conn(struct jst_store *s)
 	return ((struct pg_store *)s)->conn;
 }
 
+/* A connection lost since the last statement opened again (at most once a second; a new
+ * session has no staging table). 0, or -ENOTCONN with the store's message set. jst__pg_exec
+ * and jst__pg_query call it first; a caller that must know before its own first statement
+ * (a batch's session setup) calls it itself. */
+int jst__pg_ready(struct jst_store *s);
 /* Sets the store's message from a failed result (or the connection when res is NULL), clears
  * res, and returns a negative errno: -EBUSY for a serialization failure or deadlock (retry),
  * -ENOTCONN when the connection is gone, else -EIO. */

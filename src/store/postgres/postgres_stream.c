@@ -456,14 +456,10 @@ static void pg_rollback(struct jst_store *s)
 /* A connection lost since the last call (server restart) is re-opened once before a batch. */
 static int pg_begin(struct jst_store *s)
 {
-	PGconn *c = jst__pg_conn(s);
-	if (jst__pq.PQstatus(c) != CONNECTION_OK) {
-		jst__pq.PQreset(c);
-		((struct pg_store *)s)->staging = false;
-		if (jst__pq.PQstatus(c) != CONNECTION_OK)
-			return jst__pg_fail(s, NULL, "reconnecting to postgresql");
-	}
-	int r = session_setup(s);
+	/* before the session setup, which skips its statements when staging looks done */
+	int r = jst__pg_ready(s);
+	if (r == 0)
+		r = session_setup(s);
 	if (r == 0)
 		r = jst__pg_exec(s, "BEGIN", "starting a transaction");
 	if (r == 0 && (r = jst__pg_exec(s, PG_INGEST_LOCK, "waiting for the ingest lock")) < 0)

@@ -222,7 +222,7 @@ int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 }
 
 /* The keys "ID/PATH" are the range ["ID/", "ID0") in byte order ('0' follows '/'): the partial
- * index ev_totals_phase (migration 10) reads that run's rows only, in key then window order,
+ * index ev_totals_phase (migration 11) reads that run's rows only, in key then window order,
  * so each sum adds the same rows in the same order as jst__sq_aggregates does. */
 int jst__sq_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
