@@ -43,21 +43,64 @@ enum jst_zone_origin {
 	JST_ORIGIN_SERIES, /* the zone named by the --intensity series */
 };
 
-/* A run's carbon and water as computed with one version of the data: the run-time figure and
- * every `joulestream reprocess` (run_results in the store; src/carbon/ and docs/methodology.md). */
+/* Where a run's energy becomes carbon and water: the grid zone with its yearly intensity and
+ * grid water factor, PUE and WUE, each with its source, and how the zone was chosen
+ * (jst_run_resolve_site), plus the machine's embodied-emission options of SCI. The inputs of
+ * the footprint; carbon reads them and never writes them. */
+struct jst_run_site {
+	enum jst_zone_origin zone_origin;
+	char zone_code[32];
+	char zone_name[96];
+	char cloud[64]; /* "aws:eu-central-1" when given */
+	double ci_g_per_kwh;
+	int ci_year;
+	char ci_source[96];
+	double ewif_l_per_kwh; /* <0 unknown */
+	char ewif_source[160];
+	double pue, wue_l_per_kwh;
+	char pue_source[96]; /* "given", "default", or the cloud provider's source */
+	char wue_source[96];
+	char tz_guess[64];         /* the time zone a guessed zone came from */
+	char name[64];             /* the configuration site used, or "" */
+	double embodied_kg_opt;    /* --embodied KG for the machine, 0 = from data/embodied.csv */
+	double lifetime_years_opt; /* --lifetime YEARS, 0 = from the data */
+};
+
+/* The footprint result: a run's carbon and water as computed with one version of the data,
+ * what carbon returns (jst_carbon_acc_result, jst_run_yearly_result) and SCI completes
+ * (jst_run_sci). A run holds its current one; the store keeps one per data version: the
+ * run-time figure and every `joulestream reprocess` (run_results; src/carbon/ and
+ * docs/methodology.md). */
 #define JST_RESULTS_MAX 8
 struct jst_run_result {
 	char data_version[160];  /* "bundled-2024.1", "file:ci.csv@sha256:0123456789ab" */
-	uint64_t computed_ns;    /* when, UTC */
-	char kind[16];           /* "run" (at run time) or "reprocess" */
+	uint64_t computed_ns;    /* when, UTC (stored rows) */
+	char kind[16];           /* "run" (at run time) or "reprocess" (stored rows) */
 	char zone_code[32];
-	char ci_source[192];     /* the series or the yearly average used */
-	double ci_avg_g_per_kwh; /* co2e / facility kWh */
+	char ci_source[192];     /* the series or the yearly average used (stored rows) */
+	char ci_series[192];     /* the intensity series used, "" for the yearly average */
+	char ci_fallback[256];   /* why a requested series or live source was not used, or "" */
+	double ci_avg_g_per_kwh; /* effective intensity: co2e / facility kWh */
 	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the intensities used */
 	double outside_kwh;      /* IT energy outside the series, at the yearly average */
-	double it_kwh, facility_kwh, co2e_g, water_site_l, water_grid_l, water_l;
-	double embodied_g, sci_g, functional_units;
-	char functional_unit[48];
+	struct jst_footprint footprint; /* of the run's IT energy */
+	double embodied_g;              /* M of SCI: the embodied emissions charged to the run */
+	char embodied_source[256];
+	double functional_units;  /* R of SCI: 0 means one run */
+	char functional_unit[48]; /* "samples" */
+	double sci_g;             /* (co2e_g + embodied_g) / R, gCO2e per unit */
+};
+
+/* What else produced a run's figures and seals them: SHA-256 of the run's configuration and
+ * of the bundled data tables it used (jst_run_digests), each also part by part ("sites=
+ * 0123456789ab site=… sensors=…", "grid_intensity=0123456789ab …") for `joulestream diff`,
+ * and the record's content hash once the store has sealed it ("" before). */
+struct jst_run_prov {
+	char config_sha256[65];
+	char config_parts[96];
+	char data_sha256[65];
+	char data_tables[224];
+	char content_hash[65];
 };
 
 struct jst_zone_total {
@@ -92,6 +135,9 @@ struct jst_meta {
 	char project[128];   /* user label, CodeCarbon's project_name */
 };
 
+/* A run record: the measurement (who ran what, when, the zones' energy, problems, training
+ * marks, trust flags) at the top, then the site its footprint was computed for, the
+ * footprint result and its provenance. */
 struct jst_run {
 	char id[JST_RUN_ID_LEN + 1];
 	struct jst_meta meta;
@@ -104,51 +150,11 @@ struct jst_run {
 	int exit_signal; /* signal that ended the command, 0 if none */
 	enum jst_scope scope;
 
-	/* carbon and water inputs and results */
-	enum jst_zone_origin zone_origin;
-	char zone_code[32];
-	char zone_name[96];
-	char cloud[64];   /* "aws:eu-central-1" when given */
-	double ci_g_per_kwh;
-	int ci_year;
-	char ci_source[96];
-	double ewif_l_per_kwh; /* <0 unknown */
-	char ewif_source[160];
-	double pue, wue_l_per_kwh;
-	char pue_source[96]; /* "given", "default", or the cloud provider's source */
-	char wue_source[96];
-	struct jst_footprint footprint; /* of the run's IT energy */
 	double host_j;                  /* IT energy of the host (counted zones) */
 	double run_j;                   /* IT energy of the run (counted zones) */
 	double idle_j;
 	double cpu_s;                   /* CPU time of the run's processes (process scope) */
 	bool estimated;                 /* some counted zone is an estimate */
-
-	/* provenance of the carbon and water figures, time-varying intensity, SCI */
-	char data_version[160];   /* the data that produced footprint: JST_DATA_VERSION or a series' */
-	char ci_series[192];      /* the intensity series used, "" for the yearly average */
-	double ci_avg_g_per_kwh;  /* effective intensity: co2e_g / facility kWh */
-	double ci_min_g_per_kwh, ci_max_g_per_kwh; /* range of the series values used */
-	double series_outside_kwh; /* IT energy the series did not cover: yearly average used */
-	char ci_fallback[256];    /* why a requested series or live source was not used, or "" */
-	/* what else produced the figures (jst_run_digests): SHA-256 of the run's configuration
-	 * and of the bundled data tables it used, each also part by part ("sites=0123456789ab
-	 * site=… sensors=…", "grid_intensity=0123456789ab …") for `joulestream diff` */
-	char config_sha256[65];
-	char config_parts[96];
-	char data_sha256[65];
-	char data_tables[224];
-	char tz_guess[64];        /* the time zone a guessed zone came from */
-	char site[64];            /* the configuration site used, or "" */
-	double embodied_g;        /* M of SCI: the embodied emissions charged to the run */
-	char embodied_source[256];
-	double embodied_kg_opt;   /* --embodied KG for the machine, 0 = from data/embodied.csv */
-	double lifetime_years_opt; /* --lifetime YEARS, 0 = from the data */
-	double functional_units;  /* R of SCI: 0 means one run */
-	char functional_unit[48]; /* "samples" */
-	double sci_g;             /* (co2e_g + embodied_g) / R, gCO2e per unit */
-	struct jst_run_result results[JST_RESULTS_MAX]; /* loaded by the store, newest first */
-	size_t nresults;
 
 	struct jst_zone_total zones[JST_ZONES_MAX];
 	size_t nzones;
@@ -162,12 +168,16 @@ struct jst_run {
 	struct jst_train *train;
 
 	/* Trust (docs/integrity.md): flags computed while the run is recorded (stored in
-	 * run_flags), the idle floor of the host's calibration (derived when loaded), and the
-	 * record's content hash once the store has sealed it into its chain ("" before). */
+	 * run_flags) and the idle floor of the host's calibration (derived when loaded). */
 	struct jst_run_flag flags[JST_FLAGS_MAX];
 	size_t nflags;
 	struct jst_floor floor;
-	char content_hash[65];
+
+	struct jst_run_site site;     /* the footprint's inputs */
+	struct jst_run_result result; /* the current footprint: the run's, or a stored result's */
+	struct jst_run_prov prov;
+	struct jst_run_result results[JST_RESULTS_MAX]; /* loaded by the store, newest first */
+	size_t nresults;
 };
 
 /* A point of the bounded timeline: time since start, length, and per-zone energies. */
@@ -212,7 +222,7 @@ JST_API const char *jst_zone_origin_name(enum jst_zone_origin o);
  * the one accumulation the live monitor and the view rebuilt from the log share. */
 JST_API void jst_zone_total_add(struct jst_zone_total *zt, const struct jst_sample *s);
 
-/* Totals the zones into host_j / run_j / idle_j and computes the footprint. */
+/* Totals the counted zones into host_j / run_j / idle_j and sets estimated. */
 JST_API void jst_run_finish_totals(struct jst_run *run);
 
 JST_API int jst_timeline_init(struct jst_timeline *tl, size_t nzones);
@@ -223,21 +233,23 @@ JST_API void jst_timeline_add(struct jst_timeline *tl, double t_s, double dt_s, 
 
 /* ---- carbon and water of a record (src/record/site.c, footprint.c, sci.c) ---------------- */
 
-/* Initialises a from the run's site (yearly CI, PUE, WUE, EWIF) and series (may be NULL). */
-JST_API void jst_carbon_acc_for_run(struct jst_carbon_acc *a, const struct jst_run *run,
-                                    const struct jst_series *series);
+/* Initialises a from a site (yearly CI, PUE, WUE, EWIF) and series (may be NULL). */
+JST_API void jst_carbon_acc_for_site(struct jst_carbon_acc *a, const struct jst_run_site *site,
+				     const struct jst_series *series);
 
-/* Writes the accumulated figures into run->footprint and the series fields (ci_series,
- * ci_avg, min, max, outside energy, data_version). */
-JST_API void jst_carbon_acc_apply(const struct jst_carbon_acc *a, struct jst_run *run);
+/* The footprint part of a result from the accumulated figures: footprint, ci_series, ci_avg,
+ * min, max, outside energy and data_version. The other fields of res are left as they are
+ * (SCI's are jst_run_sci's). */
+JST_API void jst_carbon_acc_result(const struct jst_carbon_acc *a, struct jst_run_result *res);
 
 /* Feeds a run's bounded timeline (counted zones) to a: for runs that were not stored. */
 JST_API void jst_carbon_acc_timeline(struct jst_carbon_acc *a, const struct jst_run *run,
                                      const struct jst_timeline *tl);
 
-/* The yearly-average figures of the run's zone (what a run without a series gets), with
- * data_version JST_DATA_VERSION and the series fields cleared. */
-JST_API void jst_run_yearly_footprint(struct jst_run *run);
+/* The footprint part of res at the yearly average of the run's zone (what a run without a
+ * series gets) for its IT energy run_j (jst_run_finish_totals), with data_version
+ * JST_DATA_VERSION and the series fields cleared; the other fields are left as they are. */
+JST_API void jst_run_yearly_result(const struct jst_run *run, struct jst_run_result *res);
 
 /* Chooses the run's zone, PUE and WUE: --zone, --cloud, --site (or the configuration's
  * default site), a guess from the time zone, else the world average, each said in
@@ -246,9 +258,10 @@ JST_API void jst_run_yearly_footprint(struct jst_run *run);
 JST_API int jst_run_resolve_site(struct jst_run *run, const struct jst_site_opts *o, char *msg,
                                  size_t msglen);
 
-/* Fills run->embodied_g, embodied_source and sci_g from the run's devices, duration, shares,
- * footprint and functional unit (docs/methodology.md, "SCI"). */
-JST_API void jst_run_sci(struct jst_run *run);
+/* Fills res's embodied_g, embodied_source and sci_g from the run's devices, duration, shares
+ * and embodied options, and res's footprint and functional unit (docs/methodology.md, "SCI");
+ * a missing functional unit becomes one "run". */
+JST_API void jst_run_sci(const struct jst_run *run, struct jst_run_result *res);
 
 /* The configuration that shapes a run's figures, beside what the run record already holds
  * (its resolved zone, PUE, WUE and sensor zones). Strings may be NULL (not given). */
@@ -261,7 +274,7 @@ struct jst_config_in {
 	const char *intensity; /* "file", "live:PROVIDER", NULL: the yearly average */
 };
 
-/* Fills the run's config_sha256/config_parts and data_sha256/data_tables: the configuration in
+/* Fills the run's prov.config_sha256/config_parts and data_sha256/data_tables: the configuration in
  * a canonical text of three parts (sites: the file's sites, default site and live source, not
  * its credentials; site: the options and the zone, cloud, site, PUE and WUE they resolved to;
  * sensors: the backends chosen, the scope, the interval and every sensor zone with its kind,
@@ -271,11 +284,13 @@ struct jst_config_in {
  * zone is an estimate). Call it when the run's zones are known, before run_start. */
 JST_API void jst_run_digests(struct jst_run *run, const struct jst_config_in *in);
 
-/* The run's current figures as a result row (kind "run" or "reprocess"). */
+/* The run's current result as a result row (kind "run" or "reprocess"): its zone, and its
+ * series or the yearly average as ci_source. */
 JST_API void jst_run_result_from_run(const struct jst_run *run, const char *kind,
                                      struct jst_run_result *res);
 
-/* Puts a stored result's figures into the run, so reports print them. */
+/* Makes a stored result the run's current one (its zone too), so reports print it; the
+ * run's ci_fallback and embodied_source, which rows do not keep, stay. */
 JST_API void jst_run_apply_result(struct jst_run *run, const struct jst_run_result *res);
 
 #endif

@@ -142,13 +142,13 @@ static void run_start(struct jst__runview *v, const cJSON *e, uint64_t ts)
 	copy(run->meta.user, sizeof(run->meta.user), e, "user");
 	copy(run->meta.project, sizeof(run->meta.project), e, "project");
 	copy(run->meta.cwd, sizeof(run->meta.cwd), e, "cwd");
-	copy(run->zone_code, sizeof(run->zone_code), e, "zone");
-	run->zone_origin = origin(str(e, "zone_origin"));
+	copy(run->site.zone_code, sizeof(run->site.zone_code), e, "zone");
+	run->site.zone_origin = origin(str(e, "zone_origin"));
 	const char *scope = str(e, "scope");
 	run->scope = scope && strcmp(scope, "host") == 0 ? JST_SCOPE_HOST : JST_SCOPE_PROCESS;
 	num(e, "interval_s", &run->interval_s);
-	num(e, "pue", &run->pue);
-	num(e, "wue_l_per_kwh", &run->wue_l_per_kwh);
+	num(e, "pue", &run->site.pue);
+	num(e, "wue_l_per_kwh", &run->site.wue_l_per_kwh);
 	read_meta(run, cJSON_GetObjectItemCaseSensitive(e, "meta"));
 	read_fields(run, cJSON_GetObjectItemCaseSensitive(e, "record"), jst__rec_start, jst__rec_nstart);
 }
@@ -325,7 +325,7 @@ static void run_end(struct jst__runview *v, const cJSON *e, uint64_t ts)
 			jst_run_note(run, "%s", n->valuestring);
 	}
 	read_fields(run, cJSON_GetObjectItemCaseSensitive(e, "record"), jst__rec_end, jst__rec_nend);
-	v->recorded = run->footprint;
+	v->recorded = run->result.footprint;
 	double bad = 0;
 	if (num(e, "bad_marks", &bad) && bad > 0) {
 		v->bad_marks = (unsigned long)bad;
@@ -405,8 +405,7 @@ void jst__runview_carbon_begin(struct jst__runview *v)
 	v->series.last_ns = v->ci_last_ns;
 	v->series.source = v->ci_source;
 	v->series.version = v->ci_version;
-	jst_carbon_acc_init(&v->acc, &v->series, run->ci_g_per_kwh, run->pue, run->wue_l_per_kwh,
-			    run->ewif_l_per_kwh);
+	jst_carbon_acc_for_site(&v->acc, &run->site, &v->series);
 	v->carbon_pass = true;
 }
 
@@ -469,8 +468,8 @@ void jst__runview_init(struct jst__runview *v, struct jst_run *run)
 {
 	memset(v, 0, sizeof(*v));
 	memset(run, 0, sizeof(*run));
-	run->pue = run->wue_l_per_kwh = -1;
-	run->ewif_l_per_kwh = -1;
+	run->site.pue = run->site.wue_l_per_kwh = -1;
+	run->site.ewif_l_per_kwh = -1;
 	run->meta.git_dirty = -1;
 	v->run = run;
 }
@@ -534,11 +533,13 @@ static void light_finish(struct jst__runview *v)
 		    (JST_ZONE_COUNTED | JST_ZONE_ESTIMATE))
 			run->estimated = true;
 	if (v->ended) {
-		run->footprint = v->recorded;
+		run->result.footprint = v->recorded;
 		return;
 	}
-	jst_train_footprint(run, run->run_j, &run->footprint); /* not finished: the yearly figures */
-	snprintf(run->data_version, sizeof(run->data_version), "%s", JST_DATA_VERSION);
+	jst_train_footprint(run, run->run_j,
+			    &run->result.footprint); /* not finished: the yearly figures */
+	snprintf(run->result.data_version, sizeof(run->result.data_version), "%s",
+		 JST_DATA_VERSION);
 }
 
 int jst__runview_finish(struct jst__runview *v)
@@ -551,24 +552,27 @@ int jst__runview_finish(struct jst__runview *v)
 		light_finish(v);
 		return 0;
 	}
-	bool series = v->ended && run->data_version[0] && strcmp(run->data_version, JST_DATA_VERSION) != 0;
+	bool series = v->ended && run->result.data_version[0] &&
+		      strcmp(run->result.data_version, JST_DATA_VERSION) != 0;
 	if (v->carbon_pass) {
 		/* the run's values from its log, integrated as the run did (integrate.c); the text
 		 * that describes the series is the run's, which saw the whole file */
-		char described[sizeof(run->ci_series)];
-		jst__strlcpy(described, run->ci_series, sizeof(described));
+		char described[sizeof(run->result.ci_series)];
+		jst__strlcpy(described, run->result.ci_series, sizeof(described));
 		jst_run_finish_totals(run);
-		jst_carbon_acc_apply(&v->acc, run);
+		jst_carbon_acc_result(&v->acc, &run->result);
 		if (described[0])
-			jst__strlcpy(run->ci_series, described, sizeof(run->ci_series));
+			jst__strlcpy(run->result.ci_series, described,
+				     sizeof(run->result.ci_series));
 	} else if (series) {
 		/* the run's own result with its series (its data version names it): a log written
 		 * before intensity events holds no values, so the figure is the recorded one */
 		jst_run_finish_totals(run);
-		run->footprint = v->recorded;
+		run->result.footprint = v->recorded;
 	} else {
-		jst_run_yearly_footprint(run);
+		jst_run_finish_totals(run);
+		jst_run_yearly_result(run, &run->result);
 	}
-	jst_run_sci(run);
+	jst_run_sci(run, &run->result);
 	return 0;
 }

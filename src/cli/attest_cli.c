@@ -47,7 +47,8 @@ int cli_show_attestation(struct jst_store *s, struct jst_run *run, const char *k
 			jst_store_errmsg(s));
 		return 1;
 	}
-	if (strcmp(now, run->content_hash) != 0) { /* the log changed between the view and now */
+	if (strcmp(now, run->prov.content_hash) !=
+	    0) { /* the log changed between the view and now */
 		fprintf(stderr, "joulestream show: run %s changed while it was read: try again\n", run->id);
 		return 1;
 	}

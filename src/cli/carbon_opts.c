@@ -71,13 +71,13 @@ int cli_fetch_live(const struct jst_config *cfg, const char *provider, const cha
 	const char *prov = provider && *provider ? provider : cfg->live[0] && strcmp(cfg->live, "off") != 0
 	                   ? cfg->live : "electricitymaps";
 	jst_live_opts_init(&lo, prov, region, cfg);
-	if (run->zone_origin == JST_ORIGIN_NONE && strcmp(prov, "watttime") != 0) {
+	if (run->site.zone_origin == JST_ORIGIN_NONE && strcmp(prov, "watttime") != 0) {
 		snprintf(why, whylen, "%s: the run has no zone to ask for (pass --zone, --cloud or --site)", prov);
 		return -EINVAL;
 	}
 	uint64_t end = run->end_ns ? run->end_ns : jst__wall_ns();
-	return jst_live_fetch(&lo, jst_zone_series_code(run->zone_code), (int64_t)run->start_ns,
-	                      (int64_t)end, out, why, whylen);
+	return jst_live_fetch(&lo, jst_zone_series_code(run->site.zone_code),
+			      (int64_t)run->start_ns, (int64_t)end, out, why, whylen);
 }
 
 int cli_run_carbon_option(int c, const char *arg, int argc, char **argv, int *next,

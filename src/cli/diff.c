@@ -74,7 +74,7 @@ static void part_of(const char *parts, const char *key, char *out, size_t n)
 /* Each part of a "k=v k=v" field as a row of its own, keys of either run. */
 static void parts_rows(struct cmp *c, const char *prefix, const char *a, const char *b)
 {
-	char keys[2][sizeof(((struct jst_run *)0)->data_tables)];
+	char keys[2][sizeof(((struct jst_run *)0)->prov.data_tables)];
 	jst__strlcpy(keys[0], a, sizeof(keys[0]));
 	jst__strlcpy(keys[1], b, sizeof(keys[1]));
 	for (int side = 0; side < 2; side++) {
@@ -113,28 +113,28 @@ static void compare(struct cmp *c, const struct jst_run *a, const struct jst_run
 	text_row(c, "command", a->meta.command, b->meta.command);
 	text_row(c, "host", a->meta.host, b->meta.host);
 	text_row(c, "git_commit", a->meta.git_commit, b->meta.git_commit);
-	text_row(c, "zone", a->zone_code, b->zone_code);
-	text_row(c, "zone_origin", jst_zone_origin_name(a->zone_origin),
-		 jst_zone_origin_name(b->zone_origin));
-	text_row(c, "cloud", a->cloud, b->cloud);
-	text_row(c, "site", a->site, b->site);
-	num_row(c, "pue", a->pue, b->pue);
-	num_row(c, "wue_l_per_kwh", a->wue_l_per_kwh, b->wue_l_per_kwh);
+	text_row(c, "zone", a->site.zone_code, b->site.zone_code);
+	text_row(c, "zone_origin", jst_zone_origin_name(a->site.zone_origin),
+		 jst_zone_origin_name(b->site.zone_origin));
+	text_row(c, "cloud", a->site.cloud, b->site.cloud);
+	text_row(c, "site", a->site.name, b->site.name);
+	num_row(c, "pue", a->site.pue, b->site.pue);
+	num_row(c, "wue_l_per_kwh", a->site.wue_l_per_kwh, b->site.wue_l_per_kwh);
 	num_row(c, "interval_s", a->interval_s, b->interval_s);
 	text_row(c, "sensors", a->meta.sensors, b->meta.sensors);
 	zones_text(a, za, sizeof(za));
 	zones_text(b, zb, sizeof(zb));
 	text_row(c, "sensor_zones", za, zb);
-	text_row(c, "config_sha256", a->config_sha256, b->config_sha256);
-	parts_rows(c, "config", a->config_parts, b->config_parts);
-	text_row(c, "data_sha256", a->data_sha256, b->data_sha256);
-	parts_rows(c, "data", a->data_tables, b->data_tables);
-	text_row(c, "data_version", a->data_version, b->data_version);
+	text_row(c, "config_sha256", a->prov.config_sha256, b->prov.config_sha256);
+	parts_rows(c, "config", a->prov.config_parts, b->prov.config_parts);
+	text_row(c, "data_sha256", a->prov.data_sha256, b->prov.data_sha256);
+	parts_rows(c, "data", a->prov.data_tables, b->prov.data_tables);
+	text_row(c, "data_version", a->result.data_version, b->result.data_version);
 	num_row(c, "duration_s", a->duration_s, b->duration_s);
 	num_row(c, "energy_j", a->run_j, b->run_j);
 	num_row(c, "host_energy_j", a->host_j, b->host_j);
-	num_row(c, "co2e_g", a->footprint.co2e_g, b->footprint.co2e_g);
-	num_row(c, "water_l", a->footprint.water_l, b->footprint.water_l);
+	num_row(c, "co2e_g", a->result.footprint.co2e_g, b->result.footprint.co2e_g);
+	num_row(c, "water_l", a->result.footprint.water_l, b->result.footprint.water_l);
 }
 
 static void print_json(const struct cmp *c, const struct jst_run *a, const struct jst_run *b)

@@ -42,15 +42,16 @@ static void usage(FILE *f)
 /* --zone: the grid zone changes, PUE and WUE (and their sources) stay the run's. */
 static int move_zone(struct jst_run *run, const char *zone, char *msg, size_t n)
 {
-	char ps[sizeof(run->pue_source)], ws[sizeof(run->wue_source)], cloud[sizeof(run->cloud)];
-	memcpy(ps, run->pue_source, sizeof(ps));
-	memcpy(ws, run->wue_source, sizeof(ws));
-	memcpy(cloud, run->cloud, sizeof(cloud));
-	int r = jst_run_set_site(run, zone, NULL, run->pue, run->wue_l_per_kwh, msg, n);
-	memcpy(run->pue_source, ps, sizeof(ps));
-	memcpy(run->wue_source, ws, sizeof(ws));
-	memcpy(run->cloud, cloud, sizeof(cloud));
-	run->tz_guess[0] = '\0';
+	char ps[sizeof(run->site.pue_source)], ws[sizeof(run->site.wue_source)],
+		cloud[sizeof(run->site.cloud)];
+	memcpy(ps, run->site.pue_source, sizeof(ps));
+	memcpy(ws, run->site.wue_source, sizeof(ws));
+	memcpy(cloud, run->site.cloud, sizeof(cloud));
+	int r = jst_run_set_site(run, zone, NULL, run->site.pue, run->site.wue_l_per_kwh, msg, n);
+	memcpy(run->site.pue_source, ps, sizeof(ps));
+	memcpy(run->site.wue_source, ws, sizeof(ws));
+	memcpy(run->site.cloud, cloud, sizeof(cloud));
+	run->site.tz_guess[0] = '\0';
 	return r;
 }
 
@@ -61,9 +62,10 @@ static int series_for(struct opts *o, const struct jst_run *run, const struct js
 	char why[400];
 	*s = NULL;
 	if (o->file) {
-		if (!(*s = jst_ci_select(o->file, run->zone_code))) {
-			fprintf(stderr, "joulestream reprocess: %s: %s has no values for zone %s; skipped\n",
-			        run->id, o->intensity, run->zone_code);
+		if (!(*s = jst_ci_select(o->file, run->site.zone_code))) {
+			fprintf(stderr,
+				"joulestream reprocess: %s: %s has no values for zone %s; skipped\n",
+				run->id, o->intensity, run->site.zone_code);
 			return -1;
 		}
 	} else if (o->live) {
@@ -71,7 +73,7 @@ static int series_for(struct opts *o, const struct jst_run *run, const struct js
 			fprintf(stderr, "joulestream reprocess: %s: %s; not reprocessed\n", run->id, why);
 			return -1;
 		}
-		*s = jst_ci_select(*live, run->zone_code);
+		*s = jst_ci_select(*live, run->site.zone_code);
 	}
 	return 0;
 }
@@ -81,33 +83,34 @@ static void report(const struct opts *o, const struct jst_run *run, double befor
 	char a[32], b[32], w[32];
 	if (o->json) {
 		printf("%s{\"run\":\"%s\",\"data_version\":", first ? "" : ",\n ", run->id);
-		jst__json_string(stdout, run->data_version);
-		printf(",\"zone\":\"%s\",\"co2e_g\":", run->zone_code);
-		jst__json_number(stdout, run->footprint.co2e_g);
+		jst__json_string(stdout, run->result.data_version);
+		printf(",\"zone\":\"%s\",\"co2e_g\":", run->site.zone_code);
+		jst__json_number(stdout, run->result.footprint.co2e_g);
 		printf(",\"water_l\":");
-		jst__json_number(stdout, run->footprint.water_l);
+		jst__json_number(stdout, run->result.footprint.water_l);
 		printf(",\"outside_series_kwh\":");
-		jst__json_number(stdout, run->series_outside_kwh);
+		jst__json_number(stdout, run->result.outside_kwh);
 		printf(",\"sci_g\":");
-		jst__json_number(stdout, run->sci_g);
+		jst__json_number(stdout, run->result.sci_g);
 		printf(",\"co2e_g_recorded\":");
 		jst__json_number(stdout, before);
 		printf("}");
 		return;
 	}
 	jst_format_grams(before, b, sizeof(b));
-	jst_format_grams(run->footprint.co2e_g, a, sizeof(a));
-	jst_format_litres(run->footprint.water_l, w, sizeof(w));
-	printf("%s %-8s %12s -> %-12s water %-9s %s\n", run->id, run->zone_code, b, a, w, run->data_version);
-	if (run->series_outside_kwh > 0 && run->footprint.it_kwh > 0)
+	jst_format_grams(run->result.footprint.co2e_g, a, sizeof(a));
+	jst_format_litres(run->result.footprint.water_l, w, sizeof(w));
+	printf("%s %-8s %12s -> %-12s water %-9s %s\n", run->id, run->site.zone_code, b, a, w,
+	       run->result.data_version);
+	if (run->result.outside_kwh > 0 && run->result.footprint.it_kwh > 0)
 		printf("  %.1f %% of the energy fell outside the series: yearly average used for it\n",
-		       100 * run->series_outside_kwh / run->footprint.it_kwh);
+		       100 * run->result.outside_kwh / run->result.footprint.it_kwh);
 }
 
 static int one(struct opts *o, struct jst_store *st, struct jst_run *run, bool first)
 {
 	char msg[256];
-	double before = run->footprint.co2e_g;
+	double before = run->result.footprint.co2e_g;
 	if (o->zone && move_zone(run, o->zone, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "joulestream reprocess: %s\n", msg);
 		return -1;
@@ -116,10 +119,11 @@ static int one(struct opts *o, struct jst_store *st, struct jst_run *run, bool f
 	struct jst_ci_file *live = NULL;
 	if (series_for(o, run, &s, &live) < 0)
 		return -1;
-	jst_run_yearly_footprint(run); /* totals from the zones; the yearly figures */
+	jst_run_finish_totals(run);
+	jst_run_yearly_result(run, &run->result); /* totals from the zones; the yearly figures */
 	if (s) {
 		struct jst_carbon_acc acc;
-		jst_carbon_acc_for_run(&acc, run, s);
+		jst_carbon_acc_for_site(&acc, &run->site, s);
 		int n = jst_store_replay(st, run, &acc);
 		if (n <= 0) {
 			fprintf(stderr, "joulestream reprocess: %s: no stored samples (%s); skipped\n", run->id,
@@ -127,14 +131,15 @@ static int one(struct opts *o, struct jst_store *st, struct jst_run *run, bool f
 			jst_ci_free(live);
 			return -1;
 		}
-		jst_carbon_acc_apply(&acc, run);
+		jst_carbon_acc_result(&acc, &run->result);
 	}
 	jst_ci_free(live);
 	if (o->fu_n > 0) {
-		run->functional_units = o->fu_n;
-		jst__strlcpy(run->functional_unit, o->fu_unit, sizeof(run->functional_unit));
+		run->result.functional_units = o->fu_n;
+		jst__strlcpy(run->result.functional_unit, o->fu_unit,
+			     sizeof(run->result.functional_unit));
 	}
-	jst_run_sci(run);
+	jst_run_sci(run, &run->result);
 	struct jst_run_result res;
 	jst_run_result_from_run(run, "reprocess", &res);
 	if (jst_store_add_result(st, run->id, &res) < 0) {
@@ -180,10 +185,10 @@ static void audit(struct jst_store *st, const char *id, const struct before *was
 	jst__jbuf_fixed(&b, e.detail, sizeof(e.detail));
 	jst__jbuf_str(&b, "{");
 	if (ok) {
-		pair_str(&b, "data_version", was->data_version, run->data_version);
-		pair_str(&b, "zone", was->zone, run->zone_code);
-		pair_num(&b, "co2e_g", was->co2e_g, run->footprint.co2e_g);
-		pair_num(&b, "water_l", was->water_l, run->footprint.water_l);
+		pair_str(&b, "data_version", was->data_version, run->result.data_version);
+		pair_str(&b, "zone", was->zone, run->site.zone_code);
+		pair_num(&b, "co2e_g", was->co2e_g, run->result.footprint.co2e_g);
+		pair_num(&b, "water_l", was->water_l, run->result.footprint.water_l);
 	} else {
 		jst__jbuf_key(&b, "error");
 		jst__jbuf_jstr(&b, "not reprocessed (the reason was printed)");
@@ -311,10 +316,11 @@ int cli_reprocess(int argc, char **argv)
 		struct before was = {"", "", 0, 0};
 		bool done = jst_store_load(st, ids.v[i], run) == 0;
 		if (done) {
-			jst__strlcpy(was.data_version, run->data_version, sizeof(was.data_version));
-			jst__strlcpy(was.zone, run->zone_code, sizeof(was.zone));
-			was.co2e_g = run->footprint.co2e_g;
-			was.water_l = run->footprint.water_l;
+			jst__strlcpy(was.data_version, run->result.data_version,
+				     sizeof(was.data_version));
+			jst__strlcpy(was.zone, run->site.zone_code, sizeof(was.zone));
+			was.co2e_g = run->result.footprint.co2e_g;
+			was.water_l = run->result.footprint.water_l;
 			done = one(&o, st, run, ok == 0) == 0;
 		}
 		audit(st, ids.v[i], &was, run, done);

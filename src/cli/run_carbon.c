@@ -15,23 +15,25 @@
 static int adopt_zone(struct run_carbon *rc, struct jst_run *run, const char *path)
 {
 	const struct jst_series *s = jst_ci_count(rc->file) == 1 ? jst_ci_at(rc->file, 0) : NULL;
-	char msg[256], pue_src[sizeof(run->pue_source)], wue_src[sizeof(run->wue_source)];
+	char msg[256], pue_src[sizeof(run->site.pue_source)], wue_src[sizeof(run->site.wue_source)];
 	if (!s || !s->zone[0] || !jst_grid_zone_find(s->zone)) {
-		fprintf(stderr, "joulestream run: %s has no values for zone %s; pass --zone with one of "
-		        "its zones\n", path, run->zone_code);
+		fprintf(stderr,
+			"joulestream run: %s has no values for zone %s; pass --zone with one of "
+			"its zones\n",
+			path, run->site.zone_code);
 		return 2;
 	}
-	memcpy(pue_src, run->pue_source, sizeof(pue_src));
-	memcpy(wue_src, run->wue_source, sizeof(wue_src));
-	if (jst_run_set_site(run, s->zone, run->cloud[0] ? run->cloud : NULL, run->pue,
-	                     run->wue_l_per_kwh, msg, sizeof(msg)) < 0) {
+	memcpy(pue_src, run->site.pue_source, sizeof(pue_src));
+	memcpy(wue_src, run->site.wue_source, sizeof(wue_src));
+	if (jst_run_set_site(run, s->zone, run->site.cloud[0] ? run->site.cloud : NULL,
+			     run->site.pue, run->site.wue_l_per_kwh, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "joulestream run: %s\n", msg);
 		return 2;
 	}
-	memcpy(run->pue_source, pue_src, sizeof(pue_src));
-	memcpy(run->wue_source, wue_src, sizeof(wue_src));
-	run->zone_origin = JST_ORIGIN_SERIES;
-	run->tz_guess[0] = '\0';
+	memcpy(run->site.pue_source, pue_src, sizeof(pue_src));
+	memcpy(run->site.wue_source, wue_src, sizeof(wue_src));
+	run->site.zone_origin = JST_ORIGIN_SERIES;
+	run->site.tz_guess[0] = '\0';
 	rc->series = s;
 	return 0;
 }
@@ -43,10 +45,10 @@ static int load_series(struct run_carbon *rc, const char *path, struct jst_run *
 		fprintf(stderr, "joulestream run: %s\n", err);
 		return 2;
 	}
-	rc->series = jst_ci_select(rc->file, run->zone_code);
+	rc->series = jst_ci_select(rc->file, run->site.zone_code);
 	if (rc->series)
 		return 0;
-	if (run->zone_origin == JST_ORIGIN_NONE || run->zone_origin == JST_ORIGIN_GUESSED)
+	if (run->site.zone_origin == JST_ORIGIN_NONE || run->site.zone_origin == JST_ORIGIN_GUESSED)
 		return adopt_zone(rc, run, path);
 	char zones[200] = "";
 	size_t off = 0;
@@ -55,7 +57,7 @@ static int load_series(struct run_carbon *rc, const char *path, struct jst_run *
 		off += w > 0 ? (size_t)w : 0;
 	}
 	fprintf(stderr, "joulestream run: %s has no values for zone %s (its zones: %s)\n", path,
-	        run->zone_code, zones);
+		run->site.zone_code, zones);
 	return 2;
 }
 
@@ -68,14 +70,15 @@ int run_carbon_prepare(struct run_carbon *rc, const struct run_carbon_opts *o, c
 	if (r)
 		return r;
 	struct jst_site_opts so = {zone, cloud, o->site, pue, wue, &rc->cfg, false, NULL};
-	run->embodied_kg_opt = o->embodied_kg;
-	run->lifetime_years_opt = o->lifetime_years;
+	run->site.embodied_kg_opt = o->embodied_kg;
+	run->site.lifetime_years_opt = o->lifetime_years;
 	if (jst_run_resolve_site(run, &so, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "joulestream run: %s\n", msg);
 		return 2;
 	}
-	run->functional_units = o->functional_units;
-	jst__strlcpy(run->functional_unit, o->functional_unit, sizeof(run->functional_unit));
+	run->result.functional_units = o->functional_units;
+	jst__strlcpy(run->result.functional_unit, o->functional_unit,
+		     sizeof(run->result.functional_unit));
 	if (o->intensity && cli_live_spec(o->intensity, rc->provider, sizeof(rc->provider), rc->region,
 	                                  sizeof(rc->region))) {
 		rc->live = true;
@@ -108,27 +111,29 @@ void run_carbon_finish(struct run_carbon *rc, struct jst_run *run, struct jst_st
 	if (!rc->live)
 		return;
 	if (cli_fetch_live(&rc->cfg, rc->provider, rc->region, run, &f, why, sizeof(why)) < 0) {
-		jst__strlcpy(run->ci_fallback, why, sizeof(run->ci_fallback));
+		jst__strlcpy(run->result.ci_fallback, why, sizeof(run->result.ci_fallback));
 		return;
 	}
-	const struct jst_series *s = jst_ci_select(f, run->zone_code);
+	const struct jst_series *s = jst_ci_select(f, run->site.zone_code);
 	if (!s) {
-		snprintf(run->ci_fallback, sizeof(run->ci_fallback), "%s: the answer has no values for "
-		         "zone %s", jst_ci_version(f), run->zone_code);
+		snprintf(run->result.ci_fallback, sizeof(run->result.ci_fallback),
+			 "%s: the answer has no values for "
+			 "zone %s",
+			 jst_ci_version(f), run->site.zone_code);
 		jst_ci_free(f);
 		return;
 	}
 	struct jst_carbon_acc acc;
-	jst_carbon_acc_for_run(&acc, run, s);
+	jst_carbon_acc_for_site(&acc, &run->site, s);
 	if (!store || jst_store_replay(store, run, &acc) < 0) {
-		jst_carbon_acc_for_run(&acc, run, s); /* not stored: the bounded timeline */
+		jst_carbon_acc_for_site(&acc, &run->site, s); /* not stored: the bounded timeline */
 		if (tl)
 			jst_carbon_acc_timeline(&acc, run, tl);
 		jst_run_note(run, "live intensity applied to the in-memory timeline (run not stored): "
 		             "intervals merged when the run was long");
 	}
-	jst_carbon_acc_apply(&acc, run);
-	jst_run_sci(run);
+	jst_carbon_acc_result(&acc, &run->result);
+	jst_run_sci(run, &run->result);
 	rc->file = f; /* kept: its values go into the run's log before run_end */
 	rc->series = s;
 }

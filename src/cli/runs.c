@@ -24,16 +24,17 @@ static int print_run(const struct jst_run *run, void *ud)
 	char t[40], dur[32], e[32], g[32], status[24];
 	jst_format_utc(run->start_ns, t, sizeof(t));
 	jst_format_duration(run->duration_s, dur, sizeof(dur));
-	jst_format_kwh(run->footprint.it_kwh, e, sizeof(e));
+	jst_format_kwh(run->result.footprint.it_kwh, e, sizeof(e));
 	/* the newest result kept (a reprocessing may have replaced the run-time figure) */
 	const struct jst_run_result *res = run->nresults ? &run->results[0] : NULL;
-	jst_format_grams(res ? res->co2e_g : run->footprint.co2e_g, g, sizeof(g));
+	jst_format_grams(res ? res->footprint.co2e_g : run->result.footprint.co2e_g, g, sizeof(g));
 	if (!run->finished)
 		snprintf(status, sizeof(status), "running?");
 	else
 		snprintf(status, sizeof(status), "exit %d", run->exit_code);
 	printf("%-26s  %-20s  %9s  %-8s  %11s%s  %10s %-6s  %.60s\n", run->id, t, dur, status, e,
-	       run->estimated ? "*" : " ", g, res ? res->zone_code : run->zone_code, run->meta.command);
+	       run->estimated ? "*" : " ", g, res ? res->zone_code : run->site.zone_code,
+	       run->meta.command);
 	for (size_t i = 0; lo->flagged && i < run->nflags; i++)
 		printf("    flag %s%s%s: %s\n", jst_flag_name(run->flags[i].kind),
 		       run->flags[i].zone[0] ? " " : "", run->flags[i].zone, run->flags[i].reason);

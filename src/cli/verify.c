@@ -253,9 +253,9 @@ static int against_store(const char *db, const struct jst_attest_info *info)
 	for (size_t i = 0; i < run->nresults && !res; i++)
 		if (strcmp(run->results[i].data_version, info->data_version) == 0)
 			res = &run->results[i];
-	if (res && !same(res->co2e_g, info->co2e_g)) {
+	if (res && !same(res->footprint.co2e_g, info->co2e_g)) {
 		printf("content: DIFFERS: %.17g gCO2e with data %s in the store, %.17g stated\n",
-		       res->co2e_g, info->data_version, info->co2e_g);
+		       res->footprint.co2e_g, info->data_version, info->co2e_g);
 		goto out;
 	}
 	printf("content: matches the store (events sha256:%s, energy%s)\n", now,

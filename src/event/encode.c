@@ -95,8 +95,9 @@ int jst_event_encode_run_start(const struct jst_run *run, const char *model, int
 	jst__jbuf_fixed(&b, out, n);
 	head(&b, run->id, "-b", "run_start", run->start_ns, run->id, run->meta.host);
 	const char *keys[] = {"user", "model", "project", "cwd", "zone", "zone_origin"};
-	const char *vals[] = {run->meta.user, model ? model : "", run->meta.project, run->meta.cwd,
-	                      run->zone_code, jst_zone_origin_name(run->zone_origin)};
+	const char *vals[] = {run->meta.user,      model ? model : "",
+			      run->meta.project,   run->meta.cwd,
+			      run->site.zone_code, jst_zone_origin_name(run->site.zone_origin)};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		jst__jbuf_key(&b, keys[i]);
 		jst__jbuf_jstr(&b, vals[i]);
@@ -112,13 +113,13 @@ int jst_event_encode_run_start(const struct jst_run *run, const char *model, int
 	jst__jbuf_jnum(&b, run->interval_s);
 	jst__jbuf_key(&b, "scope");
 	jst__jbuf_jstr(&b, run->scope == JST_SCOPE_HOST ? "host" : "process");
-	if (run->pue >= 1) {
+	if (run->site.pue >= 1) {
 		jst__jbuf_key(&b, "pue");
-		jst__jbuf_jnum(&b, run->pue);
+		jst__jbuf_jnum(&b, run->site.pue);
 	}
-	if (run->wue_l_per_kwh >= 0) {
+	if (run->site.wue_l_per_kwh >= 0) {
 		jst__jbuf_key(&b, "wue_l_per_kwh");
-		jst__jbuf_jnum(&b, run->wue_l_per_kwh);
+		jst__jbuf_jnum(&b, run->site.wue_l_per_kwh);
 	}
 	jst__jbuf_key(&b, "meta");
 	meta_object(&b, run);

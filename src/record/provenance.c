@@ -56,14 +56,14 @@ static void site_part(struct jst_jbuf *b, const struct jst_run *run, const struc
 	number(b, "opt_pue", in->pue);
 	number(b, "opt_wue", in->wue);
 	line(b, "intensity", in->intensity ? in->intensity : "yearly");
-	line(b, "zone", run->zone_code);
-	line(b, "zone_origin", jst_zone_origin_name(run->zone_origin));
-	line(b, "cloud", run->cloud);
-	line(b, "site", run->site);
-	number(b, "pue", run->pue);
-	number(b, "wue", run->wue_l_per_kwh);
-	number(b, "embodied_kg", run->embodied_kg_opt);
-	number(b, "lifetime_years", run->lifetime_years_opt);
+	line(b, "zone", run->site.zone_code);
+	line(b, "zone_origin", jst_zone_origin_name(run->site.zone_origin));
+	line(b, "cloud", run->site.cloud);
+	line(b, "site", run->site.name);
+	number(b, "pue", run->site.pue);
+	number(b, "wue", run->site.wue_l_per_kwh);
+	number(b, "embodied_kg", run->site.embodied_kg_opt);
+	number(b, "lifetime_years", run->site.lifetime_years_opt);
 }
 
 /* The sensor selection and the zone mapping: which zones the run has and which of them add up
@@ -133,28 +133,28 @@ static void data_digests(struct jst_run *run)
 {
 	const char *names[7];
 	size_t n = 0;
-	if (run->cloud[0])
+	if (run->site.cloud[0])
 		names[n++] = "cloud_regions";
 	if (uses_estimate(run))
 		names[n++] = "cpu_tdp";
 	names[n++] = "embodied";
 	names[n++] = "generation_mix";
 	names[n++] = "grid_intensity";
-	if (strncmp(run->zone_code, "US-", 3) == 0)
+	if (strncmp(run->site.zone_code, "US-", 3) == 0)
 		names[n++] = "us_states";
 	names[n++] = "water_factors";
 	char text[7 * 96];
 	struct jst_jbuf b, parts;
 	uint8_t d[32];
 	jst__jbuf_fixed(&b, text, sizeof(text));
-	jst__jbuf_fixed(&parts, run->data_tables, sizeof(run->data_tables));
+	jst__jbuf_fixed(&parts, run->prov.data_tables, sizeof(run->prov.data_tables));
 	for (size_t i = 0; i < n; i++) {
 		const char *hex = jst_data_sha256(names[i]);
 		jst__jbuf_printf(&b, "%s %s\n", names[i], hex ? hex : "");
 		jst__jbuf_printf(&parts, "%s%s=%.12s", i ? " " : "", names[i], hex ? hex : "");
 	}
 	jst__sha256(text, b.len, d);
-	jst__hex(d, sizeof(d), run->data_sha256);
+	jst__hex(d, sizeof(d), run->prov.data_sha256);
 }
 
 void jst_run_digests(struct jst_run *run, const struct jst_config_in *in)
@@ -170,8 +170,8 @@ void jst_run_digests(struct jst_run *run, const struct jst_config_in *in)
 	part(&all, "site", hex[1], fill_site, &a);
 	part(&all, "sensors", hex[2], fill_sensors, &a);
 	jst__sha256(all_text, all.len, d);
-	jst__hex(d, sizeof(d), run->config_sha256);
-	snprintf(run->config_parts, sizeof(run->config_parts),
+	jst__hex(d, sizeof(d), run->prov.config_sha256);
+	snprintf(run->prov.config_parts, sizeof(run->prov.config_parts),
 		 "sites=%.12s site=%.12s sensors=%.12s", hex[0], hex[1], hex[2]);
 	data_digests(run);
 }

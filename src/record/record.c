@@ -54,13 +54,15 @@ void jst_run_note(struct jst_run *run, const char *fmt, ...)
 
 static void use_grid_zone(struct jst_run *run, const struct jst_grid_zone *z)
 {
-	jst__strlcpy(run->zone_code, z->code, sizeof(run->zone_code));
-	jst__strlcpy(run->zone_name, z->name, sizeof(run->zone_name));
-	run->ci_g_per_kwh = z->ci_g_per_kwh;
-	run->ci_year = z->year;
-	jst__strlcpy(run->ci_source, z->ci_source ? z->ci_source : "", sizeof(run->ci_source));
-	run->ewif_l_per_kwh = z->ewif_l_per_kwh;
-	jst__strlcpy(run->ewif_source, z->ewif_source ? z->ewif_source : "", sizeof(run->ewif_source));
+	jst__strlcpy(run->site.zone_code, z->code, sizeof(run->site.zone_code));
+	jst__strlcpy(run->site.zone_name, z->name, sizeof(run->site.zone_name));
+	run->site.ci_g_per_kwh = z->ci_g_per_kwh;
+	run->site.ci_year = z->year;
+	jst__strlcpy(run->site.ci_source, z->ci_source ? z->ci_source : "",
+		     sizeof(run->site.ci_source));
+	run->site.ewif_l_per_kwh = z->ewif_l_per_kwh;
+	jst__strlcpy(run->site.ewif_source, z->ewif_source ? z->ewif_source : "",
+		     sizeof(run->site.ewif_source));
 }
 
 int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, double pue,
@@ -83,10 +85,10 @@ int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, d
 			snprintf(msg, msglen, "unknown cloud region '%s' (see 'joulestream zones --cloud')", cloud);
 			return -ENOENT;
 		}
-		jst__strlcpy(run->cloud, cloud, sizeof(run->cloud));
+		jst__strlcpy(run->site.cloud, cloud, sizeof(run->site.cloud));
 		if (!zone || !*zone) {
 			z = jst_grid_zone_find(cr->zone);
-			run->zone_origin = JST_ORIGIN_CLOUD;
+			run->site.zone_origin = JST_ORIGIN_CLOUD;
 		}
 	}
 	if (zone && *zone) {
@@ -95,32 +97,32 @@ int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, d
 			snprintf(msg, msglen, "unknown zone '%s' (see 'joulestream zones %s')", zone, zone);
 			return -ENOENT;
 		}
-		run->zone_origin = JST_ORIGIN_OPTION;
+		run->site.zone_origin = JST_ORIGIN_OPTION;
 	}
 	if (!z) {
 		z = jst_grid_world();
-		run->zone_origin = cr ? JST_ORIGIN_CLOUD : JST_ORIGIN_NONE;
+		run->site.zone_origin = cr ? JST_ORIGIN_CLOUD : JST_ORIGIN_NONE;
 	}
 	use_grid_zone(run, z);
 	if (pue > 0) {
-		run->pue = pue;
-		snprintf(run->pue_source, sizeof(run->pue_source), "given");
+		run->site.pue = pue;
+		snprintf(run->site.pue_source, sizeof(run->site.pue_source), "given");
 	} else if (cr && cr->pue > 0) {
-		run->pue = cr->pue;
-		snprintf(run->pue_source, sizeof(run->pue_source), "%s", cr->source);
+		run->site.pue = cr->pue;
+		snprintf(run->site.pue_source, sizeof(run->site.pue_source), "%s", cr->source);
 	} else {
-		run->pue = JST_DEFAULT_PUE;
-		snprintf(run->pue_source, sizeof(run->pue_source), "default");
+		run->site.pue = JST_DEFAULT_PUE;
+		snprintf(run->site.pue_source, sizeof(run->site.pue_source), "default");
 	}
 	if (wue >= 0) {
-		run->wue_l_per_kwh = wue;
-		snprintf(run->wue_source, sizeof(run->wue_source), "given");
+		run->site.wue_l_per_kwh = wue;
+		snprintf(run->site.wue_source, sizeof(run->site.wue_source), "given");
 	} else if (cr && cr->wue_l_per_kwh >= 0) {
-		run->wue_l_per_kwh = cr->wue_l_per_kwh;
-		snprintf(run->wue_source, sizeof(run->wue_source), "%s", cr->source);
+		run->site.wue_l_per_kwh = cr->wue_l_per_kwh;
+		snprintf(run->site.wue_source, sizeof(run->site.wue_source), "%s", cr->source);
 	} else {
-		run->wue_l_per_kwh = JST_DEFAULT_WUE_L_PER_KWH;
-		snprintf(run->wue_source, sizeof(run->wue_source), "default");
+		run->site.wue_l_per_kwh = JST_DEFAULT_WUE_L_PER_KWH;
+		snprintf(run->site.wue_source, sizeof(run->site.wue_source), "default");
 	}
 	return 0;
 }
@@ -139,20 +141,6 @@ void jst_run_finish_totals(struct jst_run *run)
 		if (zt->zone.flags & JST_ZONE_ESTIMATE)
 			run->estimated = true;
 	}
-	struct jst_grid_zone gz = {
-		.code = run->zone_code,
-		.name = run->zone_name,
-		.ci_g_per_kwh = run->ci_g_per_kwh,
-		.year = run->ci_year,
-		.ewif_l_per_kwh = run->ewif_l_per_kwh,
-	};
-	struct jst_footprint_in in = {
-		.it_energy_j = run->run_j,
-		.pue = run->pue,
-		.wue_l_per_kwh = run->wue_l_per_kwh,
-		.zone = &gz,
-	};
-	jst_footprint(&in, &run->footprint);
 }
 
 int jst_timeline_init(struct jst_timeline *tl, size_t nzones)

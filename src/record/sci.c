@@ -66,39 +66,43 @@ static double from_data(const struct jst_run *run, double years, struct parts *p
 		double sh = share_of(run, z);
 		if (!e)
 			continue;
-		double life = run->lifetime_years_opt > 0 ? run->lifetime_years_opt : e->lifetime_years;
+		double life = run->site.lifetime_years_opt > 0 ? run->site.lifetime_years_opt :
+								 e->lifetime_years;
 		m += e->kg_co2e * 1000 * years / life * sh;
 		add_part(p, z->zone.name, sh, e, life);
 	}
 	const struct jst_embodied *srv = jst_embodied_match(ngpu ? "gpu-server" : "server", NULL);
 	if (srv) {
 		double sh = host_share(run);
-		double life = run->lifetime_years_opt > 0 ? run->lifetime_years_opt : srv->lifetime_years;
+		double life = run->site.lifetime_years_opt > 0 ? run->site.lifetime_years_opt :
+								 srv->lifetime_years;
 		m += srv->kg_co2e * 1000 * years / life * sh;
 		add_part(p, "server", sh, srv, life);
 	}
 	return m;
 }
 
-void jst_run_sci(struct jst_run *run)
+void jst_run_sci(const struct jst_run *run, struct jst_run_result *res)
 {
 	struct parts p = {{0}, 0};
 	double years = run->duration_s > 0 ? run->duration_s / SECONDS_PER_YEAR : 0;
-	if (run->embodied_kg_opt > 0) {
-		double life = run->lifetime_years_opt > 0 ? run->lifetime_years_opt : 4;
+	const struct jst_run_site *site = &run->site;
+	if (site->embodied_kg_opt > 0) {
+		double life = site->lifetime_years_opt > 0 ? site->lifetime_years_opt : 4;
 		double sh = run->scope == JST_SCOPE_HOST ? 1 : run->host_j > 0 ? run->run_j / run->host_j : 0;
-		run->embodied_g = run->embodied_kg_opt * 1000 * years / life * sh;
-		snprintf(run->embodied_source, sizeof(run->embodied_source),
-		         "the machine, given: %.0f kg over %.1f y, run share %.2f", run->embodied_kg_opt, life, sh);
+		res->embodied_g = site->embodied_kg_opt * 1000 * years / life * sh;
+		snprintf(res->embodied_source, sizeof(res->embodied_source),
+			 "the machine, given: %.0f kg over %.1f y, run share %.2f",
+			 site->embodied_kg_opt, life, sh);
 	} else {
-		run->embodied_g = from_data(run, years, &p);
-		snprintf(run->embodied_source, sizeof(run->embodied_source), "%s",
-		         p.off ? p.text : "no device with an embodied figure");
+		res->embodied_g = from_data(run, years, &p);
+		snprintf(res->embodied_source, sizeof(res->embodied_source), "%s",
+			 p.off ? p.text : "no device with an embodied figure");
 	}
-	if (!run->functional_unit[0] || run->functional_units <= 0) {
-		run->functional_units = 0;
-		snprintf(run->functional_unit, sizeof(run->functional_unit), "run");
+	if (!res->functional_unit[0] || res->functional_units <= 0) {
+		res->functional_units = 0;
+		snprintf(res->functional_unit, sizeof(res->functional_unit), "run");
 	}
-	double r = run->functional_units > 0 ? run->functional_units : 1;
-	run->sci_g = (run->footprint.co2e_g + run->embodied_g) / r;
+	double r = res->functional_units > 0 ? res->functional_units : 1;
+	res->sci_g = (res->footprint.co2e_g + res->embodied_g) / r;
 }

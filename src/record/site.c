@@ -39,31 +39,33 @@ static void site_sources(struct jst_run *run, const struct jst_site_cfg *s, cons
                          const char *path)
 {
 	if (o->pue < 0 && s->pue >= 0)
-		snprintf(run->pue_source, sizeof(run->pue_source), "site %.40s (%.40s)", s->name, path);
+		snprintf(run->site.pue_source, sizeof(run->site.pue_source), "site %.40s (%.40s)",
+			 s->name, path);
 	if (o->wue < 0 && s->wue >= 0)
-		snprintf(run->wue_source, sizeof(run->wue_source), "site %.40s (%.40s)", s->name, path);
-	if (s->embodied_kg >= 0 && run->embodied_kg_opt <= 0)
-		run->embodied_kg_opt = s->embodied_kg;
-	if (s->lifetime_years > 0 && run->lifetime_years_opt <= 0)
-		run->lifetime_years_opt = s->lifetime_years;
+		snprintf(run->site.wue_source, sizeof(run->site.wue_source), "site %.40s (%.40s)",
+			 s->name, path);
+	if (s->embodied_kg >= 0 && run->site.embodied_kg_opt <= 0)
+		run->site.embodied_kg_opt = s->embodied_kg;
+	if (s->lifetime_years > 0 && run->site.lifetime_years_opt <= 0)
+		run->site.lifetime_years_opt = s->lifetime_years;
 }
 
 /* The zone from the time zone, when nothing else placed the run. */
 static void guess(struct jst_run *run, const struct jst_site_opts *o, double pue, double wue)
 {
 	char tz[64], cc[8], msg[160];
-	char pue_src[sizeof(run->pue_source)], wue_src[sizeof(run->wue_source)];
+	char pue_src[sizeof(run->site.pue_source)], wue_src[sizeof(run->site.wue_source)];
 	if (o->no_guess || jst_tz_guess(o->root, tz, sizeof(tz), cc, sizeof(cc)) < 0 ||
 	    !jst_grid_zone_find(cc))
 		return;
-	memcpy(pue_src, run->pue_source, sizeof(pue_src));
-	memcpy(wue_src, run->wue_source, sizeof(wue_src));
+	memcpy(pue_src, run->site.pue_source, sizeof(pue_src));
+	memcpy(wue_src, run->site.wue_source, sizeof(wue_src));
 	if (jst_run_set_site(run, cc, NULL, pue, wue, msg, sizeof(msg)) < 0)
 		return;
-	memcpy(run->pue_source, pue_src, sizeof(pue_src));
-	memcpy(run->wue_source, wue_src, sizeof(wue_src));
-	run->zone_origin = JST_ORIGIN_GUESSED;
-	jst__strlcpy(run->tz_guess, tz, sizeof(run->tz_guess));
+	memcpy(run->site.pue_source, pue_src, sizeof(pue_src));
+	memcpy(run->site.wue_source, wue_src, sizeof(wue_src));
+	run->site.zone_origin = JST_ORIGIN_GUESSED;
+	jst__strlcpy(run->site.tz_guess, tz, sizeof(run->site.tz_guess));
 }
 
 int jst_run_resolve_site(struct jst_run *run, const struct jst_site_opts *o, char *msg, size_t msglen)
@@ -89,13 +91,13 @@ int jst_run_resolve_site(struct jst_run *run, const struct jst_site_opts *o, cha
 		return r;
 	}
 	if (s) {
-		jst__strlcpy(run->site, s->name, sizeof(run->site));
+		jst__strlcpy(run->site.name, s->name, sizeof(run->site.name));
 		site_sources(run, s, o, o->cfg->path);
 		bool from_site = (zone && zone == s->zone) || (cloud && cloud == s->cloud && !zone);
 		if (from_site)
-			run->zone_origin = JST_ORIGIN_SITE;
+			run->site.zone_origin = JST_ORIGIN_SITE;
 	}
-	if (run->zone_origin == JST_ORIGIN_NONE)
+	if (run->site.zone_origin == JST_ORIGIN_NONE)
 		guess(run, o, pue, wue);
 	return 0;
 }

@@ -544,19 +544,19 @@ void jst_train_footprint(const struct jst_run *run, double energy_j, struct jst_
 		/* a share of the run's own footprint, so the parts add up to it whatever intensity
 		 * the run's total used */
 		double f = energy_j / run->run_j;
-		const struct jst_footprint *fp = &run->footprint;
+		const struct jst_footprint *fp = &run->result.footprint;
 		*out = (struct jst_footprint){fp->it_kwh * f, fp->facility_kwh * f, fp->co2e_g * f,
 		                              fp->water_site_l * f, fp->water_grid_l * f, fp->water_l * f};
 		return;
 	}
 	struct jst_grid_zone gz = {
-		.code = run->zone_code,
-		.name = run->zone_name,
-		.ci_g_per_kwh = run->ci_g_per_kwh,
-		.year = run->ci_year,
-		.ewif_l_per_kwh = run->ewif_l_per_kwh,
+		.code = run->site.zone_code,
+		.name = run->site.zone_name,
+		.ci_g_per_kwh = run->site.ci_g_per_kwh,
+		.year = run->site.ci_year,
+		.ewif_l_per_kwh = run->site.ewif_l_per_kwh,
 	};
-	struct jst_footprint_in in = {energy_j, run->pue, run->wue_l_per_kwh, &gz};
+	struct jst_footprint_in in = {energy_j, run->site.pue, run->site.wue_l_per_kwh, &gz};
 	jst_footprint(&in, out);
 }
 

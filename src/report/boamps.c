@@ -90,7 +90,7 @@ static void measures(FILE *f, const struct jst_run *run)
 	kv(f, "version", run->meta.version[0] ? run->meta.version : jst_version(), 1);
 	kv(f, "cpuTrackingMode", rapl ? "rapl" : run->estimated ? "estimate" : run->meta.sensors, 1);
 	kv(f, "gpuTrackingMode", nvml ? "nvml" : "none", 1);
-	kn(f, "powerConsumption", run->footprint.it_kwh);
+	kn(f, "powerConsumption", run->result.footprint.it_kwh);
 	kn(f, "measurementDuration", run->duration_s);
 	kv(f, "measurementDateTime", t, 1);
 	fputs("}]", f);
@@ -125,10 +125,11 @@ int jst_report_boamps(FILE *f, const struct jst_run *run, const char *task_stage
 	fputs("},\"software\":{", f);
 	kv(f, "language", python ? "python" : "other", 0);
 	fputs("},\"infrastructure\":{", f);
-	kv(f, "infraType", run->cloud[0] ? "publicCloud" : "onPremise", 0);
-	if (run->cloud[0]) {
+	kv(f, "infraType", run->site.cloud[0] ? "publicCloud" : "onPremise", 0);
+	if (run->site.cloud[0]) {
 		char prov[16];
-		snprintf(prov, sizeof(prov), "%.*s", (int)strcspn(run->cloud, ":"), run->cloud);
+		snprintf(prov, sizeof(prov), "%.*s", (int)strcspn(run->site.cloud, ":"),
+			 run->site.cloud);
 		kv(f, "cloudProvider", prov, 1);
 	}
 	fputc(',', f);
@@ -136,14 +137,20 @@ int jst_report_boamps(FILE *f, const struct jst_run *run, const char *task_stage
 	jst__report_location(run, loc, sizeof(loc));
 	/* the country of a sub-national zone: the code before its first '-' */
 	char cc[8];
-	snprintf(cc, sizeof(cc), "%.*s", (int)strcspn(run->zone_code, "-"), run->zone_code);
-	const struct jst_grid_zone *country = strchr(run->zone_code, '-') ? jst_grid_zone_find(cc) : NULL;
+	snprintf(cc, sizeof(cc), "%.*s", (int)strcspn(run->site.zone_code, "-"),
+		 run->site.zone_code);
+	const struct jst_grid_zone *country =
+		strchr(run->site.zone_code, '-') ? jst_grid_zone_find(cc) : NULL;
 	fputs("},\"environment\":{", f);
-	kv(f, "country", run->zone_origin == JST_ORIGIN_NONE ? "unknown"
-	                 : country ? country->name : run->zone_name, 0);
+	kv(f, "country",
+	   run->site.zone_origin == JST_ORIGIN_NONE ? "unknown" :
+	   country                                  ? country->name :
+						      run->site.zone_name,
+	   0);
 	kv(f, "location", loc, 1);
 	kv(f, "powerSupplierType", "public", 1);
-	kn(f, "powerSourceCarbonIntensity", run->ci_series[0] ? run->ci_avg_g_per_kwh : run->ci_g_per_kwh);
+	kn(f, "powerSourceCarbonIntensity",
+	   run->result.ci_series[0] ? run->result.ci_avg_g_per_kwh : run->site.ci_g_per_kwh);
 	fputc('}', f);
 	/* integrity flags (docs/integrity.md) lower a measured run's quality */
 	kv(f, "quality", run->estimated ? "low" : run->nflags ? "medium" : "high", 1);

@@ -12,7 +12,7 @@
 
 const char *jst__origin_words(const struct jst_run *run)
 {
-	switch (run->zone_origin) {
+	switch (run->site.zone_origin) {
 	case JST_ORIGIN_OPTION: return "option";
 	case JST_ORIGIN_CLOUD: return "cloud region";
 	case JST_ORIGIN_SITE: return "config site";
@@ -24,50 +24,59 @@ const char *jst__origin_words(const struct jst_run *run)
 
 void jst__report_location(const struct jst_run *run, char *out, size_t n)
 {
-	if (run->zone_origin == JST_ORIGIN_NONE)
+	if (run->site.zone_origin == JST_ORIGIN_NONE)
 		snprintf(out, n, "unknown (world average used)");
 	else
-		snprintf(out, n, "%s%s%s (%s)%s%s", run->cloud, run->cloud[0] ? ", " : "", run->zone_name,
-		         run->zone_code, run->zone_origin == JST_ORIGIN_GUESSED ? ", guessed from time zone " : "",
-		         run->zone_origin == JST_ORIGIN_GUESSED ? run->tz_guess : "");
+		snprintf(out, n, "%s%s%s (%s)%s%s", run->site.cloud, run->site.cloud[0] ? ", " : "",
+			 run->site.zone_name, run->site.zone_code,
+			 run->site.zone_origin == JST_ORIGIN_GUESSED ? ", guessed from time zone " :
+								       "",
+			 run->site.zone_origin == JST_ORIGIN_GUESSED ? run->site.tz_guess : "");
 }
 
 void jst__report_carbon_text(FILE *f, const struct jst_run *run, const char *co2, const char *est)
 {
-	double it = run->footprint.it_kwh;
-	if (!run->ci_series[0]) {
-		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s%s\n", "carbon", co2, run->zone_code,
-		        run->ci_g_per_kwh, run->ci_source, est);
-	} else if (run->ci_min_g_per_kwh == run->ci_max_g_per_kwh) {
-		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh: %s%s\n", "carbon", co2, run->zone_code,
-		        run->ci_avg_g_per_kwh, run->ci_series, est);
+	double it = run->result.footprint.it_kwh;
+	if (!run->result.ci_series[0]) {
+		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s%s\n", "carbon", co2,
+			run->site.zone_code, run->site.ci_g_per_kwh, run->site.ci_source, est);
+	} else if (run->result.ci_min_g_per_kwh == run->result.ci_max_g_per_kwh) {
+		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh: %s%s\n", "carbon", co2,
+			run->site.zone_code, run->result.ci_avg_g_per_kwh, run->result.ci_series,
+			est);
 	} else {
-		fprintf(f, "  %-18s %14s   %s %.0f-%.0f gCO2e/kWh (average %.0f): %s%s\n", "carbon", co2,
-		        run->zone_code, run->ci_min_g_per_kwh, run->ci_max_g_per_kwh, run->ci_avg_g_per_kwh,
-		        run->ci_series, est);
+		fprintf(f, "  %-18s %14s   %s %.0f-%.0f gCO2e/kWh (average %.0f): %s%s\n", "carbon",
+			co2, run->site.zone_code, run->result.ci_min_g_per_kwh,
+			run->result.ci_max_g_per_kwh, run->result.ci_avg_g_per_kwh,
+			run->result.ci_series, est);
 	}
-	if (run->ci_series[0] && run->series_outside_kwh > 0)
-		fprintf(f, "  %-18s %14s   %.1f %% of the energy fell outside the series: yearly "
-		        "average %.0f gCO2e/kWh (%s) used for it\n", "", "",
-		        it > 0 ? 100 * run->series_outside_kwh / it : 100.0, run->ci_g_per_kwh, run->ci_source);
-	if (run->zone_origin == JST_ORIGIN_NONE)
+	if (run->result.ci_series[0] && run->result.outside_kwh > 0)
+		fprintf(f,
+			"  %-18s %14s   %.1f %% of the energy fell outside the series: yearly "
+			"average %.0f gCO2e/kWh (%s) used for it\n",
+			"", "", it > 0 ? 100 * run->result.outside_kwh / it : 100.0,
+			run->site.ci_g_per_kwh, run->site.ci_source);
+	if (run->site.zone_origin == JST_ORIGIN_NONE)
 		fprintf(f, "  !! no zone given: the WORLD AVERAGE was used; pass --zone CODE or --cloud "
 		           "PROVIDER:REGION for real figures\n");
-	else if (run->zone_origin == JST_ORIGIN_GUESSED)
-		fprintf(f, "  !! zone %s guessed from time zone %s; pass --zone CODE, --cloud or --site "
-		           "to make it a fact\n", run->zone_code, run->tz_guess);
-	if (run->ci_fallback[0])
-		fprintf(f, "  !! intensity series not used (%s): yearly average used\n", run->ci_fallback);
+	else if (run->site.zone_origin == JST_ORIGIN_GUESSED)
+		fprintf(f,
+			"  !! zone %s guessed from time zone %s; pass --zone CODE, --cloud or --site "
+			"to make it a fact\n",
+			run->site.zone_code, run->site.tz_guess);
+	if (run->result.ci_fallback[0])
+		fprintf(f, "  !! intensity series not used (%s): yearly average used\n",
+			run->result.ci_fallback);
 }
 
 static void result_line(FILE *f, const struct jst_run *run, const struct jst_run_result *r)
 {
 	char t[40], g[32], l[32];
 	jst_format_utc(r->computed_ns, t, sizeof(t));
-	jst_format_grams(r->co2e_g, g, sizeof(g));
-	jst_format_litres(r->water_l, l, sizeof(l));
-	bool shown = strcmp(r->data_version, run->data_version) == 0 &&
-	             strcmp(r->zone_code, run->zone_code) == 0;
+	jst_format_grams(r->footprint.co2e_g, g, sizeof(g));
+	jst_format_litres(r->footprint.water_l, l, sizeof(l));
+	bool shown = strcmp(r->data_version, run->result.data_version) == 0 &&
+		     strcmp(r->zone_code, run->site.zone_code) == 0;
 	fprintf(f, "  %-18s %c %-9s %s  %s %10s  %9s  %s\n", "", shown ? '*' : ' ', r->kind, t,
 	        r->zone_code, g, l, r->data_version);
 }
@@ -75,22 +84,24 @@ static void result_line(FILE *f, const struct jst_run *run, const struct jst_run
 void jst__report_sci_text(FILE *f, const struct jst_run *run)
 {
 	char v[32], op[32], emb[32];
-	jst_format_grams(run->sci_g, v, sizeof(v));
-	jst_format_grams(run->footprint.co2e_g, op, sizeof(op));
-	jst_format_grams(run->embodied_g, emb, sizeof(emb));
-	if (run->functional_units > 0)
-		fprintf(f, "  %-18s %14s   per %g %s: (operational %s + embodied %s) / %g\n", "SCI", v,
-		        run->functional_units, run->functional_unit, op, emb, run->functional_units);
+	jst_format_grams(run->result.sci_g, v, sizeof(v));
+	jst_format_grams(run->result.footprint.co2e_g, op, sizeof(op));
+	jst_format_grams(run->result.embodied_g, emb, sizeof(emb));
+	if (run->result.functional_units > 0)
+		fprintf(f, "  %-18s %14s   per %g %s: (operational %s + embodied %s) / %g\n", "SCI",
+			v, run->result.functional_units, run->result.functional_unit, op, emb,
+			run->result.functional_units);
 	else
 		fprintf(f, "  %-18s %14s   per run: operational %s + embodied %s\n", "SCI", v, op, emb);
-	fprintf(f, "  %-18s %14s   %s\n", "", "", run->embodied_source);
+	fprintf(f, "  %-18s %14s   %s\n", "", "", run->result.embodied_source);
 	fprintf(f, "  %-18s %14s   %s\n", "data version", "",
-	        run->data_version[0] ? run->data_version : "bundled (stored before data versions)");
-	if (run->config_sha256[0]) { /* runs recorded before the digests have none */
-		fprintf(f, "  %-18s %14.14s   %s\n", "configuration", run->config_sha256,
-			run->config_parts);
-		fprintf(f, "  %-18s %14.14s   %s\n", "data tables", run->data_sha256,
-			run->data_tables);
+		run->result.data_version[0] ? run->result.data_version :
+					      "bundled (stored before data versions)");
+	if (run->prov.config_sha256[0]) { /* runs recorded before the digests have none */
+		fprintf(f, "  %-18s %14.14s   %s\n", "configuration", run->prov.config_sha256,
+			run->prov.config_parts);
+		fprintf(f, "  %-18s %14.14s   %s\n", "data tables", run->prov.data_sha256,
+			run->prov.data_tables);
 	}
 	if (run->nresults > 1) {
 		fprintf(f, "  %-18s %s\n", "results kept", "(* = the figures above; show --data VERSION "
@@ -124,10 +135,10 @@ static void result_json(FILE *f, const struct jst_run_result *r, bool first)
 	kv_str(f, "ci_source", r->ci_source);
 	kv_num(f, "ci_avg_g_per_kwh", r->ci_avg_g_per_kwh);
 	kv_num(f, "outside_series_kwh", r->outside_kwh);
-	kv_num(f, "it_kwh", r->it_kwh);
-	kv_num(f, "facility_kwh", r->facility_kwh);
-	kv_num(f, "co2e_g", r->co2e_g);
-	kv_num(f, "water_l", r->water_l);
+	kv_num(f, "it_kwh", r->footprint.it_kwh);
+	kv_num(f, "facility_kwh", r->footprint.facility_kwh);
+	kv_num(f, "co2e_g", r->footprint.co2e_g);
+	kv_num(f, "water_l", r->footprint.water_l);
 	kv_num(f, "embodied_g", r->embodied_g);
 	kv_num(f, "sci_g", r->sci_g);
 	fputc('}', f);
@@ -136,28 +147,30 @@ static void result_json(FILE *f, const struct jst_run_result *r, bool first)
 void jst__report_carbon_json(FILE *f, const struct jst_run *run)
 {
 	fputs(",\"carbon\":{\"data_version\":", f);
-	jst__json_string(f, run->data_version);
-	kv_str(f, "intensity", run->ci_series[0] ? "series" : "yearly average");
-	kv_str(f, "series", run->ci_series);
-	kv_num(f, "ci_avg_g_per_kwh", run->ci_avg_g_per_kwh);
-	kv_num(f, "ci_min_g_per_kwh", run->ci_min_g_per_kwh);
-	kv_num(f, "ci_max_g_per_kwh", run->ci_max_g_per_kwh);
-	kv_num(f, "outside_series_kwh", run->series_outside_kwh);
-	kv_str(f, "fallback", run->ci_fallback);
-	kv_str(f, "tz_guess", run->tz_guess);
-	kv_str(f, "site", run->site);
+	jst__json_string(f, run->result.data_version);
+	kv_str(f, "intensity", run->result.ci_series[0] ? "series" : "yearly average");
+	kv_str(f, "series", run->result.ci_series);
+	kv_num(f, "ci_avg_g_per_kwh", run->result.ci_avg_g_per_kwh);
+	kv_num(f, "ci_min_g_per_kwh", run->result.ci_min_g_per_kwh);
+	kv_num(f, "ci_max_g_per_kwh", run->result.ci_max_g_per_kwh);
+	kv_num(f, "outside_series_kwh", run->result.outside_kwh);
+	kv_str(f, "fallback", run->result.ci_fallback);
+	kv_str(f, "tz_guess", run->site.tz_guess);
+	kv_str(f, "site", run->site.name);
 	fputs("},\"provenance\":{\"config_sha256\":", f);
-	jst__json_string(f, run->config_sha256);
-	kv_str(f, "config_parts", run->config_parts);
-	kv_str(f, "data_sha256", run->data_sha256);
-	kv_str(f, "data_tables", run->data_tables);
+	jst__json_string(f, run->prov.config_sha256);
+	kv_str(f, "config_parts", run->prov.config_parts);
+	kv_str(f, "data_sha256", run->prov.data_sha256);
+	kv_str(f, "data_tables", run->prov.data_tables);
 	fputs("},\"sci\":{\"sci_g_per_unit\":", f);
-	jst__json_number(f, run->sci_g);
-	kv_num(f, "functional_units", run->functional_units > 0 ? run->functional_units : 1);
-	kv_str(f, "functional_unit", run->functional_unit[0] ? run->functional_unit : "run");
-	kv_num(f, "operational_g", run->footprint.co2e_g);
-	kv_num(f, "embodied_g", run->embodied_g);
-	kv_str(f, "embodied_source", run->embodied_source);
+	jst__json_number(f, run->result.sci_g);
+	kv_num(f, "functional_units",
+	       run->result.functional_units > 0 ? run->result.functional_units : 1);
+	kv_str(f, "functional_unit",
+	       run->result.functional_unit[0] ? run->result.functional_unit : "run");
+	kv_num(f, "operational_g", run->result.footprint.co2e_g);
+	kv_num(f, "embodied_g", run->result.embodied_g);
+	kv_str(f, "embodied_source", run->result.embodied_source);
 	fputs("},\"results\":[", f);
 	for (size_t i = 0; i < run->nresults; i++)
 		result_json(f, &run->results[i], i == 0);

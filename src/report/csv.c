@@ -71,7 +71,7 @@ static unsigned gpu_count(const struct jst_run *run)
 int jst_report_csv_row(FILE *f, const struct jst_run *run)
 {
 	char t[40], buf[64];
-	const struct jst_footprint *fp = &run->footprint;
+	const struct jst_footprint *fp = &run->result.footprint;
 	double d = run->duration_s > 0 ? run->duration_s : 1;
 	double cpu = part_j(run, 0), gpu = part_j(run, 1), ram = part_j(run, 2);
 	jst_format_utc(run->end_ns ? run->end_ns : run->start_ns, t, sizeof(t));
@@ -90,11 +90,12 @@ int jst_report_csv_row(FILE *f, const struct jst_run *run)
 	num(f, ram / 3.6e6);
 	num(f, fp->it_kwh);
 	num(f, fp->water_l);
-	field(f, run->zone_name, 1);
-	field(f, run->zone_code, 1);
-	field(f, strchr(run->zone_code, '-') ? run->zone_code : "", 1);
-	const char *colon = strchr(run->cloud, ':');
-	snprintf(buf, sizeof(buf), "%.*s", colon ? (int)(colon - run->cloud) : 0, run->cloud);
+	field(f, run->site.zone_name, 1);
+	field(f, run->site.zone_code, 1);
+	field(f, strchr(run->site.zone_code, '-') ? run->site.zone_code : "", 1);
+	const char *colon = strchr(run->site.cloud, ':');
+	snprintf(buf, sizeof(buf), "%.*s", colon ? (int)(colon - run->site.cloud) : 0,
+		 run->site.cloud);
 	field(f, buf, 1);
 	field(f, colon ? colon + 1 : "", 1);
 	field(f, run->meta.kernel, 1);
@@ -112,9 +113,9 @@ int jst_report_csv_row(FILE *f, const struct jst_run *run)
 	field(f, "", 1); /* gpu_utilization_percent */
 	field(f, "", 1); /* ram_utilization_percent */
 	field(f, "", 1); /* ram_used_gb */
-	field(f, run->cloud[0] ? "Y" : "N", 1);
-	num(f, run->pue);
-	num(f, run->wue_l_per_kwh);
+	field(f, run->site.cloud[0] ? "Y" : "N", 1);
+	num(f, run->site.pue);
+	num(f, run->site.wue_l_per_kwh);
 	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }

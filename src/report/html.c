@@ -148,7 +148,7 @@ static void card(FILE *f, const char *title, const char *v, const char *src)
 
 static void totals(FILE *f, const struct jst_run *run)
 {
-	const struct jst_footprint *fp = &run->footprint;
+	const struct jst_footprint *fp = &run->result.footprint;
 	char v[96], j[48], src[400];
 	jst_format_kwh(fp->it_kwh, v, sizeof(v));
 	jst_format_joules(run->run_j, j, sizeof(j));
@@ -159,12 +159,14 @@ static void totals(FILE *f, const struct jst_run *run)
 	card(f, "Energy (IT, the run's share)", v, src);
 	jst_format_grams(fp->co2e_g, v, sizeof(v));
 	snprintf(src, sizeof(src), "%.0f g/kWh, %s (%s %d) x PUE %.2f (%s)",
-		 run->ci_avg_g_per_kwh > 0 ? run->ci_avg_g_per_kwh : run->ci_g_per_kwh,
-		 run->zone_code, run->ci_source, run->ci_year, run->pue, run->pue_source);
+		 run->result.ci_avg_g_per_kwh > 0 ? run->result.ci_avg_g_per_kwh :
+						    run->site.ci_g_per_kwh,
+		 run->site.zone_code, run->site.ci_source, run->site.ci_year, run->site.pue,
+		 run->site.pue_source);
 	card(f, "CO2e", v, src);
 	jst_format_litres(fp->water_l, v, sizeof(v));
 	snprintf(src, sizeof(src), "on site %.3g L (%s), grid %.3g L (%s)", fp->water_site_l,
-		 run->wue_source, fp->water_grid_l, run->ewif_source);
+		 run->site.wue_source, fp->water_grid_l, run->site.ewif_source);
 	card(f, "Water", v, src);
 	snprintf(v, sizeof(v), "%.1f %%", run->host_j > 0 ? 100 * run->run_j / run->host_j : 0);
 	jst_format_joules(run->host_j, j, sizeof(j));
@@ -290,7 +292,7 @@ static void metadata(FILE *f, const struct jst_run *run)
 	kv(f, "project", m->project);
 	jst_format_utc(run->start_ns, t, sizeof(t));
 	kv(f, "start", t);
-	kv(f, "zone", run->zone_name[0] ? run->zone_name : run->zone_code);
+	kv(f, "zone", run->site.zone_name[0] ? run->site.zone_name : run->site.zone_code);
 	kv(f, "zone chosen by", jst__origin_words(run));
 	kv(f, "git commit", m->git_commit);
 	kv(f, "kernel", m->kernel);
@@ -336,7 +338,7 @@ int jst_report_html(FILE *f, const struct jst_run *run, const struct jst_timelin
 	fputs(" on ", f);
 	esc(f, run->meta.host);
 	fprintf(f, ", started %s; report by joulestream %s (carbon data %s)</p>\n", when,
-		JST_VERSION, run->data_version);
+		JST_VERSION, run->result.data_version);
 	totals(f, run);
 	power(f, run, tl);
 	zones(f, run);

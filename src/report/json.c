@@ -52,22 +52,22 @@ static void meta_json(FILE *f, const struct jst_run *run)
 static void site_json(FILE *f, const struct jst_run *run)
 {
 	fputs(",\"site\":{", f);
-	kv_str(f, "zone", run->zone_code, 0);
-	kv_str(f, "zone_name", run->zone_name, 1);
+	kv_str(f, "zone", run->site.zone_code, 0);
+	kv_str(f, "zone_name", run->site.zone_name, 1);
 	kv_str(f, "zone_origin", jst__origin_words(run), 1);
-	kv_str(f, "cloud", run->cloud, 1);
-	kv_num(f, "ci_g_per_kwh", run->ci_g_per_kwh);
-	kv_num(f, "ci_year", run->ci_year);
-	kv_str(f, "ci_source", run->ci_source, 1);
-	if (run->ewif_l_per_kwh >= 0)
-		kv_num(f, "ewif_l_per_kwh", run->ewif_l_per_kwh);
+	kv_str(f, "cloud", run->site.cloud, 1);
+	kv_num(f, "ci_g_per_kwh", run->site.ci_g_per_kwh);
+	kv_num(f, "ci_year", run->site.ci_year);
+	kv_str(f, "ci_source", run->site.ci_source, 1);
+	if (run->site.ewif_l_per_kwh >= 0)
+		kv_num(f, "ewif_l_per_kwh", run->site.ewif_l_per_kwh);
 	else
 		fputs(",\"ewif_l_per_kwh\":null", f);
-	kv_str(f, "ewif_source", run->ewif_source, 1);
-	kv_num(f, "pue", run->pue);
-	kv_str(f, "pue_source", run->pue_source, 1);
-	kv_num(f, "wue_l_per_kwh", run->wue_l_per_kwh);
-	kv_str(f, "wue_source", run->wue_source, 1);
+	kv_str(f, "ewif_source", run->site.ewif_source, 1);
+	kv_num(f, "pue", run->site.pue);
+	kv_str(f, "pue_source", run->site.pue_source, 1);
+	kv_num(f, "wue_l_per_kwh", run->site.wue_l_per_kwh);
+	kv_str(f, "wue_source", run->site.wue_source, 1);
 	fputc('}', f);
 }
 
@@ -101,7 +101,7 @@ static void zones_json(FILE *f, const struct jst_run *run)
 
 static void totals_json(FILE *f, const struct jst_run *run)
 {
-	const struct jst_footprint *fp = &run->footprint;
+	const struct jst_footprint *fp = &run->result.footprint;
 	fprintf(f, ",\"totals\":{\"estimate\":%s", run->estimated ? "true" : "false");
 	kv_num(f, "host_energy_j", run->host_j);
 	kv_num(f, "energy_j", run->run_j);

@@ -38,13 +38,14 @@ static void hardware(const struct jst_run *run, char *out, size_t n)
 int jst_report_model_card(FILE *f, const struct jst_run *run, const char *training_type)
 {
 	char src[768], loc[256], hw[512];
-	snprintf(src, sizeof(src), "joulestream %s, %s energy (%s); intensity: %s; PUE %.2f; data %s%s",
-	         run->meta.version[0] ? run->meta.version : jst_version(),
-	         run->estimated ? "partly estimated" : "measured",
-	         run->meta.sensors[0] ? run->meta.sensors : "no sensor",
-	         run->ci_series[0] ? run->ci_series : run->ci_source, run->pue,
-	         run->data_version[0] ? run->data_version : "bundled",
-	         run->zone_origin == JST_ORIGIN_NONE ? "; zone unknown: world average" : "");
+	snprintf(src, sizeof(src),
+		 "joulestream %s, %s energy (%s); intensity: %s; PUE %.2f; data %s%s",
+		 run->meta.version[0] ? run->meta.version : jst_version(),
+		 run->estimated ? "partly estimated" : "measured",
+		 run->meta.sensors[0] ? run->meta.sensors : "no sensor",
+		 run->result.ci_series[0] ? run->result.ci_series : run->site.ci_source,
+		 run->site.pue, run->result.data_version[0] ? run->result.data_version : "bundled",
+		 run->site.zone_origin == JST_ORIGIN_NONE ? "; zone unknown: world average" : "");
 	if (run->nflags) { /* integrity flags travel with the figure (docs/integrity.md) */
 		char flags[256];
 		size_t l = strlen(src);
@@ -53,7 +54,8 @@ int jst_report_model_card(FILE *f, const struct jst_run *run, const char *traini
 	}
 	jst__report_location(run, loc, sizeof(loc));
 	hardware(run, hw, sizeof(hw));
-	fprintf(f, "co2_eq_emissions:\n  emissions: %.6g\n  source: ", run->footprint.co2e_g);
+	fprintf(f,
+		"co2_eq_emissions:\n  emissions: %.6g\n  source: ", run->result.footprint.co2e_g);
 	yaml_str(f, src);
 	if (training_type && *training_type) {
 		fputs("\n  training_type: ", f);

@@ -54,28 +54,31 @@ static void zone_lines(FILE *f, const struct jst_run *run)
 
 static void footprint_lines(FILE *f, const struct jst_run *run)
 {
-	const struct jst_footprint *fp = &run->footprint;
+	const struct jst_footprint *fp = &run->result.footprint;
 	const char *est = run->estimated ? "  [estimate]" : "";
-	bool dflt = strcmp(run->pue_source, "default") == 0;
+	bool dflt = strcmp(run->site.pue_source, "default") == 0;
 	char v[32], b[32], c[32];
 	jst_format_kwh(fp->it_kwh, v, sizeof(v));
 	jst_format_kwh(run->host_j / 3.6e6, b, sizeof(b));
 	jst_format_joules(run->idle_j, c, sizeof(c));
 	fprintf(f, "  %-18s %14s   host %s; idle %s not charged%s\n", "IT energy (run)", v, b, c, est);
 	jst_format_kwh(fp->facility_kwh, v, sizeof(v));
-	fprintf(f, "  %-18s %14s   PUE %.2f (%s)%s\n", "facility energy", v, run->pue,
-	        dflt ? "default: industry average, Uptime Institute 2024; pass --pue" : run->pue_source, est);
+	fprintf(f, "  %-18s %14s   PUE %.2f (%s)%s\n", "facility energy", v, run->site.pue,
+		dflt ? "default: industry average, Uptime Institute 2024; pass --pue" :
+		       run->site.pue_source,
+		est);
 	jst_format_grams(fp->co2e_g, v, sizeof(v));
 	jst__report_carbon_text(f, run, v, est); /* the intensity used, guessed zones, fallbacks */
 	jst_format_litres(fp->water_l, v, sizeof(v));
-	const char *wsrc = strcmp(run->wue_source, "default") == 0
-	                   ? " (default: industry average; pass --wue)" : "";
-	if (run->ewif_l_per_kwh >= 0)
-		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site%s + grid %.2g L/kWh%s\n", "water", v,
-		        run->wue_l_per_kwh, wsrc, run->ewif_l_per_kwh, est);
+	const char *wsrc = strcmp(run->site.wue_source, "default") == 0 ?
+				   " (default: industry average; pass --wue)" :
+				   "";
+	if (run->site.ewif_l_per_kwh >= 0)
+		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site%s + grid %.2g L/kWh%s\n", "water",
+			v, run->site.wue_l_per_kwh, wsrc, run->site.ewif_l_per_kwh, est);
 	else
 		fprintf(f, "  %-18s %14s   WUE %.2g L/kWh on site%s; grid water unknown for %s%s\n",
-		        "water", v, run->wue_l_per_kwh, wsrc, run->zone_code, est);
+			"water", v, run->site.wue_l_per_kwh, wsrc, run->site.zone_code, est);
 	jst__report_sci_text(f, run);
 }
 

@@ -31,8 +31,8 @@ void jst__report_trust_text(FILE *f, const struct jst_run *run)
 	for (size_t i = 0; i < run->nflags; i++)
 		fprintf(f, "  flag %s%s%s: %s\n", jst_flag_name(run->flags[i].kind),
 			run->flags[i].zone[0] ? " " : "", run->flags[i].zone, run->flags[i].reason);
-	if (run->content_hash[0])
-		fprintf(f, "  events sha256:%s (joulestream verify)\n", run->content_hash);
+	if (run->prov.content_hash[0])
+		fprintf(f, "  events sha256:%s (joulestream verify)\n", run->prov.content_hash);
 }
 
 static void num(FILE *f, const char *k, double v)
@@ -60,9 +60,9 @@ void jst__report_trust_json(FILE *f, const struct jst_run *run)
 		fputc('}', f);
 	}
 	fputs("],\"content_hash\":", f);
-	if (run->content_hash[0]) {
+	if (run->prov.content_hash[0]) {
 		fputs("\"sha256:", f);
-		fputs(run->content_hash, f);
+		fputs(run->prov.content_hash, f);
 		fputc('"', f);
 	} else {
 		fputs("null", f);

@@ -134,7 +134,7 @@ void jst_monitor_start(struct jst_monitor *m, uint64_t now_ns)
 	m->last_tree_ns = 0;
 	m->cpu_share = (struct jst_share){0, 0, 1};
 	m->run->start_ns = jst__wall_ns();
-	jst_carbon_acc_for_run(&m->carbon, m->run, m->series);
+	jst_carbon_acc_for_site(&m->carbon, &m->run->site, m->series);
 	jst__integrity_start(m->integrity, now_ns, m->run->start_ns);
 	/* Restart every zone's baseline now: what the sensors counted while the run was being
 	 * set up is not the run's. */
@@ -303,16 +303,18 @@ void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 	jst__integrity_finish(m->integrity, run, now_ns, m->dropped);
 	if (m->trainer)
 		jst__trainer_finish(m->trainer, run, now_ns);
-	jst_run_yearly_footprint(run); /* totals, and the footprint at the yearly average */
+	jst_run_finish_totals(run);
+	jst_run_yearly_result(run,
+			      &run->result); /* totals, and the footprint at the yearly average */
 	if (m->carbon.series)
-		jst_carbon_acc_apply(&m->carbon, run);
-	jst_run_sci(run);
+		jst_carbon_acc_result(&m->carbon, &run->result);
+	jst_run_sci(run, &run->result);
 }
 
 void jst_monitor_set_series(struct jst_monitor *m, const struct jst_series *series)
 {
 	m->series = series;
-	jst_carbon_acc_for_run(&m->carbon, m->run, series);
+	jst_carbon_acc_for_site(&m->carbon, &m->run->site, series);
 }
 
 struct jst__trainer **jst__monitor_training(struct jst_monitor *m, struct jst_run **run,

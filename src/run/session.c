@@ -88,7 +88,7 @@ void jst__session_finish(struct jst__session *s)
 	jst__session_check(s, jst_store_run_end(s->store, s->run), "saving the run");
 	if (!s->store_failed) { /* idle floor and event digest for the reports */
 		jst_store_floor(s->store, s->run);
-		jst_store_event_digest(s->store, s->run->id, s->run->content_hash);
+		jst_store_event_digest(s->store, s->run->id, s->run->prov.content_hash);
 	}
 }
 

@@ -411,8 +411,10 @@ static char *report(struct jst_tracker *t, bool json)
 		return NULL;
 	}
 	pthread_mutex_lock(&t->mu);
-	if (!t->stopped)
-		jst_run_finish_totals(t->run); /* a snapshot: totals so far */
+	if (!t->stopped) { /* a snapshot: totals so far, at the yearly average */
+		jst_run_finish_totals(t->run);
+		jst_run_yearly_result(t->run, &t->run->result);
+	}
 	if (json)
 		jst_report_json(f, t->run, jst_monitor_timeline(t->mon));
 	else

@@ -226,16 +226,16 @@ static void footprint_metrics(struct jst_agent *a, struct jst_jbuf *b)
 	            "CO2e of the host's counted zones since the agent started: energy x PUE x the grid zone's "
 	            "yearly average intensity (labels: zone, intensity year and source, PUE).");
 	jst__jbuf_str(b, "joulestream_host_co2e_grams_total{grid_zone=\"");
-	label(b, r->zone_code);
-	jst__jbuf_printf(b, "\",ci_year=\"%d\",ci_source=\"", r->ci_year);
-	label(b, r->ci_source);
-	jst__jbuf_printf(b, "\",pue=\"%.3g\"} %.9g\n", r->pue, f.co2e_g);
+	label(b, r->site.zone_code);
+	jst__jbuf_printf(b, "\",ci_year=\"%d\",ci_source=\"", r->site.ci_year);
+	label(b, r->site.ci_source);
+	jst__jbuf_printf(b, "\",pue=\"%.3g\"} %.9g\n", r->site.pue, f.co2e_g);
 	metric_head(b, "joulestream_host_water_liters_total", "counter",
 	            "Water of the host's counted zones since the agent started: on site (WUE) and in the grid's "
 	            "generation (EWIF), in litres.");
 	jst__jbuf_str(b, "joulestream_host_water_liters_total{grid_zone=\"");
-	label(b, r->zone_code);
-	jst__jbuf_printf(b, "\",wue=\"%.3g\"} %.9g\n", r->wue_l_per_kwh, f.water_l);
+	label(b, r->site.zone_code);
+	jst__jbuf_printf(b, "\",wue=\"%.3g\"} %.9g\n", r->site.wue_l_per_kwh, f.water_l);
 	metric_head(b, "joulestream_workload_co2e_grams_total", "counter",
 	            "CO2e of joulestream_workload_joules_total, with the host's factors.");
 	footprint_series(a, b, "joulestream_workload_co2e_grams_total", 0);

@@ -297,7 +297,7 @@ static int view_from_log(struct jst_store *s, const char *id, const struct jst_r
 	if (r >= 0)
 		r = jst__runview_finish(&f->v);
 	if (r >= 0 && !sum) /* the digest of what was read is the run's: attestations sign it */
-		digest_hex(&f->h, run->content_hash);
+		digest_hex(&f->h, run->prov.content_hash);
 	if (r == 0 && train) {
 		if (run->train)
 			memcpy(train, run->train, sizeof(*train));

@@ -63,10 +63,10 @@ static cJSON *energy(const struct jst_run *run)
 	cJSON_AddNumberToObject(e, "energy_j", run->run_j);
 	cJSON_AddNumberToObject(e, "host_energy_j", run->host_j);
 	cJSON_AddNumberToObject(e, "idle_energy_j", run->idle_j);
-	cJSON_AddNumberToObject(e, "it_kwh", run->footprint.it_kwh);
-	cJSON_AddNumberToObject(e, "facility_kwh", run->footprint.facility_kwh);
-	cJSON_AddNumberToObject(e, "pue", run->pue);
-	cJSON_AddStringToObject(e, "pue_source", run->pue_source);
+	cJSON_AddNumberToObject(e, "it_kwh", run->result.footprint.it_kwh);
+	cJSON_AddNumberToObject(e, "facility_kwh", run->result.footprint.facility_kwh);
+	cJSON_AddNumberToObject(e, "pue", run->site.pue);
+	cJSON_AddStringToObject(e, "pue_source", run->site.pue_source);
 	cJSON_AddBoolToObject(e, "estimate", run->estimated);
 	cJSON_AddStringToObject(e, "sensors", run->meta.sensors);
 	if (run->floor.known) {
@@ -93,26 +93,27 @@ static cJSON *energy(const struct jst_run *run)
 static cJSON *carbon_water(const struct jst_run *run, cJSON **water)
 {
 	cJSON *c = cJSON_CreateObject();
-	cJSON_AddNumberToObject(c, "co2e_g", run->footprint.co2e_g);
-	cJSON_AddStringToObject(c, "zone", run->zone_code);
-	cJSON_AddStringToObject(c, "zone_origin", jst_zone_origin_name(run->zone_origin));
+	cJSON_AddNumberToObject(c, "co2e_g", run->result.footprint.co2e_g);
+	cJSON_AddStringToObject(c, "zone", run->site.zone_code);
+	cJSON_AddStringToObject(c, "zone_origin", jst_zone_origin_name(run->site.zone_origin));
 	cJSON_AddNumberToObject(c, "ci_avg_g_per_kwh",
-				run->ci_avg_g_per_kwh > 0 ? run->ci_avg_g_per_kwh :
-							    run->ci_g_per_kwh);
+				run->result.ci_avg_g_per_kwh > 0 ? run->result.ci_avg_g_per_kwh :
+								   run->site.ci_g_per_kwh);
 	cJSON_AddStringToObject(c, "ci_source",
-				run->ci_series[0] ? run->ci_series : run->ci_source);
-	cJSON_AddStringToObject(c, "data_version", run->data_version);
-	cJSON_AddNumberToObject(c, "embodied_g", run->embodied_g);
-	cJSON_AddNumberToObject(c, "sci_g", run->sci_g);
+				run->result.ci_series[0] ? run->result.ci_series :
+							   run->site.ci_source);
+	cJSON_AddStringToObject(c, "data_version", run->result.data_version);
+	cJSON_AddNumberToObject(c, "embodied_g", run->result.embodied_g);
+	cJSON_AddNumberToObject(c, "sci_g", run->result.sci_g);
 	cJSON *w = cJSON_CreateObject();
-	cJSON_AddNumberToObject(w, "water_l", run->footprint.water_l);
-	cJSON_AddNumberToObject(w, "wue_l_per_kwh", run->wue_l_per_kwh);
-	cJSON_AddStringToObject(w, "wue_source", run->wue_source);
-	if (run->ewif_l_per_kwh >= 0)
-		cJSON_AddNumberToObject(w, "ewif_l_per_kwh", run->ewif_l_per_kwh);
+	cJSON_AddNumberToObject(w, "water_l", run->result.footprint.water_l);
+	cJSON_AddNumberToObject(w, "wue_l_per_kwh", run->site.wue_l_per_kwh);
+	cJSON_AddStringToObject(w, "wue_source", run->site.wue_source);
+	if (run->site.ewif_l_per_kwh >= 0)
+		cJSON_AddNumberToObject(w, "ewif_l_per_kwh", run->site.ewif_l_per_kwh);
 	else
 		cJSON_AddNullToObject(w, "ewif_l_per_kwh");
-	cJSON_AddStringToObject(w, "ewif_source", run->ewif_source);
+	cJSON_AddStringToObject(w, "ewif_source", run->site.ewif_source);
 	*water = w;
 	return c;
 }

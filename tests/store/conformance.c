@@ -1025,8 +1025,8 @@ static struct jst_run *local_run(struct jst_store *s, int *rc)
 	strcpy(run->meta.command, "python train.py");
 	run->start_ns = BASE;
 	run->interval_s = 1;
-	run->pue = 1.2;
-	run->wue_l_per_kwh = -1;
+	run->site.pue = 1.2;
+	run->site.wue_l_per_kwh = -1;
 	run->nzones = 1;
 	struct jst_zone *z = &run->zones[0].zone;
 	strcpy(z->name, "package-0");
@@ -1124,14 +1124,14 @@ static int case_local_results(struct jst_store *s)
 	strcpy(res.data_version, "test-2025.1");
 	strcpy(res.kind, "reprocess");
 	strcpy(res.zone_code, "FR");
-	res.co2e_g = 1.5;
+	res.footprint.co2e_g = 1.5;
 	rc = jst_store_add_result(s, run->id, &res);
 	if (unsupported(s, rc, "jst_store_add_result")) {
 		free(run);
 		return 1;
 	}
 	CHECK_INT(rc, 0);
-	res.co2e_g = 2.5; /* the same version and zone: replaced */
+	res.footprint.co2e_g = 2.5; /* the same version and zone: replaced */
 	CHECK_INT(jst_store_add_result(s, run->id, &res), 0);
 	struct jst_run *back = calloc(1, sizeof(*back));
 	CHECK_INT(jst_store_load(s, run->id, back), 0);
@@ -1139,7 +1139,7 @@ static int case_local_results(struct jst_store *s)
 	for (size_t i = 0; i < back->nresults; i++)
 		if (strcmp(back->results[i].data_version, "test-2025.1") == 0) {
 			found++;
-			CHECK_NEAR(back->results[i].co2e_g, 2.5, 1e-12);
+			CHECK_NEAR(back->results[i].footprint.co2e_g, 2.5, 1e-12);
 		}
 	CHECK_INT(found, 1);
 	free(back);
@@ -1214,7 +1214,7 @@ static int case_local_event_digest(struct jst_store *s)
 	by_definition(s, run->id, want);
 	CHECK_STR(d, want);
 	CHECK_INT(jst_store_load(s, run->id, back), 0);
-	CHECK_STR(back->content_hash, d);
+	CHECK_STR(back->prov.content_hash, d);
 	CHECK_INT(jst_store_event_digest(s, "NOSUCHRUN", want), -ENOENT);
 	CHECK_INT(jst_store_chain_head(s, head), 0);
 	CHECK_INT((int)strlen(head), 64);
@@ -1258,7 +1258,9 @@ static int case_local_attestation(struct jst_store *s)
 	CHECK_INT(jst_store_load(s, run->id, back), 0);
 	CHECK_INT(jst_store_chain_head(s, head), 0);
 	char *st = NULL, *env = NULL;
-	CHECK_INT(jst_attest_statement(back, back->content_hash, back->finished, head, NULL, 0, &st, err, sizeof(err)), 0);
+	CHECK_INT(jst_attest_statement(back, back->prov.content_hash, back->finished, head, NULL, 0,
+				       &st, err, sizeof(err)),
+		  0);
 	CHECK_INT(jst_dsse_sign(JST_INTOTO_PAYLOAD_TYPE, (const unsigned char *)st, st ? strlen(st) : 0, &k, &env, err,
 	                        sizeof(err)), 0);
 	struct jst_dsse e;

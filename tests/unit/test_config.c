@@ -99,30 +99,32 @@ static void test_sites(void)
 	struct jst_site_opts o = {NULL, NULL, NULL, -1, -1, &c, true, NULL};
 	memset(&run, 0, sizeof(run));
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), 0);
-	CHECK_STR(run.zone_code, "DE");
-	CHECK_INT(run.zone_origin, JST_ORIGIN_SITE);
-	CHECK_STR(run.site, "lab");
-	CHECK_NEAR(run.pue, 1.3, 0);
-	CHECK_HAS(run.pue_source, "site lab");
-	CHECK_NEAR(run.embodied_kg_opt, 2000, 0);
+	CHECK_STR(run.site.zone_code, "DE");
+	CHECK_INT(run.site.zone_origin, JST_ORIGIN_SITE);
+	CHECK_STR(run.site.name, "lab");
+	CHECK_NEAR(run.site.pue, 1.3, 0);
+	CHECK_HAS(run.site.pue_source, "site lab");
+	CHECK_NEAR(run.site.embodied_kg_opt, 2000, 0);
 	/* --zone places the run: the default site is not used */
 	o.zone = "FR";
 	memset(&run, 0, sizeof(run));
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), 0);
-	CHECK_STR(run.zone_code, "FR");
-	CHECK_INT(run.zone_origin, JST_ORIGIN_OPTION);
-	CHECK_STR(run.pue_source, "default");
+	CHECK_STR(run.site.zone_code, "FR");
+	CHECK_INT(run.site.zone_origin, JST_ORIGIN_OPTION);
+	CHECK_STR(run.site.pue_source, "default");
 	/* --site with --pue: the option wins for PUE, the site gives the zone and WUE */
 	o = (struct jst_site_opts){NULL, NULL, "lab", 1.1, -1, &c, true, NULL};
 	memset(&run, 0, sizeof(run));
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), 0);
-	CHECK(strcmp(run.zone_code, "DE") == 0 && run.pue == 1.1 && run.wue_l_per_kwh == 0.2);
-	CHECK_STR(run.pue_source, "given");
+	CHECK(strcmp(run.site.zone_code, "DE") == 0 && run.site.pue == 1.1 &&
+	      run.site.wue_l_per_kwh == 0.2);
+	CHECK_STR(run.site.pue_source, "given");
 	/* a cloud site: zone, PUE and WUE of the region */
 	o = (struct jst_site_opts){NULL, NULL, "cloud", -1, -1, &c, true, NULL};
 	memset(&run, 0, sizeof(run));
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), 0);
-	CHECK(strcmp(run.zone_code, "IE") == 0 && run.zone_origin == JST_ORIGIN_SITE && run.pue == 1.15);
+	CHECK(strcmp(run.site.zone_code, "IE") == 0 && run.site.zone_origin == JST_ORIGIN_SITE &&
+	      run.site.pue == 1.15);
 	/* an unknown site lists the known ones */
 	o.site = "lba";
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), -ENOENT);
@@ -186,14 +188,14 @@ static void test_tz_guess(void)
 	struct jst_site_opts o = {NULL, NULL, NULL, -1, -1, NULL, false, NULL};
 	setenv("TZ", "Europe/Berlin", 1);
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), 0);
-	CHECK(strcmp(run.zone_code, "DE") == 0 && run.zone_origin == JST_ORIGIN_GUESSED);
-	CHECK_STR(run.tz_guess, "Europe/Berlin");
-	CHECK_STR(run.pue_source, "default");
+	CHECK(strcmp(run.site.zone_code, "DE") == 0 && run.site.zone_origin == JST_ORIGIN_GUESSED);
+	CHECK_STR(run.site.tz_guess, "Europe/Berlin");
+	CHECK_STR(run.site.pue_source, "default");
 	/* UTC: no guess, the world average, origin none */
 	memset(&run, 0, sizeof(run));
 	setenv("TZ", "Etc/UTC", 1);
 	CHECK_INT(jst_run_resolve_site(&run, &o, msg, sizeof(msg)), 0);
-	CHECK(strcmp(run.zone_code, "WORLD") == 0 && run.zone_origin == JST_ORIGIN_NONE);
+	CHECK(strcmp(run.site.zone_code, "WORLD") == 0 && run.site.zone_origin == JST_ORIGIN_NONE);
 	unlink(path);
 	rmdir(dir);
 }

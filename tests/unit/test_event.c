@@ -123,11 +123,11 @@ static void test_encode_roundtrip(void)
 	strcpy(run->id, "01JD5ZABCDEFGHJKMNPQRSTVWX");
 	strcpy(run->meta.host, "node\"1");
 	strcpy(run->meta.user, "ana");
-	strcpy(run->zone_code, "DE");
+	strcpy(run->site.zone_code, "DE");
 	run->start_ns = 1732170000000000000ull;
 	run->interval_s = 0.1;
-	run->pue = 1.2;
-	run->wue_l_per_kwh = 0.3;
+	run->site.pue = 1.2;
+	run->site.wue_l_per_kwh = 0.3;
 	run->nzones = 1;
 	strcpy(run->zones[0].zone.name, "package-0");
 	run->zones[0].zone.kind = JST_KIND_PACKAGE;

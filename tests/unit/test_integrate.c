@@ -131,11 +131,11 @@ static void test_golden_zones(void)
 static void make_run(struct jst_run *r)
 {
 	memset(r, 0, sizeof(*r));
-	strcpy(r->zone_code, "DE");
-	r->ci_g_per_kwh = 342.06;
-	r->pue = 1.5;
-	r->wue_l_per_kwh = 0.5;
-	r->ewif_l_per_kwh = 1.6;
+	strcpy(r->site.zone_code, "DE");
+	r->site.ci_g_per_kwh = 342.06;
+	r->site.pue = 1.5;
+	r->site.wue_l_per_kwh = 0.5;
+	r->site.ewif_l_per_kwh = 1.6;
 	r->start_ns = (uint64_t)(T0 + 3590) * S;
 	r->nzones = 2;
 	r->zones[0].zone.flags = JST_ZONE_COUNTED;
@@ -153,27 +153,29 @@ static void test_timeline_and_apply(void)
 	double host[2] = {3600, 999}, rj[2] = {3600, 999};
 	jst_timeline_add(&tl, 0, 20, host, rj);
 	struct jst_carbon_acc a;
-	jst_carbon_acc_for_run(&a, &run, s);
+	jst_carbon_acc_for_site(&a, &run.site, s);
 	jst_carbon_acc_timeline(&a, &run, &tl);
 	CHECK_NEAR(a.co2e_g, 0.225, 1e-12);
-	jst_carbon_acc_apply(&a, &run);
-	CHECK_NEAR(run.footprint.co2e_g, 0.225, 1e-12);
-	CHECK_NEAR(run.ci_avg_g_per_kwh, 150, 1e-9);
-	CHECK_NEAR(run.ci_min_g_per_kwh, 100, 0);
-	CHECK_NEAR(run.footprint.water_l, 0.001 * (0.5 + 1.5 * 1.6), 1e-12);
-	CHECK_HAS(run.data_version, "file:h.csv@sha256:");
-	CHECK(strstr(run.data_version, "+bundled") == NULL);
-	CHECK_HAS(run.ci_series, "file h.csv, 3 values from 2024-03-01T00:00:00Z to 2024-03-01T03:00:00Z");
+	jst_carbon_acc_result(&a, &run.result);
+	CHECK_NEAR(run.result.footprint.co2e_g, 0.225, 1e-12);
+	CHECK_NEAR(run.result.ci_avg_g_per_kwh, 150, 1e-9);
+	CHECK_NEAR(run.result.ci_min_g_per_kwh, 100, 0);
+	CHECK_NEAR(run.result.footprint.water_l, 0.001 * (0.5 + 1.5 * 1.6), 1e-12);
+	CHECK_HAS(run.result.data_version, "file:h.csv@sha256:");
+	CHECK(strstr(run.result.data_version, "+bundled") == NULL);
+	CHECK_HAS(run.result.ci_series,
+		  "file h.csv, 3 values from 2024-03-01T00:00:00Z to 2024-03-01T03:00:00Z");
 	struct jst_run_result res;
 	jst_run_result_from_run(&run, "reprocess", &res);
 	CHECK_STR(res.kind, "reprocess");
-	CHECK_NEAR(res.co2e_g, 0.225, 1e-12);
-	jst_run_yearly_footprint(&run); /* back to the yearly figure */
-	CHECK_STR(run.data_version, JST_DATA_VERSION);
-	CHECK_STR(run.ci_series, "");
+	CHECK_NEAR(res.footprint.co2e_g, 0.225, 1e-12);
+	jst_run_finish_totals(&run);
+	jst_run_yearly_result(&run, &run.result); /* back to the yearly figure */
+	CHECK_STR(run.result.data_version, JST_DATA_VERSION);
+	CHECK_STR(run.result.ci_series, "");
 	jst_run_apply_result(&run, &res);
-	CHECK_NEAR(run.footprint.co2e_g, 0.225, 1e-12);
-	CHECK_HAS(run.ci_series, "file h.csv");
+	CHECK_NEAR(run.result.footprint.co2e_g, 0.225, 1e-12);
+	CHECK_HAS(run.result.ci_series, "file h.csv");
 	jst_timeline_release(&tl);
 	jst_ci_free(f);
 }
@@ -198,21 +200,22 @@ static void test_sci(void)
 	run.zones[0].zone.kind = JST_KIND_GPU;
 	strcpy(run.zones[0].zone.name, "gpu0");
 	strcpy(run.zones[0].zone.label, "NVIDIA H100 80GB HBM3");
-	run.footprint.co2e_g = 100;
-	jst_run_sci(&run);
+	run.result.footprint.co2e_g = 100;
+	jst_run_sci(&run, &run.result);
 	double year = 365.25 * 86400;
 	double m = 164000.0 * 3600 / year / 6 + 2500000.0 * 3600 / year / 6; /* H100 + GPU server */
-	CHECK_NEAR(run.embodied_g, m, 1e-9);
-	CHECK_NEAR(run.sci_g, 100 + m, 1e-9);
-	CHECK_STR(run.functional_unit, "run");
-	CHECK_HAS(run.embodied_source, "gpu0 (share 1.00): nvidia-h100 164 kg over 6 y, pcf");
-	run.functional_units = 1000;
-	strcpy(run.functional_unit, "samples");
-	run.embodied_kg_opt = 1000;
-	run.lifetime_years_opt = 5;
-	jst_run_sci(&run);
-	CHECK_NEAR(run.embodied_g, 1e6 * 3600 / year / 5, 1e-9);
-	CHECK_NEAR(run.sci_g, (100 + 1e6 * 3600 / year / 5) / 1000, 1e-12);
+	CHECK_NEAR(run.result.embodied_g, m, 1e-9);
+	CHECK_NEAR(run.result.sci_g, 100 + m, 1e-9);
+	CHECK_STR(run.result.functional_unit, "run");
+	CHECK_HAS(run.result.embodied_source,
+		  "gpu0 (share 1.00): nvidia-h100 164 kg over 6 y, pcf");
+	run.result.functional_units = 1000;
+	strcpy(run.result.functional_unit, "samples");
+	run.site.embodied_kg_opt = 1000;
+	run.site.lifetime_years_opt = 5;
+	jst_run_sci(&run, &run.result);
+	CHECK_NEAR(run.result.embodied_g, 1e6 * 3600 / year / 5, 1e-9);
+	CHECK_NEAR(run.result.sci_g, (100 + 1e6 * 3600 / year / 5) / 1000, 1e-12);
 }
 
 int main(void)

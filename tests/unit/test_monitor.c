@@ -108,8 +108,9 @@ static void one_run(enum jst_scope scope)
 	CHECK_NEAR(sum, 1650.0, 1e-6);
 	CHECK_NEAR(dt, 11.0, 1e-9);
 	/* the footprint follows from the totals: E x PUE x CI */
-	CHECK_NEAR(run.footprint.facility_kwh, run.run_j / 3.6e6 * 1.5, 1e-12);
-	CHECK_NEAR(run.footprint.co2e_g, run.footprint.facility_kwh * run.ci_g_per_kwh, 1e-9);
+	CHECK_NEAR(run.result.footprint.facility_kwh, run.run_j / 3.6e6 * 1.5, 1e-12);
+	CHECK_NEAR(run.result.footprint.co2e_g,
+		   run.result.footprint.facility_kwh * run.site.ci_g_per_kwh, 1e-9);
 	jst_monitor_free(m);
 }
 

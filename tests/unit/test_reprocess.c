@@ -25,11 +25,11 @@ int main(void)
 	CHECK_INT(jst_store_open(&st, path, err, sizeof(err)), 0);
 	static struct jst_run run, back;
 	strcpy(run.id, "01JD0000000000000000000REP");
-	strcpy(run.zone_code, "DE");
-	run.ci_g_per_kwh = 342.06;
-	run.pue = 1.2;
-	run.wue_l_per_kwh = 0.3;
-	run.ewif_l_per_kwh = 1.6;
+	strcpy(run.site.zone_code, "DE");
+	run.site.ci_g_per_kwh = 342.06;
+	run.site.pue = 1.2;
+	run.site.wue_l_per_kwh = 0.3;
+	run.site.ewif_l_per_kwh = 1.6;
 	run.start_ns = (uint64_t)(T0 + 3000) * S;
 	run.interval_s = 0.7;
 	run.nzones = 2;
@@ -49,7 +49,7 @@ int main(void)
 	const struct jst_series *s = jst_ci_select(f, "DE");
 	/* 1200 ticks of 0.7 s with varying power, fed live and stored */
 	struct jst_carbon_acc live;
-	jst_carbon_acc_for_run(&live, &run, s);
+	jst_carbon_acc_for_site(&live, &run.site, s);
 	static struct jst_sample v[2400];
 	for (int i = 0; i < 1200; i++) {
 		double t = i * 0.7, e = 50 + (i % 13) * 7.5;
@@ -60,7 +60,7 @@ int main(void)
 	uint64_t seq[JST_ZONES_MAX] = {0};
 	CHECK_INT(runlog_samples(st, &run, v, 2400, seq), 0);
 	struct jst_carbon_acc replay;
-	jst_carbon_acc_for_run(&replay, &run, s);
+	jst_carbon_acc_for_site(&replay, &run.site, s);
 	CHECK_INT(jst_store_replay(st, &run, &replay), 1200); /* the core zone is not counted */
 	/* the sample events are dated to the nanosecond: the same figure to rounding */
 	CHECK_NEAR(replay.co2e_g, live.co2e_g, 1e-12 * live.co2e_g);
@@ -68,12 +68,13 @@ int main(void)
 	CHECK(live.outside_kwh == 0);
 
 	/* results: the run-time one at the end of the run, then a reprocessed one */
-	jst_run_yearly_footprint(&run);
+	jst_run_finish_totals(&run);
+	jst_run_yearly_result(&run, &run.result);
 	run.finished = true;
 	run.end_ns = run.start_ns + 840 * (uint64_t)S;
 	CHECK_INT(runlog_end(st, &run), 0);
 	CHECK_INT(jst_store_run_end(st, &run), 0);
-	jst_carbon_acc_apply(&replay, &run);
+	jst_carbon_acc_result(&replay, &run.result);
 	struct jst_run_result res;
 	jst_run_result_from_run(&run, "reprocess", &res);
 	res.computed_ns += 1000; /* later than the run-time row */
@@ -83,13 +84,13 @@ int main(void)
 	CHECK_INT(back.nresults, 2);
 	CHECK_HAS(back.results[0].data_version, "file:s.csv@sha256:");
 	CHECK_STR(back.results[0].kind, "reprocess");
-	CHECK_NEAR(back.results[0].co2e_g, live.co2e_g, 1e-12 * live.co2e_g);
+	CHECK_NEAR(back.results[0].footprint.co2e_g, live.co2e_g, 1e-12 * live.co2e_g);
 	CHECK_STR(back.results[1].data_version, JST_DATA_VERSION);
 	CHECK_STR(back.results[1].kind, "run");
-	CHECK_STR(back.data_version, JST_DATA_VERSION); /* the run as recorded */
+	CHECK_STR(back.result.data_version, JST_DATA_VERSION); /* the run as recorded */
 	jst_run_apply_result(&back, &back.results[0]);
-	CHECK_NEAR(back.footprint.co2e_g, live.co2e_g, 1e-12 * live.co2e_g);
-	CHECK_HAS(back.data_version, "file:s.csv");
+	CHECK_NEAR(back.result.footprint.co2e_g, live.co2e_g, 1e-12 * live.co2e_g);
+	CHECK_HAS(back.result.data_version, "file:s.csv");
 	jst_ci_free(f);
 	jst_store_close(st);
 	unlink(path);

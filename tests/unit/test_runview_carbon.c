@@ -57,7 +57,7 @@ static double make_log(const struct jst_series *s, bool values_first)
 	char *argv[] = {train};
 	struct jst_carbon_acc live;
 	nlines = 0;
-	jst_carbon_acc_for_run(&live, &run, s);
+	jst_carbon_acc_for_site(&live, &run.site, s);
 	add_line(jst_event_encode_run_start(&run, "m", 1, argv, lines[nlines], sizeof(lines[0])));
 	uint64_t seq = 0, end_ns = run.start_ns + (uint64_t)llround(TICKS * 0.7 * 1e9);
 	if (values_first)
@@ -77,7 +77,7 @@ static double make_log(const struct jst_series *s, bool values_first)
 	struct jst_run end = run;
 	end.finished = true;
 	end.end_ns = end_ns;
-	jst_carbon_acc_apply(&live, &end);
+	jst_carbon_acc_result(&live, &end.result);
 	add_line(jst_event_encode_run_end(&end, lines[nlines], sizeof(lines[0])));
 	return live.co2e_g;
 }
@@ -95,9 +95,9 @@ static void check_view(double want, const char *version)
 	for (size_t i = 0; i < nlines; i++)
 		jst__runview_carbon_sample(&v, lines[i], strlen(lines[i]));
 	CHECK_INT(jst__runview_finish(&v), 0);
-	CHECK_NEAR(back.footprint.co2e_g, want, 1e-12 * want);
-	CHECK_STR(back.data_version, version);
-	CHECK(back.ci_min_g_per_kwh == 40 && back.ci_max_g_per_kwh == 900);
+	CHECK_NEAR(back.result.footprint.co2e_g, want, 1e-12 * want);
+	CHECK_STR(back.result.data_version, version);
+	CHECK(back.result.ci_min_g_per_kwh == 40 && back.result.ci_max_g_per_kwh == 900);
 	jst__runview_release(&v);
 }
 
@@ -169,11 +169,11 @@ int main(void)
 {
 	strcpy(run.id, "01JD0000000000000000000CI1");
 	strcpy(run.meta.host, "h");
-	strcpy(run.zone_code, "FR");
-	run.ci_g_per_kwh = jst_grid_zone_find("FR")->ci_g_per_kwh; /* as the server finds it */
-	run.pue = 1.2;
-	run.wue_l_per_kwh = 0.3;
-	run.ewif_l_per_kwh = 1.6;
+	strcpy(run.site.zone_code, "FR");
+	run.site.ci_g_per_kwh = jst_grid_zone_find("FR")->ci_g_per_kwh; /* as the server finds it */
+	run.site.pue = 1.2;
+	run.site.wue_l_per_kwh = 0.3;
+	run.site.ewif_l_per_kwh = 1.6;
 	run.interval_s = 0.7;
 	run.start_ns = (uint64_t)(T0 + 55) * S;
 	run.nzones = 2;
@@ -200,7 +200,8 @@ int main(void)
 	double live = make_log(s, true);
 	double yearly = 0;
 	for (int i = 0; i < TICKS; i++)
-		yearly += (50 + (i % 13) * 7.5) * 0.8 / 3.6e6 * run.pue * run.ci_g_per_kwh;
+		yearly +=
+			(50 + (i % 13) * 7.5) * 0.8 / 3.6e6 * run.site.pue * run.site.ci_g_per_kwh;
 	CHECK(live > 2 * yearly); /* the hours matter: the yearly figure is far off */
 	check_view(live, jst_ci_version(f));
 	CHECK_NEAR(aggregate(), live, 1e-12 * live);
@@ -224,9 +225,9 @@ int main(void)
 	for (size_t i = 0; i < nlines; i++)
 		jst__runview_carbon_sample(&v, lines[i], strlen(lines[i]));
 	CHECK_INT(jst__runview_finish(&v), 0);
-	CHECK_NEAR(back.footprint.co2e_g, live, 1e-12 * live);
-	CHECK(back.series_outside_kwh > 0);
-	CHECK_HAS(back.data_version, "+" JST_DATA_VERSION);
+	CHECK_NEAR(back.result.footprint.co2e_g, live, 1e-12 * live);
+	CHECK(back.result.outside_kwh > 0);
+	CHECK_HAS(back.result.data_version, "+" JST_DATA_VERSION);
 	jst__runview_release(&v);
 	CHECK_NEAR(aggregate(), live, 1e-12 * live);
 

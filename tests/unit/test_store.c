@@ -25,13 +25,13 @@ static void make_run(struct jst_run *r, const char *id, uint64_t start)
 	r->meta.cpu_count = 8;
 	r->start_ns = start;
 	r->interval_s = 0.1;
-	r->pue = 1.2;
-	r->wue_l_per_kwh = 0.3;
-	r->ewif_l_per_kwh = -1;
-	strcpy(r->zone_code, "DE");
-	strcpy(r->ci_source, "test source 2024");
-	r->ci_g_per_kwh = 342;
-	r->zone_origin = JST_ORIGIN_OPTION;
+	r->site.pue = 1.2;
+	r->site.wue_l_per_kwh = 0.3;
+	r->site.ewif_l_per_kwh = -1;
+	strcpy(r->site.zone_code, "DE");
+	strcpy(r->site.ci_source, "test source 2024");
+	r->site.ci_g_per_kwh = 342;
+	r->site.zone_origin = JST_ORIGIN_OPTION;
 	r->nzones = 2;
 	strcpy(r->zones[0].zone.name, "package-0");
 	r->zones[0].zone.source = "rapl";
@@ -119,8 +119,8 @@ int main(void)
 	CHECK_STR(back.meta.git_commit, a.meta.git_commit);
 	CHECK_INT(back.meta.git_dirty, 1);
 	CHECK_INT(back.meta.cpu_count, 8);
-	CHECK_INT(back.zone_origin, JST_ORIGIN_OPTION);
-	CHECK_NEAR(back.ewif_l_per_kwh, -1, 0);
+	CHECK_INT(back.site.zone_origin, JST_ORIGIN_OPTION);
+	CHECK_NEAR(back.site.ewif_l_per_kwh, -1, 0);
 	CHECK_INT(back.nzones, 2);
 	CHECK_STR(back.zones[1].zone.label, "NVIDIA H100 80GB HBM3");
 	CHECK_STR(back.zones[1].zone.source, "nvml");
@@ -129,9 +129,10 @@ int main(void)
 	CHECK_NEAR(back.zones[0].run_j, run0, 1e-9); /* derived from the samples */
 	CHECK_NEAR(back.zones[0].host_j, host0, 1e-9);
 	CHECK_NEAR(back.run_j, run, 1e-9);
-	CHECK_NEAR(back.footprint.co2e_g, run / 3.6e6 * 1.2 * 342, 1e-9); /* yearly: E x PUE x CI */
+	CHECK_NEAR(back.result.footprint.co2e_g, run / 3.6e6 * 1.2 * 342,
+		   1e-9); /* yearly: E x PUE x CI */
 	CHECK_INT((int)back.nresults, 1);
-	CHECK(back.content_hash[0] != '\0'); /* the event digest */
+	CHECK(back.prov.content_hash[0] != '\0'); /* the event digest */
 	CHECK_INT(back.nnotes, 1);
 	CHECK_STR(back.notes[0], "gpu0 (nvml) disappeared 7 s into the run");
 

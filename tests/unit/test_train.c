@@ -210,7 +210,7 @@ static void check_exact(const struct jst_run *run, const struct jst_monitor *m)
 	CHECK_NEAR(p->duration_s, 0.305, 1e-12);
 	CHECK(p->reached);
 	CHECK_NEAR(p->actual_energy_j, 45.75, 1e-9);
-	CHECK_NEAR(p->co2e_g, 45.75 / 3.6e6 * 1.5 * run->ci_g_per_kwh, 1e-12);
+	CHECK_NEAR(p->co2e_g, 45.75 / 3.6e6 * 1.5 * run->site.ci_g_per_kwh, 1e-12);
 	unsigned seen = 0;
 	char lines[4096];
 	CHECK_INT(jst_monitor_messages(m, &seen, lines, sizeof(lines)), 3); /* first, after 2, done */
@@ -230,7 +230,7 @@ static void check_exact(const struct jst_run *run, const struct jst_monitor *m)
 		jst_train_footprint(run, t->phases[i].energy_j, &fp);
 		g += fp.co2e_g;
 	}
-	CHECK_NEAR(g, run->footprint.co2e_g, 1e-12);
+	CHECK_NEAR(g, run->result.footprint.co2e_g, 1e-12);
 }
 
 static void test_exact(struct jst_store *store)

@@ -376,8 +376,8 @@ static void test_statement(void)
 	snprintf(run.id, sizeof(run.id), "01JD0000000000000000000AAA");
 	run.run_j = 1234.5;
 	run.host_j = 2000.25;
-	run.footprint.co2e_g = 61.5;
-	snprintf(run.data_version, sizeof(run.data_version), "bundled-2024.1");
+	run.result.footprint.co2e_g = 61.5;
+	snprintf(run.result.data_version, sizeof(run.result.data_version), "bundled-2024.1");
 	run.nflags = 1;
 	run.flags[0].kind = JST_FLAG_GAP;
 	CHECK_INT(jst_attest_statement(&run, hash, true, "", NULL, 0, &st, err, sizeof(err)), 0);

@@ -16,9 +16,19 @@
 int jst__pg_add_result(struct jst_store *s, const char *run_id, const struct jst_run_result *r)
 {
 	char num[NUMS][32], computed[24];
-	const double v[NUMS] = {r->ci_avg_g_per_kwh, r->ci_min_g_per_kwh, r->ci_max_g_per_kwh, r->outside_kwh,
-	                        r->it_kwh, r->facility_kwh, r->co2e_g, r->water_site_l, r->water_grid_l,
-	                        r->water_l, r->embodied_g, r->sci_g, r->functional_units};
+	const double v[NUMS] = {r->ci_avg_g_per_kwh,
+				r->ci_min_g_per_kwh,
+				r->ci_max_g_per_kwh,
+				r->outside_kwh,
+				r->footprint.it_kwh,
+				r->footprint.facility_kwh,
+				r->footprint.co2e_g,
+				r->footprint.water_site_l,
+				r->footprint.water_grid_l,
+				r->footprint.water_l,
+				r->embodied_g,
+				r->sci_g,
+				r->functional_units};
 	const char *p[6 + NUMS];
 	p[0] = run_id;
 	p[1] = r->data_version;
@@ -64,9 +74,19 @@ void jst__pg_load_extras(struct jst_store *s, struct jst_run *run)
 	for (int i = 0; i < rows && run->nresults < JST_RESULTS_MAX; i++) {
 		struct jst_run_result *r = &run->results[run->nresults++];
 		memset(r, 0, sizeof(*r));
-		double *v[NUMS] = {&r->ci_avg_g_per_kwh, &r->ci_min_g_per_kwh, &r->ci_max_g_per_kwh, &r->outside_kwh,
-		                   &r->it_kwh, &r->facility_kwh, &r->co2e_g, &r->water_site_l, &r->water_grid_l,
-		                   &r->water_l, &r->embodied_g, &r->sci_g, &r->functional_units};
+		double *v[NUMS] = {&r->ci_avg_g_per_kwh,
+				   &r->ci_min_g_per_kwh,
+				   &r->ci_max_g_per_kwh,
+				   &r->outside_kwh,
+				   &r->footprint.it_kwh,
+				   &r->footprint.facility_kwh,
+				   &r->footprint.co2e_g,
+				   &r->footprint.water_site_l,
+				   &r->footprint.water_grid_l,
+				   &r->footprint.water_l,
+				   &r->embodied_g,
+				   &r->sci_g,
+				   &r->functional_units};
 		jst__pg_text(res, i, 0, r->data_version, sizeof(r->data_version));
 		jst__pg_text(res, i, 1, r->zone_code, sizeof(r->zone_code));
 		r->computed_ns = (uint64_t)jst__pg_i64(res, i, 2);

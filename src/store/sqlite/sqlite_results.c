@@ -22,9 +22,19 @@ int jst__sqlite_result_put(sqlite3 *db, sqlite3_int64 rowid, const struct jst_ru
 		return -1;
 	}
 	int k = 1;
-	const double nums[] = {r->ci_avg_g_per_kwh, r->ci_min_g_per_kwh, r->ci_max_g_per_kwh, r->outside_kwh, r->it_kwh, r->facility_kwh,
-	                       r->co2e_g, r->water_site_l, r->water_grid_l, r->water_l,
-	                       r->embodied_g, r->sci_g, r->functional_units};
+	const double nums[] = {r->ci_avg_g_per_kwh,
+			       r->ci_min_g_per_kwh,
+			       r->ci_max_g_per_kwh,
+			       r->outside_kwh,
+			       r->footprint.it_kwh,
+			       r->footprint.facility_kwh,
+			       r->footprint.co2e_g,
+			       r->footprint.water_site_l,
+			       r->footprint.water_grid_l,
+			       r->footprint.water_l,
+			       r->embodied_g,
+			       r->sci_g,
+			       r->functional_units};
 	sqlite3_bind_int64(st, k++, rowid);
 	sqlite3_bind_text(st, k++, r->data_version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, k++, r->zone_code, -1, SQLITE_STATIC);
@@ -59,9 +69,19 @@ void jst__sqlite_results_load(sqlite3 *db, sqlite3_int64 rowid, struct jst_run *
 	sqlite3_bind_int64(st, 1, rowid);
 	while (run->nresults < JST_RESULTS_MAX && sqlite3_step(st) == SQLITE_ROW) {
 		struct jst_run_result *r = &run->results[run->nresults++];
-		double *nums[] = {&r->ci_avg_g_per_kwh, &r->ci_min_g_per_kwh, &r->ci_max_g_per_kwh, &r->outside_kwh, &r->it_kwh, &r->facility_kwh,
-		                  &r->co2e_g, &r->water_site_l, &r->water_grid_l, &r->water_l,
-		                  &r->embodied_g, &r->sci_g, &r->functional_units};
+		double *nums[] = {&r->ci_avg_g_per_kwh,
+				  &r->ci_min_g_per_kwh,
+				  &r->ci_max_g_per_kwh,
+				  &r->outside_kwh,
+				  &r->footprint.it_kwh,
+				  &r->footprint.facility_kwh,
+				  &r->footprint.co2e_g,
+				  &r->footprint.water_site_l,
+				  &r->footprint.water_grid_l,
+				  &r->footprint.water_l,
+				  &r->embodied_g,
+				  &r->sci_g,
+				  &r->functional_units};
 		memset(r, 0, sizeof(*r));
 		text(st, 0, r->data_version, sizeof(r->data_version));
 		text(st, 1, r->zone_code, sizeof(r->zone_code));

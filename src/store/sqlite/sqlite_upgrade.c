@@ -66,46 +66,46 @@ static const struct column columns[] = {
 	COL("version", C_TEXT, meta.version),
 	COL("sensors", C_TEXT, meta.sensors),
 	COL("project", C_TEXT, meta.project),
-	COL("zone_origin", C_ORIGIN, zone_origin),
-	COL("zone_code", C_TEXT, zone_code),
-	COL("zone_name", C_TEXT, zone_name),
-	COL("cloud", C_TEXT, cloud),
-	COL("ci_g_per_kwh", C_DOUBLE, ci_g_per_kwh),
-	COL("ci_year", C_INT, ci_year),
-	COL("ci_source", C_TEXT, ci_source),
-	COL("ewif_l_per_kwh", C_DOUBLE, ewif_l_per_kwh),
-	COL("ewif_source", C_TEXT, ewif_source),
-	COL("pue", C_DOUBLE, pue),
-	COL("pue_source", C_TEXT, pue_source),
-	COL("wue_l_per_kwh", C_DOUBLE, wue_l_per_kwh),
-	COL("wue_source", C_TEXT, wue_source),
+	COL("zone_origin", C_ORIGIN, site.zone_origin),
+	COL("zone_code", C_TEXT, site.zone_code),
+	COL("zone_name", C_TEXT, site.zone_name),
+	COL("cloud", C_TEXT, site.cloud),
+	COL("ci_g_per_kwh", C_DOUBLE, site.ci_g_per_kwh),
+	COL("ci_year", C_INT, site.ci_year),
+	COL("ci_source", C_TEXT, site.ci_source),
+	COL("ewif_l_per_kwh", C_DOUBLE, site.ewif_l_per_kwh),
+	COL("ewif_source", C_TEXT, site.ewif_source),
+	COL("pue", C_DOUBLE, site.pue),
+	COL("pue_source", C_TEXT, site.pue_source),
+	COL("wue_l_per_kwh", C_DOUBLE, site.wue_l_per_kwh),
+	COL("wue_source", C_TEXT, site.wue_source),
 	COL("host_j", C_DOUBLE, host_j),
 	COL("run_j", C_DOUBLE, run_j),
 	COL("idle_j", C_DOUBLE, idle_j),
 	COL("cpu_s", C_DOUBLE, cpu_s),
 	COL("estimated", C_BOOL, estimated),
-	COL("it_kwh", C_DOUBLE, footprint.it_kwh),
-	COL("facility_kwh", C_DOUBLE, footprint.facility_kwh),
-	COL("co2e_g", C_DOUBLE, footprint.co2e_g),
-	COL("water_site_l", C_DOUBLE, footprint.water_site_l),
-	COL("water_grid_l", C_DOUBLE, footprint.water_grid_l),
-	COL("water_l", C_DOUBLE, footprint.water_l),
-	COL("data_version", C_TEXT, data_version),
-	COL("ci_series", C_TEXT, ci_series),
-	COL("ci_avg_g_per_kwh", C_DOUBLE, ci_avg_g_per_kwh),
-	COL("ci_min_g_per_kwh", C_DOUBLE, ci_min_g_per_kwh),
-	COL("ci_max_g_per_kwh", C_DOUBLE, ci_max_g_per_kwh),
-	COL("series_outside_kwh", C_DOUBLE, series_outside_kwh),
-	COL("ci_fallback", C_TEXT, ci_fallback),
-	COL("tz_guess", C_TEXT, tz_guess),
-	COL("site", C_TEXT, site),
-	COL("embodied_g", C_DOUBLE, embodied_g),
-	COL("embodied_source", C_TEXT, embodied_source),
-	COL("embodied_kg_opt", C_DOUBLE, embodied_kg_opt),
-	COL("lifetime_years_opt", C_DOUBLE, lifetime_years_opt),
-	COL("functional_units", C_DOUBLE, functional_units),
-	COL("functional_unit", C_TEXT, functional_unit),
-	COL("sci_g", C_DOUBLE, sci_g),
+	COL("it_kwh", C_DOUBLE, result.footprint.it_kwh),
+	COL("facility_kwh", C_DOUBLE, result.footprint.facility_kwh),
+	COL("co2e_g", C_DOUBLE, result.footprint.co2e_g),
+	COL("water_site_l", C_DOUBLE, result.footprint.water_site_l),
+	COL("water_grid_l", C_DOUBLE, result.footprint.water_grid_l),
+	COL("water_l", C_DOUBLE, result.footprint.water_l),
+	COL("data_version", C_TEXT, result.data_version),
+	COL("ci_series", C_TEXT, result.ci_series),
+	COL("ci_avg_g_per_kwh", C_DOUBLE, result.ci_avg_g_per_kwh),
+	COL("ci_min_g_per_kwh", C_DOUBLE, result.ci_min_g_per_kwh),
+	COL("ci_max_g_per_kwh", C_DOUBLE, result.ci_max_g_per_kwh),
+	COL("series_outside_kwh", C_DOUBLE, result.outside_kwh),
+	COL("ci_fallback", C_TEXT, result.ci_fallback),
+	COL("tz_guess", C_TEXT, site.tz_guess),
+	COL("site", C_TEXT, site.name),
+	COL("embodied_g", C_DOUBLE, result.embodied_g),
+	COL("embodied_source", C_TEXT, result.embodied_source),
+	COL("embodied_kg_opt", C_DOUBLE, site.embodied_kg_opt),
+	COL("lifetime_years_opt", C_DOUBLE, site.lifetime_years_opt),
+	COL("functional_units", C_DOUBLE, result.functional_units),
+	COL("functional_unit", C_TEXT, result.functional_unit),
+	COL("sci_g", C_DOUBLE, result.sci_g),
 };
 
 /* The legacy tables that hold a run's rows (by the runs rowid in column `run`). */
@@ -183,10 +183,10 @@ static void load_column(sqlite3_stmt *st, int idx, const struct column *c, struc
 		run->scope = strcmp(text_at(st, idx), "host") == 0 ? JST_SCOPE_HOST : JST_SCOPE_PROCESS;
 		break;
 	case C_ORIGIN:
-		run->zone_origin = JST_ORIGIN_NONE;
+		run->site.zone_origin = JST_ORIGIN_NONE;
 		for (int o = JST_ORIGIN_NONE; o <= JST_ORIGIN_SERIES; o++)
 			if (strcmp(text_at(st, idx), jst_zone_origin_name((enum jst_zone_origin)o)) == 0)
-				run->zone_origin = (enum jst_zone_origin)o;
+				run->site.zone_origin = (enum jst_zone_origin)o;
 		break;
 	}
 }
@@ -579,10 +579,14 @@ static int check_view(struct conv *c)
 		r = failf(c, -EPROTO, "read back from its events its energy is %.17g J (host %.17g J, idle %.17g J),"
 		          " its record says %.17g J (%.17g J, %.17g J)", v->run_j, v->host_j, v->idle_j, o->run_j,
 		          o->host_j, o->idle_j);
-	} else if (!near(v->footprint.co2e_g, o->footprint.co2e_g) || !near(v->footprint.water_l, o->footprint.water_l)) {
-		r = failf(c, -EPROTO, "read back from its events it has %.17g gCO2e and %.17g L, its record %.17g"
-		          " gCO2e and %.17g L", v->footprint.co2e_g, v->footprint.water_l, o->footprint.co2e_g,
-		          o->footprint.water_l);
+	} else if (!near(v->result.footprint.co2e_g, o->result.footprint.co2e_g) ||
+		   !near(v->result.footprint.water_l, o->result.footprint.water_l)) {
+		r = failf(
+			c, -EPROTO,
+			"read back from its events it has %.17g gCO2e and %.17g L, its record %.17g"
+			" gCO2e and %.17g L",
+			v->result.footprint.co2e_g, v->result.footprint.water_l,
+			o->result.footprint.co2e_g, o->result.footprint.water_l);
 	}
 	for (size_t z = 0; r == 0 && z < o->nzones; z++) {
 		const struct jst_zone_total *a = &v->zones[z], *b = &o->zones[z];
