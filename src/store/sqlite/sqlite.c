@@ -157,14 +157,12 @@ static int migrate_steps(struct sqlite_store *s, int version)
 
 static void unlink_copy(const char *tmp)
 {
+	static const char *const side[] = {"-wal", "-shm", "-journal"};
 	char p[4200];
 	unlink(tmp);
-	snprintf(p, sizeof(p), "%s-wal", tmp);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", tmp);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-journal", tmp);
-	unlink(p);
+	for (size_t i = 0; i < JST_ARRAY_LEN(side); i++)
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", tmp, side[i]) < sizeof(p))
+			unlink(p); /* a name too long for p was never made either */
 }
 
 /* The whole of src into dst in one step (one write transaction on dst). */
