@@ -119,20 +119,52 @@ static void done(void *ud, struct jst_httpd_req *req)
 	req->state = NULL;
 }
 
+/* Whether run is the user's: started by a run_start earlier in the batch (unbound() has
+ * checked its user), or stored with that user. Runs already found are kept in ok[] (ids point
+ * into the batch) so that a batch of one run's samples reads the store once. */
+#define JST_OWNED_MAX 64 /* runs of one batch remembered as the user's */
+
+static bool users_run(struct jst_server *s, const struct jst_event_batch *b, size_t upto,
+                      const char *run, const char *user, const char **ok, size_t *nok)
+{
+	for (size_t k = 0; k < *nok; k++)
+		if (strcmp(ok[k], run) == 0)
+			return true;
+	bool mine = false;
+	for (size_t j = 0; j < upto && !mine; j++)
+		mine = b->ev[j].type == JST_EV_RUN_START && strcmp(b->ev[j].run, run) == 0;
+	if (!mine) {
+		struct jst_run_summary r;
+		pthread_mutex_lock(&s->read_mu);
+		mine = jst_store_get_run(s->reader, run, &r) == 0 && strcmp(r.user, user) == 0;
+		pthread_mutex_unlock(&s->read_mu);
+	}
+	if (mine && *nok < JST_OWNED_MAX)
+		ok[(*nok)++] = run;
+	return mine;
+}
+
 /* An agent token speaks only for what it is bound to (token create --host, --user): every
- * event's host among its hosts, every run_start's user its user. 0, or the 1-based line of the
- * first event it may not send, with why. */
-static size_t unbound(const struct jst_token_info *who, const struct jst_httpd_req *req,
-                      const struct jst_event_batch *b, char *why, size_t n)
+ * event's host among its hosts; with a user, every run_start names that user and every other
+ * event of a run belongs to a run of that user (started in the batch, or stored). 0, or the
+ * 1-based line of the first event it may not send, with why. */
+static size_t unbound(struct jst_server *s, const struct jst_token_info *who,
+                      const struct jst_httpd_req *req, const struct jst_event_batch *b, char *why, size_t n)
 {
 	if (who->role != JST_ROLE_AGENT || (!who->hosts[0] && !who->user[0]))
 		return 0;
+	const char *ok[JST_OWNED_MAX];
+	size_t nok = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct jst_event *ev = &b->ev[i];
 		if (who->hosts[0] && !jst__list_has(who->hosts, ev->host))
 			snprintf(why, n, "this token speaks for host %.100s, not %.100s", who->hosts, ev->host);
 		else if (who->user[0] && ev->type == JST_EV_RUN_START && strcmp(ev->user, who->user) != 0)
 			snprintf(why, n, "this token speaks for user %.60s, not %.60s", who->user, ev->user);
+		else if (who->user[0] && ev->type != JST_EV_RUN_START && ev->run[0] &&
+		         !users_run(s, b, i, ev->run, who->user, ok, &nok))
+			snprintf(why, n, "this token speaks for user %.60s: run %.40s is not theirs (or its run_start "
+			         "was never stored)", who->user, ev->run);
 		else
 			continue;
 		size_t line = 1;
@@ -161,7 +193,7 @@ static void ingest(struct jst_server *s, struct jst_httpd_req *req, struct jst_h
 		return;
 	}
 	const struct jst_req_state *st = req->state;
-	if ((line = unbound(&st->who, req, &b, err, sizeof(err))) > 0) {
+	if ((line = unbound(s, &st->who, req, &b, err, sizeof(err))) > 0) {
 		jst__httpd_error(resp, 403, line, "line %zu: %s; nothing of this batch was stored", line, err);
 		jst_event_batch_release(&b);
 		char why[360];

@@ -86,8 +86,21 @@ expect_eq "user-bound token, another user's run" "$(http POST /api/v1/events "$B
 	'403 {"error":"line 1: this token speaks for user bob, not dave; nothing of this batch was stored","line":1}'
 { ev RE bob; } >"$T/re.ndjson"
 expect_eq "user-bound token, its user's run" "$(http POST /api/v1/events "$BOB" "$T/re.ndjson" | cut -d' ' -f1)" 200
-expect_eq "nothing of the refused batches stored" "$(http GET /api/v1/runs/RX "$ADMIN" | cut -d' ' -f1) $(http GET /api/v1/runs/RD "$ADMIN" | cut -d' ' -f1)" "404 404"
-expect_eq "the refusals are audited" "$(sqlite3 "$DB" "SELECT count(*) FROM audit_log WHERE action='events.ingest' AND outcome='denied' AND detail LIKE '%speaks for%'")" 2
+# every other event of a user-bound token must be of that user's run: a stored one, or one
+# started earlier in the batch (RE above); a sample for alice's run, or for a run never started,
+# is refused with its line
+sample() { # sample RUN ID
+	printf '{"v":1,"id":"%s","type":"sample","ts_ns":1732170005000000000,"run":"%s","host":"n1","zone":"gpu0","zone_index":0,"kind":"gpu","source":"nvml","dt_s":1,"energy_j":99,"share":1}\n' "$2" "$1"
+}
+{ sample RE RE-late-0; sample RA RA-by-bob; } >"$T/rf.ndjson"
+expect_eq "user-bound token, a sample for another user's stored run" "$(http POST /api/v1/events "$BOB" "$T/rf.ndjson")" \
+	'403 {"error":"line 2: this token speaks for user bob: run RA is not theirs (or its run_start was never stored); nothing of this batch was stored","line":2}'
+sample RZ RZ-0 >"$T/rz.ndjson"
+expect_eq "user-bound token, a sample for a run never started" "$(http POST /api/v1/events "$BOB" "$T/rz.ndjson" | cut -d' ' -f1)" 403
+sample RE RE-late-1 >"$T/rg.ndjson"
+expect_eq "user-bound token, a later sample of its user's stored run" "$(http POST /api/v1/events "$BOB" "$T/rg.ndjson" | cut -d' ' -f1)" 200
+expect_eq "nothing of the refused batches stored" "$(http GET /api/v1/runs/RX "$ADMIN" | cut -d' ' -f1) $(http GET /api/v1/runs/RD "$ADMIN" | cut -d' ' -f1) $(sqlite3 "$DB" "SELECT count(*) FROM ev_log WHERE id IN ('RE-late-0','RA-by-bob','RZ-0')")" "404 404 0"
+expect_eq "the refusals are audited" "$(sqlite3 "$DB" "SELECT count(*) FROM audit_log WHERE action='events.ingest' AND outcome='denied' AND detail LIKE '%speaks for%'")" 4
 "$J" token create --role reader --user x --host n1 --db "$DB" >/dev/null 2>"$T/err"
 expect_eq "--host only for agents: exit" $? 2
 "$J" token create --role agent --db "$DB" >/dev/null 2>"$T/err"
