@@ -27,6 +27,7 @@ enum jst_flag_kind {
 	JST_FLAG_ESTIMATE,   /* "estimate": counted energy is modelled, not measured */
 	JST_FLAG_UNSTORED,   /* "samples_not_stored": the stored log lacks some samples */
 	JST_FLAG_NO_SENSOR,  /* "no_sensor": nothing measured or estimated the energy */
+	JST_FLAG_RESET,      /* "counter_reset": a counter restarted (a reload), it did not wrap */
 	JST_FLAG_KIND_COUNT
 };
 

@@ -53,7 +53,13 @@ enum jst_read_flag {
 	JST_READ_BACKWARDS = 1u << 3, /* counter went back with no known range: interval unknown */
 	JST_READ_FAILED = 1u << 4,    /* no valid value this time */
 	JST_READ_GONE = 1u << 5,      /* the device disappeared; no more values will come */
+	/* with JST_READ_BACKWARDS: the counter restarted (a driver reload, firmware), it did not
+	 * wrap: read as a wrap, the drop would mean more than JST_RESET_FACTOR times the device's
+	 * max_power_w over the interval; that interval's energy is unknown, the new value is the
+	 * baseline (jst_sensors_read) */
+	JST_READ_RESET = 1u << 6,
 };
+#define JST_RESET_FACTOR 2.0
 
 /* One zone's reading. From backends: a counter delta (JST_READ_ENERGY) and/or a power value
  * (JST_READ_POWER). From jst_sensors_read(): energy_j is always the interval's energy (0 when

@@ -10,7 +10,7 @@
 static const char *const names[JST_FLAG_KIND_COUNT] = {
 	"gap",           "sensor_gap",         "counter_backwards",  "sensor_gone",
 	"sensor_failed", "sensor_appeared",    "power_out_of_range", "clock_jump",
-	"estimate",      "samples_not_stored", "no_sensor",
+	"estimate",      "samples_not_stored", "no_sensor",          "counter_reset",
 };
 
 const char *jst_flag_name(enum jst_flag_kind k)

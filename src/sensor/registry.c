@@ -208,6 +208,18 @@ static int settle(struct jst_sensors *s, size_t z, uint64_t now_ns, struct jst_r
 		o->flags |= JST_READ_FAILED;
 		return 1;
 	}
+	if ((r->flags & (JST_READ_WRAP | JST_READ_ENERGY)) == (JST_READ_WRAP | JST_READ_ENERGY) &&
+	    s->zones[z].max_power_w > 0 && dt > 0 &&
+	    r->energy_j / dt > JST_RESET_FACTOR * s->zones[z].max_power_w) {
+		/* Not a wrap: the counter restarted from low (a reload), so the wrap's delta would be
+		 * impossible power. The backend already took the new value as its baseline; the
+		 * energy between the last value and the restart is unknown, as when a counter goes
+		 * back with no known range. */
+		o->flags =
+			(o->flags & ~(unsigned)JST_READ_WRAP) | JST_READ_BACKWARDS | JST_READ_RESET;
+		zs->last_ns = now_ns;
+		return 1;
+	}
 	if (r->flags & JST_READ_BACKWARDS) {
 		/* The counter restarted with no known range: this interval's energy is unknown,
 		 * never invented; the backend has taken a new baseline. */

@@ -29,7 +29,7 @@ struct zone_check {
 	double last_ok_s;  /* end of the last interval with a reading, s since the start */
 	unsigned long bad; /* readings without a value since then */
 	double appeared_s; /* first valid reading, when it came late (< 0: not late) */
-	struct span gap, back, over;
+	struct span gap, back, reset, over;
 	bool gone;
 	double gone_s;
 	double win_j, win_s; /* the power window being filled */
@@ -131,7 +131,9 @@ static void zone_tick(struct jst__integrity *ig, struct zone_check *zc, const st
 		zc->gone = true;
 		zc->gone_s = te;
 	}
-	if (rd->flags & JST_READ_BACKWARDS)
+	if (rd->flags & JST_READ_RESET)
+		hit(&zc->reset, t_s, dt, dt);
+	else if (rd->flags & JST_READ_BACKWARDS)
 		hit(&zc->back, t_s, dt, dt);
 	if (!(rd->flags & (JST_READ_ENERGY | JST_READ_BACKWARDS))) {
 		zc->bad++;
@@ -223,6 +225,13 @@ static void zone_flags(struct jst__integrity *ig, struct jst_run *run, size_t i,
 		    "%s's counter went back %lu time%s with no known range: %.3g s of its energy is "
 		    "missing from the totals",
 		    z->name, zc->back.count, zc->back.count == 1 ? "" : "s", zc->back.seconds);
+	if (zc->reset.count)
+		add(run, JST_FLAG_RESET, z->name, &zc->reset, 0,
+		    "%s's counter restarted %lu time%s (a driver reload or firmware: read as a wrap it "
+		    "would mean over %.0f× the device's %.0f W): %.3g s of its energy is missing from "
+		    "the totals, none of it invented",
+		    z->name, zc->reset.count, zc->reset.count == 1 ? "" : "s", JST_RESET_FACTOR,
+		    z->max_power_w, zc->reset.seconds);
 	if (zc->appeared_s >= 0) {
 		struct span s = {1, zc->appeared_s, zc->appeared_s, zc->appeared_s};
 		add(run, JST_FLAG_APPEARED, z->name, &s, ig->gap_s,

@@ -30,6 +30,20 @@ expect_not_in "clean text has no integrity line" "integrity:" "$T/err"
 "$J" runs --db "$DB" --flagged >"$T/list"
 expect_in "runs --flagged says none is flagged" "(no flagged run among 1)" "$T/list"
 
+# the counter restarts (a driver reload) far from the top of its known range: read as a wrap,
+# the drop would be ~262 kJ in 0.1 s against the package's 205 W. It is a reset: flagged, its
+# interval unknown (none of it invented), the energy before and after it counted
+v0=$(cat "$pkg0")
+export v0
+rapl --json "$T/reset.json" -- sh -c 'sleep 0.2; echo $((v0 + 1000000)) >"$pkg0"; sleep 0.3; echo 1000 >"$pkg0"; sleep 0.3; echo 3001000 >"$pkg0"; sleep 0.2' 2>"$T/err"
+expect_eq "reset: flagged" "$(flags "$T/reset.json")" "counter_reset:package-0"
+expect_in "reset: the text says why" "flag counter_reset package-0: package-0's counter restarted 1 time" "$T/err"
+expect_py "reset: 1 J before and 3 J after, no wrap counted" "
+import json; r = json.load(open('$T/reset.json'))
+z = {x['name']: x for x in r['zones']}['package-0']
+assert abs(z['energy_j'] - 4.0) < 1e-9, z
+assert z.get('wraps', 0) == 0, z"
+
 # the counter goes back and its range is unknown
 rm "$P/intel-rapl:1/max_energy_range_uj"
 rapl --json "$T/back.json" -- sh -c 'sleep 0.2; echo 1000 >"$pkg0"; sleep 0.2; echo 3001000 >"$pkg0"; sleep 0.2' 2>"$T/err"
@@ -101,7 +115,7 @@ expect_in "estimate: the text says so" "measured only by estimate" "$T/err"
 # the wall clock steps an hour forward mid-run (libfaketime fakes CLOCK_REALTIME only; the
 # monotonic clock stays true): a clock jump
 FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
-nflagged=8
+nflagged=9
 if [ -n "$FT" ]; then
 	echo "+0" >"$T/offset"
 	ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" LD_PRELOAD=$FT FAKETIME_DONT_FAKE_MONOTONIC=1 \
@@ -112,14 +126,14 @@ if [ -n "$FT" ]; then
 	expect_py "clock jump: an hour" "
 import json; f = json.load(open('$T/clock.json'))['integrity']['flags'][0]
 assert f['count'] == 1 and 3599 < f['value'] < 3601 and f['limit'] == 0.05, f"
-	nflagged=9
+	nflagged=10
 else
 	echo "skipped the clock jump: libfaketime is not installed (scripts/install-deps)"
 fi
 
 # the store keeps them: runs --flagged lists every flagged run with its flags, show repeats them
 "$J" runs --db "$DB" --flagged >"$T/list"
-for k in counter_backwards sensor_appeared power_out_of_range sensor_gap sensor_failed sensor_gone gap estimate; do
+for k in counter_reset counter_backwards sensor_appeared power_out_of_range sensor_gap sensor_failed sensor_gone gap estimate; do
 	expect_in "runs --flagged lists $k" "    flag $k" "$T/list"
 done
 expect_eq "runs --flagged lists the flagged runs, not the clean one" "$(grep -c '^[0-9A-Z]\{26\}' "$T/list")" $nflagged

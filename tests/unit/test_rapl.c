@@ -170,6 +170,39 @@ static void test_wrap(void)
 	jst_sensors_close(s);
 }
 
+/* A restart is not a wrap: the counter drops from mid-range to near 0 (a driver reload). Read
+ * as a wrap it would be ~131 kJ in 1 s against package-0's 205 W limit, so the interval is
+ * flagged BACKWARDS | RESET with no energy, and the next interval counts from the new value.
+ * A drop near the top within the limit stays a wrap. */
+static void test_reset(void)
+{
+	fresh("sysfs-2socket");
+	put_u64(PKG0 "/energy_uj", RANGE / 2);
+	struct jst_sensors *s = open_only("rapl");
+	size_t p = zi(s, "package-0");
+	struct jst_reading out[JST_ZONES_MAX];
+	uint64_t t = jst__mono_ns() + SEC;
+	put_u64(PKG0 "/energy_uj", RANGE / 2 + 1000000);
+	jst_sensors_read(s, t, out);
+	CHECK_NEAR(out[p].energy_j, 1.0, 1e-12);
+	put_u64(PKG0 "/energy_uj", 300000);
+	CHECK_INT(jst_sensors_read(s, t + SEC, out), 1);
+	CHECK_INT(out[p].flags, JST_READ_BACKWARDS | JST_READ_RESET);
+	CHECK_NEAR(out[p].energy_j, 0.0, 0);
+	put_u64(PKG0 "/energy_uj", 2300000);
+	CHECK_INT(jst_sensors_read(s, t + 2 * SEC, out), 0);
+	CHECK_INT(out[p].flags, JST_READ_ENERGY);
+	CHECK_NEAR(out[p].energy_j, 2.0, 1e-12);
+	/* 200 J left to the top, then 100 J past it, in 1 s: 300 W, under twice 205 W: a wrap */
+	put_u64(PKG0 "/energy_uj", RANGE - 200000000);
+	jst_sensors_read(s, t + 1000 * SEC, out);
+	put_u64(PKG0 "/energy_uj", 100000000);
+	CHECK_INT(jst_sensors_read(s, t + 1001 * SEC, out), 0);
+	CHECK_INT(out[p].flags, JST_READ_ENERGY | JST_READ_WRAP);
+	CHECK_NEAR(out[p].energy_j, 300.000001, 1e-9);
+	jst_sensors_close(s);
+}
+
 /* The device tree without class links; a garbage max range means "no known range", so a
  * smaller value is backwards (no energy, never negative); a garbage counter fails that read
  * only, and the energy missed meanwhile arrives with the next good read. */
@@ -414,6 +447,7 @@ int main(void)
 	umask(022);
 	test_two_sockets();
 	test_wrap();
+	test_reset();
 	test_backwards_and_garbage();
 	test_all_zones_fail();
 	test_open_once();
