@@ -61,7 +61,9 @@ ssize_t jst__pread_all(int fd, char *buf, size_t n)
 		if (r == 0)
 			break;
 		got += (size_t)r;
-		if (got == n - 1)
+		/* a short read of a regular, sysfs or procfs file is its end: stopping here saves the
+		 * second pread that would only find it (one syscall per counter and stat file a tick) */
+		if (got == n - 1 || (size_t)r < n - 1 - (got - (size_t)r))
 			break;
 	}
 	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))

@@ -21,7 +21,9 @@ int jst__path(char *out, size_t n, const char *root, const char *fmt, ...)
  * Returns the length or a negative errno. */
 ssize_t jst__read_file(const char *path, char *buf, size_t n);
 
-/* Same, from an already open fd at offset 0 with pread (the hot path: open once, re-read). */
+/* Same, from an already open fd at offset 0 with pread (the hot path: open once, re-read).
+ * One pread when the file fits: a short read is taken as the end (true of regular, sysfs and
+ * procfs files; not for pipes or sockets, which cannot be pread). */
 ssize_t jst__pread_all(int fd, char *buf, size_t n);
 
 /* Strict parsers: the whole of p[0..n) must be the number, surrounding ASCII whitespace
