@@ -48,8 +48,8 @@ snap() {
 		"/api/v1/aggregates?by=model" "/api/v1/aggregates?by=host" "/api/v1/aggregates?by=phase" \
 		"/api/v1/runs/R0/events?type=metric" "/api/v1/runs/R0/events?limit=3" \
 		"/api/v1/runs/R0/events?after=3&limit=2" "/api/v1/runs/R1/events?type=phase"; do
-		http GET "$p" "$1"
-	done
+		printf 'GET\t%s\t%s\n' "$p" "$1"
+	done | http_many
 }
 # same_snaps A B: the same answers, but for the clock-dependent last_event and stalled status
 same_snaps() {
@@ -66,10 +66,9 @@ assert not diff, diff[:1]
 PY
 }
 post_all() {
-	for f in "$T"/batch*.ndjson; do
-		out=$(http POST /api/v1/events "$1" "$f")
-		[ "${out%% *}" = 200 ] || ko "post $f: $out"
-	done
+	local f out
+	for f in "$T"/batch*.ndjson; do printf 'POST\t/api/v1/events\t%s\t%s\n' "$1" "$f"; done | http_many >"$T/posted.txt"
+	expect_eq "every batch posted" "$(grep -c '^200 ' "$T/posted.txt")" "$(ls "$T"/batch*.ndjson | wc -l)"
 }
 
 # the SQLite path first, then the same batches into PostgreSQL
