@@ -7,6 +7,7 @@
 #                      (default 60) in build-fuzz/; `make test` replays their corpora with gcc
 #   make fresh-check   the README's commands in a fresh minimal Debian 12 root (scripts/fresh-check;
 #                      FRESH_ARGS="--demo-only --keep" passes options); needs root and ~1 h
+#   make test-loaded   the release suite 3 times with every CPU busy (stress-ng; scripts/test-loaded)
 #   make bench         bench/run          make format   clang-format          make clean
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,7 +22,7 @@ CTEST = ctest --output-on-failure --no-tests=error -j2 --test-dir
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test demo install bench format clean fuzz fresh-check
+.PHONY: all build deps test demo install bench format clean fuzz fresh-check test-loaded
 
 all: build
 
@@ -64,6 +65,11 @@ fuzz:
 format:
 	@bash scripts/install-deps --dev
 	git clang-format --force HEAD -- src include tests
+
+# The release suite three times with every CPU kept busy by stress-ng (scripts/test-loaded).
+test-loaded: build
+	@bash scripts/install-deps --dev
+	bash scripts/test-loaded
 
 # Checks the committed HEAD, not the working tree: commit first.
 fresh-check:
