@@ -1,6 +1,7 @@
 # Entry points over CMake; the build targets first install missing Debian packages.
 #   make, make build   release build with debug info and warnings as errors, in build/
-#   make test          the suite in build/, then again under ASan+UBSan in build-asan/
+#   make test          the suite in build/, again under ASan+UBSan in build-asan/, and its threaded
+#                      parts under ThreadSanitizer in build-tsan/ (scripts/test-tsan)
 #   make demo          measures examples/train_mlp.py with the program just built
 #   make install       cmake --install to $(PREFIX) (default /usr/local); honours DESTDIR
 #   make fuzz          the fuzz targets (tests/fuzz/) with clang + libFuzzer, FUZZ_SECONDS each
@@ -33,7 +34,7 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJST_WERROR=ON >/dev/null
 	@$(CMAKE_BUILD) $(BUILD) -j$(JOBS)
 
-# Both suites run even if the first fails; the summary line says which failed.
+# Every pass runs even if an earlier one fails; the summary line says which failed.
 test: build
 	@rel=passed; asan=passed; echo "== tests in $(BUILD)/"; \
 	$(CTEST) $(BUILD) || rel="FAILED (ctest exit $$?)"; \
@@ -42,8 +43,10 @@ test: build
 	   && $(CMAKE_BUILD) $(ASAN) -j$(JOBS); then \
 		$(CTEST) $(ASAN) || asan="FAILED (ctest exit $$?)"; \
 	else asan="FAILED (build)"; fi; \
-	echo; echo "== make test: release $$rel; asan+ubsan $$asan"; \
-	[ "$$rel$$asan" = passedpassed ]
+	echo "== ThreadSanitizer build in build-tsan/ (the threaded parts; scripts/test-tsan)"; \
+	tsan=passed; JOBS=$(JOBS) bash scripts/test-tsan || tsan="FAILED"; \
+	echo; echo "== make test: release $$rel; asan+ubsan $$asan; tsan $$tsan"; \
+	[ "$$rel$$asan$$tsan" = passedpassedpassed ]
 
 demo: build
 	./$(BUILD)/joulestream run --zone DE -- python3 examples/train_mlp.py
