@@ -93,7 +93,8 @@ static int append_events(struct batch *b, const struct jst_event_batch *mb)
 		b->all.ev = ev;
 		b->all.cap = cap;
 	}
-	memcpy(b->all.ev + b->all.n, mb->ev, mb->n * sizeof(*mb->ev));
+	if (mb->n) /* an empty message batch may have no array: memcpy from NULL is undefined */
+		memcpy(b->all.ev + b->all.n, mb->ev, mb->n * sizeof(*mb->ev));
 	b->all.n += mb->n;
 	return 0;
 }
