@@ -40,6 +40,9 @@ JST_API int jst_proctree_sample(struct jst_proctree *t, double reaped_s, struct 
  * (a GPU it used until it exited was the run's for that interval). */
 JST_API bool jst_proctree_has(const struct jst_proctree *t, pid_t pid);
 JST_API size_t jst_proctree_count(const struct jst_proctree *t);
+/* The run's processes still alive at the last sample (not exited, not zombies): up to max pids
+ * in out (may be NULL with max 0); returns how many there are. */
+JST_API size_t jst_proctree_alive(const struct jst_proctree *t, pid_t *out, size_t max);
 
 /* Shares of a zone's interval energy. run + other + idle = 1, each in [0, 1]. */
 struct jst_share {

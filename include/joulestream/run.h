@@ -56,7 +56,13 @@ JST_API void jst_monitor_tick(struct jst_monitor *m, uint64_t now_ns, double rea
 JST_API const struct jst_sample *jst_monitor_pending(const struct jst_monitor *m, size_t *n);
 JST_API void jst_monitor_drained(struct jst_monitor *m);
 
-/* Ends the run: end time, duration, totals, footprint. */
+/* How many of the run's processes other than the attached one were alive at the last tick:
+ * the descendants that outlive the command (daemons, setsid, double forks), for `run
+ * --wait-descendants`. 0 without a process tree. */
+JST_API size_t jst_monitor_descendants(const struct jst_monitor *m);
+
+/* Ends the run: end time, duration, totals, footprint. Descendants still alive are named in a
+ * note (pid and command name). */
 JST_API void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns);
 JST_API const struct jst_timeline *jst_monitor_timeline(const struct jst_monitor *m);
 

@@ -640,6 +640,20 @@ size_t jst_proctree_count(const struct jst_proctree *t)
 	return t ? t->n : 0;
 }
 
+size_t jst_proctree_alive(const struct jst_proctree *t, pid_t *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; t && i < t->n; i++) {
+		const struct proc *p = &t->procs[i];
+		if (p->dead || p->state == 'Z' || p->state == 'X')
+			continue;
+		if (n < max)
+			out[n] = p->pid;
+		n++;
+	}
+	return n;
+}
+
 void jst__proctree_set_rescan_ns(struct jst_proctree *t, uint64_t ns)
 {
 	t->rescan_ns = ns;

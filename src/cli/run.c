@@ -39,7 +39,7 @@ struct run_opts {
 	double pue, wue;
 	uint64_t interval_ns;
 	enum jst_scope scope;
-	bool quiet, no_store, no_estimate;
+	bool quiet, no_store, no_estimate, wait_descendants;
 	struct run_carbon_opts carbon; /* --intensity, --live, --site, --config, SCI (carbon_opts.c) */
 };
 
@@ -52,6 +52,9 @@ struct run_state {
 	pid_t child;
 	int status;
 	bool exited;
+	bool stop_waiting;  /* INT, TERM or HUP after the command exited: stop --wait-descendants */
+	uint64_t exited_ns; /* when the loop saw the command exit */
+	size_t waited_for;  /* descendants alive then (--wait-descendants) */
 	sigset_t sigs;    /* blocked, read from a signalfd: CHLD and those forwarded (FORWARDED) */
 	sigset_t oldmask; /* the mask the command gets back */
 	struct marksock sock; /* training marks from the command (JOULESTREAM_SOCKET) */
@@ -89,6 +92,10 @@ static void usage(FILE *f)
 	        "  --spool DIR          where --sink http/kafka keeps undelivered events (default\n"
 	        "                       $XDG_DATA_HOME/joulestream/spool, at most 64 MiB)\n"
 	        "  --model NAME         the model trained, for the server's per-model totals\n"
+	        "  --wait-descendants   after CMD exits, go on measuring until the processes it started\n"
+	        "                       (daemons, setsid, double forks) have exited too (INT or TERM stops\n"
+	        "                       the wait); without it they are measured until CMD exits and named\n"
+	        "                       in the report\n"
 	        "  --quiet              no summary on stderr\n",
 	        JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH);
 	cli_run_carbon_usage(f);
@@ -106,7 +113,7 @@ static int bad(const char *what, const char *val)
 static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 {
 	enum { O_ZONE = 256, O_CLOUD, O_PUE, O_WUE, O_INTERVAL, O_SCOPE, O_DB, O_NOSTORE, O_JSON,
-	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL, O_CA };
+	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL, O_CA, O_WAITDESC };
 	static const struct option lo[] = {
 		{"zone", required_argument, 0, O_ZONE}, {"cloud", required_argument, 0, O_CLOUD},
 		{"pue", required_argument, 0, O_PUE}, {"wue", required_argument, 0, O_WUE},
@@ -118,6 +125,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		{"procfs-root", required_argument, 0, O_PROCFS}, {"quiet", no_argument, 0, O_QUIET},
 		{"sink", required_argument, 0, O_SINK}, {"spool", required_argument, 0, O_SPOOL},
 		{"model", required_argument, 0, O_MODEL}, {"ca", required_argument, 0, O_CA},
+		{"wait-descendants", no_argument, 0, O_WAITDESC},
 		CLI_RUN_CARBON_OPTIONS,
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
@@ -160,6 +168,7 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		case O_PROCFS: o->roots.procfs = optarg; break;
 		case 'q':
 		case O_QUIET: o->quiet = true; break;
+		case O_WAITDESC: o->wait_descendants = true; break;
 		case O_SINK: o->sink = optarg; break;
 		case O_SPOOL: o->spool = optarg; break;
 		case O_CA: o->ca = optarg; break;
@@ -291,6 +300,8 @@ static void forward(struct run_state *st, int sig, int code)
 {
 	if (code != SI_KERNEL && !st->exited)
 		kill(st->child, sig);
+	else if (st->exited && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP))
+		st->stop_waiting = true; /* --wait-descendants: the user ends the wait */
 	else if (sig == SIGTSTP && code == SI_KERNEL)
 		raise(SIGSTOP);
 }
@@ -320,7 +331,24 @@ static void wait_unmeasured(struct run_state *st)
 	}
 }
 
-/* Ticks until the command exits. */
+/* After the command exited: whether --wait-descendants keeps the loop measuring (processes
+ * it started are alive, and no INT or TERM said to stop). */
+static bool waiting(struct run_state *st)
+{
+	if (!st->o.wait_descendants || st->stop_waiting || !st->mon)
+		return false;
+	if (!st->exited_ns) {
+		/* a tick now: the tree as it is after the exit (the command may have ended before
+		 * the first tick found what it started) */
+		st->exited_ns = jst__mono_ns();
+		jst_monitor_tick(st->mon, st->exited_ns, reaped_cpu_s());
+		st->waited_for = jst_monitor_descendants(st->mon);
+		return st->waited_for > 0;
+	}
+	return jst_monitor_descendants(st->mon) > 0;
+}
+
+/* Ticks until the command exits (and, with --wait-descendants, the processes it started). */
 static void loop(struct run_state *st)
 {
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -335,7 +363,7 @@ static void loop(struct run_state *st)
 	}
 	uint64_t last_drain = jst__mono_ns();
 	reap(st); /* a command that exited before the signalfd existed */
-	while (!st->exited && tfd >= 0 && sfd >= 0) {
+	while ((!st->exited || waiting(st)) && tfd >= 0 && sfd >= 0) {
 		struct pollfd pfd[3] = {{tfd, POLLIN, 0}, {sfd, POLLIN, 0}, {st->sock.fd, POLLIN, 0}};
 		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			break;
@@ -492,6 +520,10 @@ int cli_run(int argc, char **argv)
 		/* marks the command sent just before it exited */
 		marksock_read(&st.sock, st.mon, sink_mark, &st);
 		uint64_t t1 = jst__mono_ns();
+		if (st.waited_for)
+			jst_run_note(run, "waited %.1f s after the command exited for the %zu process%s it "
+			             "started%s", (double)(t1 - st.exited_ns) / 1e9, st.waited_for,
+			             st.waited_for == 1 ? "" : "es", st.stop_waiting ? " (stopped by a signal)" : "");
 		jst_monitor_tick(st.mon, t1, reaped_cpu_s());
 		jst_monitor_finish(st.mon, t1);
 		marksock_say(&st.sock, st.mon, st.o.quiet);

@@ -271,6 +271,44 @@ void jst_monitor_drained(struct jst_monitor *m)
 		jst__trainer_drained(m->trainer);
 }
 
+size_t jst_monitor_descendants(const struct jst_monitor *m)
+{
+	pid_t pids[64];
+	size_t n = m->tree ? jst_proctree_alive(m->tree, pids, JST_ARRAY_LEN(pids)) : 0, own = 0;
+	for (size_t i = 0; i < n && i < JST_ARRAY_LEN(pids); i++)
+		own += pids[i] == m->root; /* the attached process, or the tracker's own */
+	return n - own;
+}
+
+/* The processes of the run still alive at its end, by pid and name ("4242 (sleep)"), in a note:
+ * the command's descendants that outlived it (measured until then), or the tracker's. */
+static void alive_note(const struct jst_monitor *m, struct jst_run *run)
+{
+	pid_t pids[64];
+	size_t n = m->tree ? jst_proctree_alive(m->tree, pids, JST_ARRAY_LEN(pids)) : 0;
+	size_t left = 0, listed = 0, off = 0;
+	char list[200] = "";
+	for (size_t i = 0; i < n; i++) {
+		if (i < JST_ARRAY_LEN(pids) && pids[i] == m->root)
+			continue; /* the tracker's own process (tracker.h) is still running, as it should */
+		left++;
+		if (i >= JST_ARRAY_LEN(pids) || off >= sizeof(list) - 48)
+			continue;
+		char path[4200], comm[32] = "?";
+		if (jst__path(path, sizeof(path), m->opts.roots.procfs, "/proc/%d/comm", (int)pids[i]) == 0)
+			(void)jst__read_file(path, comm, sizeof(comm));
+		int w = snprintf(list + off, sizeof(list) - off, "%s%d (%s)", off ? ", " : "", (int)pids[i], comm);
+		if (w > 0 && (size_t)w < sizeof(list) - off) {
+			off += (size_t)w;
+			listed++;
+		}
+	}
+	if (left)
+		jst_run_note(run, "%zu process%s started by the command still ran when it exited: %s%s; "
+		             "measured until then (run --wait-descendants waits for them)", left,
+		             left == 1 ? "" : "es", list, listed < left ? ", …" : "");
+}
+
 void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 {
 	struct jst_run *run = m->run;
@@ -294,12 +332,7 @@ void jst_monitor_finish(struct jst_monitor *m, uint64_t now_ns)
 	}
 	if (m->dropped)
 		jst_run_note(run, "%lu samples not stored (buffer full)", m->dropped);
-	size_t left = m->tree ? jst_proctree_count(m->tree) : 0;
-	if (left && jst_proctree_has(m->tree, m->root))
-		left--; /* the tracker's own process (tracker.h) is still running, as it should */
-	if (left)
-		jst_run_note(run, "%zu process%s started by the command still ran when it exited; "
-		             "measured until then", left, left == 1 ? "" : "es");
+	alive_note(m, run);
 	jst__integrity_finish(m->integrity, run, now_ns, m->dropped);
 	if (m->trainer)
 		jst__trainer_finish(m->trainer, run, now_ns);

@@ -78,6 +78,25 @@ touch "$T/sigs/done"
 wait $jpid; expect_eq "the command's own exit status after all of them" $? 3
 expect_py "the record is finished" "import json; assert json.load(open('$T/sigs.json'))['status'] == 'finished'"
 
+# processes that outlive the command (setsid, as a daemon does): without --wait-descendants
+# they are measured until the command exits and named in the report; with it, the run goes on
+# until they exit (burn runs 1.5 s of wall time after it starts, so the run lasts at least that)
+# and the report says it waited. The run's CPU time then includes theirs.
+"$J" run --no-store --interval 100ms --json "$T/d0.json" -- sh -c "(setsid '$BURN' 1.5 &); exit 0" 2>"$T/d0.err"
+expect_eq "descendants: the command's exit status" $? 0
+expect_py "descendants: named in the report, not waited for" "
+import json, re; r = json.load(open('$T/d0.json'))
+n = [x for x in r['notes'] if 'still ran when it exited' in x]
+assert len(n) == 1 and re.search(r'exited: [0-9]+ \\(', n[0]), r['notes']"
+"$J" run --no-store --interval 100ms --wait-descendants --json "$T/d1.json" -- sh -c "(setsid '$BURN' 1.5 &); exit 0" 2>"$T/d1.err"
+expect_eq "--wait-descendants: the command's exit status" $? 0
+expect_py "--wait-descendants: measured until the descendant exited" "
+import json; r = json.load(open('$T/d1.json'))
+assert r['duration_s'] >= 1.5, r['duration_s']
+assert any(x.startswith('waited ') and ' it started' in x for x in r['notes']), r['notes']
+assert not any('still ran when it exited' in x for x in r['notes']), r['notes']
+assert r['totals']['cpu_time_s'] > 0, r['totals']"
+
 # outputs: JSON record, CodeCarbon CSV (header once), the store
 "$J" run --zone DE --interval 100ms --json "$T/r.json" --csv "$T/e.csv" --project demo -- sleep 0.5 2>"$T/err"
 expect_eq "run exit" $? 0
