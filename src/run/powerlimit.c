@@ -41,6 +41,7 @@ struct jst__plim {
 	unsigned worse;
 	uint64_t t0;
 	double e0[JST_GPUP_GPUS];
+	double e_now[JST_GPUP_GPUS]; /* the counters read at the current step mark */
 	double ref_power[JST_GPUP_GPUS];
 };
 
@@ -520,9 +521,7 @@ int jst__plim_new(struct jst__plim **out, const struct jst__plim_opts *o, const 
 static void begin_window(struct jst__plim *p, uint64_t t)
 {
 	p->t0 = t;
-	for (size_t g = 0; g < p->rec->ngpus; g++)
-		if (jst_gpu_ctl_energy(p->ctl, p->ctl_i[g], &p->e0[g]) < 0)
-			p->e0[g] = NAN;
+	memcpy(p->e0, p->e_now, sizeof(p->e0));
 	p->count = 0;
 	p->phase = PH_WINDOW;
 }
@@ -557,9 +556,7 @@ static void end_window(struct jst__plim *p, uint64_t t)
 	pt->steps = p->count;
 	pt->time_s = (double)(t - p->t0) / 1e9 / p->count;
 	for (size_t g = 0; g < rec->ngpus; g++) {
-		double e = NAN;
-		jst_gpu_ctl_energy(p->ctl, p->ctl_i[g], &e);
-		double de = e - p->e0[g];
+		double de = p->e_now[g] - p->e0[g];
 		pt->energy_j += de / p->count;
 		if (p->k == 0 && t > p->t0)
 			p->ref_power[g] = de / ((double)(t - p->t0) / 1e9);
@@ -603,6 +600,11 @@ bool jst__plim_step(struct jst__plim *p, uint64_t t)
 	if (!p)
 		return false;
 	p->rec->steps++;
+	/* every step mark samples the counters while limits are managed: a window's energy is
+	 * then exactly its steps', and a job can tell its mark was taken */
+	for (size_t g = 0; p->set_any && g < p->rec->ngpus; g++)
+		if (jst_gpu_ctl_energy(p->ctl, p->ctl_i[g], &p->e_now[g]) < 0)
+			p->e_now[g] = NAN;
 	switch (p->phase) {
 	case PH_WARMUP:
 		if (p->count++ >= p->o.warmup)
@@ -665,10 +667,18 @@ void jst__plim_account(struct jst__plim *p, const struct jst_run *run)
 	const struct jst_gpu_point *b = &rec->points[rec->best], *r = &rec->points[rec->ref];
 	rec->saved_j = n * (r->energy_j - b->energy_j);
 	rec->extra_time_s = n * (b->time_s - r->time_s);
-	double it_j = run->result.footprint.it_kwh * 3.6e6;
+	/* per IT joule as the run's footprint had it, else the site's yearly figures */
+	const struct jst_footprint *fp = &run->result.footprint;
+	const struct jst_run_site *site = &run->site;
+	double it_j = fp->it_kwh * 3.6e6;
 	if (it_j > 0) {
-		rec->saved_co2e_g = rec->saved_j * run->result.footprint.co2e_g / it_j;
-		rec->saved_water_l = rec->saved_j * run->result.footprint.water_l / it_j;
+		rec->saved_co2e_g = rec->saved_j * fp->co2e_g / it_j;
+		rec->saved_water_l = rec->saved_j * fp->water_l / it_j;
+	} else {
+		double pue = site->pue > 0 ? site->pue : 1;
+		double ewif = site->ewif_l_per_kwh > 0 ? site->ewif_l_per_kwh : 0;
+		rec->saved_co2e_g = rec->saved_j / 3.6e6 * pue * site->ci_g_per_kwh;
+		rec->saved_water_l = rec->saved_j / 3.6e6 * (site->wue_l_per_kwh + pue * ewif);
 	}
 }
 

@@ -8,6 +8,14 @@ the time per step joulestream measures is the model's, whatever the machine's lo
 
   gpu_job.py STEPS [--print]   --print: print "step N" lines instead of sending marks
                                (for --step-regex), dated when they arrive
+
+With After each step, while GPU 0 has a limit set in the fake's state, the job waits (at most 2 s)
+until its energy counter has been read once more: joulestream reads the counters at each step
+mark, so the next step's energy cannot reach the window of this one, however late the mark is
+taken on a loaded machine.
+
+With GPU_JOB_LAST=FILE, each step copies FAKE_NVML_STATE there (the limits in force at the
+job's last step), and the job writes "done" to FILE.done when all its steps ran.
 """
 import ctypes
 import os
@@ -24,6 +32,22 @@ path = os.environ.get("JOULESTREAM_SOCKET")
 if path and not printing:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.connect(path)
+state = os.environ.get("FAKE_NVML_STATE", "")
+
+
+def reads():
+    """GPU 0's energy reads while it has a limit set, else None (nothing to wait for)."""
+    try:
+        with open(state) as f:
+            for line in f:
+                kv = dict(w.split("=") for w in line.split()[2:])
+                if line.startswith("gpu 0 ") and kv.get("limit_mw", "0") != "0":
+                    return int(kv.get("reads", "0"))
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 clock = time.monotonic_ns()
 for n in range(steps):
     t = lib.fake_nvml_step_time()
@@ -35,7 +59,22 @@ for n in range(steps):
     clock += int(round(t * 1e9))
     # the step that begins now; model time, never ahead of the real clock
     mark = min(clock, time.monotonic_ns())
+    before = reads()
     if printing:
         print("step %d" % n, flush=True)
     elif sock:
         sock.send(b"step %d %d" % (mark, n))
+    # while limits are managed, joulestream reads the energy counters at each step: wait for
+    # that read (at most 2 s), so that the next step's energy cannot slip into this one's
+    deadline = time.monotonic() + 2
+    while before is not None and time.monotonic() < deadline:
+        now = reads()
+        if now is None or now > before:
+            break
+        time.sleep(0.001)
+    if os.environ.get("GPU_JOB_LAST"):
+        with open(os.environ["FAKE_NVML_STATE"]) as f, open(os.environ["GPU_JOB_LAST"], "w") as o:
+            o.write(f.read())
+if os.environ.get("GPU_JOB_LAST"):
+    with open(os.environ["GPU_JOB_LAST"] + ".done", "w") as o:
+        o.write("done\n")

@@ -35,7 +35,9 @@
  * The limit in force is the state's limit_mw, else the config's limit_mw; it outlives the
  * process that set it, as a real GPU's does, so a test can kill -9 the setter and look. The
  * energy counter is the config's energy_mj plus the state's energy_mj. The file is read under
- * a shared flock and rewritten in place under an exclusive one.
+ * a shared flock and rewritten in place under an exclusive one. While a GPU has a limit in the
+ * state, each read of its energy counter adds 1 to the state's reads=N, so that a test's job
+ * can wait until its step mark has been taken (tests/e2e/gpu_job.py).
  *
  * The model (D = demand_mw, S = static_mw, a = alpha_milli / 1000, t0 = step_us, L = the
  * limit in force, all per GPU): under L the GPU draws p(L) = min(D, L) and one training step
@@ -143,6 +145,7 @@ struct fake_gpu {
 	bool has_state;
 	unsigned state_limit_mw;
 	unsigned long long state_energy_mj;
+	unsigned long long state_reads; /* energy counter reads, while the state has a limit */
 	bool energy_ok, power_ok, procs_ok, util_ok, lost;
 	int error;
 };
@@ -518,6 +521,8 @@ static nvmlReturn_t state_read(int fd)
 					continue;
 				if (span_is(k, "energy_mj") && parse_ull(v, UINT64_MAX, &g->state_energy_mj))
 					continue;
+				if (span_is(k, "reads") && parse_ull(v, UINT64_MAX, &g->state_reads))
+					continue;
 				return NVML_ERROR_UNKNOWN;
 			}
 		}
@@ -534,8 +539,9 @@ static nvmlReturn_t state_write(int fd)
 		const struct fake_gpu *g = &cfg.gpus[i];
 		if (!g->has_state)
 			continue;
-		int w = snprintf(statebuf + n, sizeof(statebuf) - n, "gpu %u limit_mw=%u energy_mj=%llu\n",
-		                 i, g->state_limit_mw, g->state_energy_mj);
+		int w = snprintf(statebuf + n, sizeof(statebuf) - n,
+		                 "gpu %u limit_mw=%u energy_mj=%llu reads=%llu\n", i, g->state_limit_mw,
+		                 g->state_energy_mj, g->state_reads);
 		if (w < 0 || (size_t)w >= sizeof(statebuf) - n)
 			return NVML_ERROR_UNKNOWN;
 		n += (size_t)w;
@@ -739,6 +745,16 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned l
 	if (!energy)
 		return NVML_ERROR_INVALID_ARGUMENT;
 	*energy = g->energy_mj + g->state_energy_mj;
+	if (g->has_state && g->state_limit_mw) { /* count the read, for a job that waits on it */
+		unsigned idx = (unsigned)(g - cfg.gpus);
+		int fd = state_open(LOCK_EX);
+		if (fd >= 0 && load_config() == NVML_SUCCESS && state_read(fd) == NVML_SUCCESS) {
+			cfg.gpus[idx].state_reads++;
+			state_write(fd);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return NVML_SUCCESS;
 }
 
