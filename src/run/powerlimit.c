@@ -1,7 +1,8 @@
 /* GPU power limits while a job trains (powerlimit.h; docs/methodology.md, "GPU power limits").
  * After a warm-up at the maximum limit, candidates from the maximum down to the minimum (every
  * step_w watts, every GPU its own range) each run for a window of the job's steps; the limits
- * that cannot bind (above the power the job draws at the maximum) are skipped, and the descent
+ * that cannot bind (10 % or more above the average power the job draws at the maximum) are
+ * skipped, and the descent
  * stops once the goal has been worse than the best for two candidates in a row, or, for
  * slowdown:F, at the first candidate slower than F times the maximum's step. Time per step is
  * from the step marks' times, energy per step from the GPUs' energy counters read when the
@@ -420,13 +421,16 @@ static bool all_at_min(const struct jst__plim *p, unsigned k)
 	return true;
 }
 
-/* Some GPU's limit at candidate k is below the power it drew at the maximum. */
+/* Some GPU's limit at candidate k is less than BIND_MARGIN above the average power it drew at
+ * the maximum limit: higher ones are taken not to bind (the average hides short peaks, hence
+ * the margin). */
+#define BIND_MARGIN 1.1
 static bool binds(const struct jst__plim *p, unsigned k)
 {
 	double w[JST_GPUP_GPUS];
 	candidate(p, k, w);
 	for (size_t g = 0; g < p->rec->ngpus; g++)
-		if (w[g] < p->ref_power[g] * (1 - 1e-3))
+		if (w[g] < p->ref_power[g] * BIND_MARGIN)
 			return true;
 	return false;
 }
@@ -571,8 +575,13 @@ static void end_window(struct jst__plim *p, uint64_t t)
 	if (p->k == 0)
 		rec->ref = (int)i;
 	/* stop rules */
+	/* ties (limits that do not bind yet) neither count as worse nor reset the count */
 	int best = choose(&p->o, rec);
-	p->worse = best == (int)i ? 0 : p->worse + 1;
+	double si = score(&p->o, rec, i), sb = score(&p->o, rec, (size_t)best);
+	if (best == (int)i)
+		p->worse = 0;
+	else if (!isfinite(si) || si > sb * (1 + TIE))
+		p->worse++;
 	bool stop = p->worse >= PATIENCE || rec->npoints == JST_GPUP_POINTS || all_at_min(p, p->k) ||
 	            (p->o.goal == JST_PLIM_SLOWDOWN && !isfinite(score(&p->o, rec, i)));
 	if (!stop) {

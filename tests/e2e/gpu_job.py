@@ -18,6 +18,7 @@ With GPU_JOB_LAST=FILE, each step copies FAKE_NVML_STATE there (the limits in fo
 job's last step), and the job writes "done" to FILE.done when all its steps ran.
 """
 import ctypes
+import fcntl
 import os
 import socket
 import sys
@@ -35,14 +36,20 @@ if path and not printing:
 state = os.environ.get("FAKE_NVML_STATE", "")
 
 
+def read_state():
+    """The fake's state file, read under its shared lock (the fake rewrites it in place)."""
+    with open(state) as f:
+        fcntl.flock(f, fcntl.LOCK_SH)
+        return f.read()
+
+
 def reads():
     """GPU 0's energy reads while it has a limit set, else None (nothing to wait for)."""
     try:
-        with open(state) as f:
-            for line in f:
-                kv = dict(w.split("=") for w in line.split()[2:])
-                if line.startswith("gpu 0 ") and kv.get("limit_mw", "0") != "0":
-                    return int(kv.get("reads", "0"))
+        for line in read_state().splitlines():
+            kv = dict(w.split("=") for w in line.split()[2:])
+            if line.startswith("gpu 0 ") and kv.get("limit_mw", "0") != "0":
+                return int(kv.get("reads", "0"))
     except (OSError, ValueError):
         pass
     return None
@@ -73,8 +80,9 @@ for n in range(steps):
             break
         time.sleep(0.001)
     if os.environ.get("GPU_JOB_LAST"):
-        with open(os.environ["FAKE_NVML_STATE"]) as f, open(os.environ["GPU_JOB_LAST"], "w") as o:
-            o.write(f.read())
+        text = read_state()
+        with open(os.environ["GPU_JOB_LAST"], "w") as o:
+            o.write(text)
 if os.environ.get("GPU_JOB_LAST"):
     with open(os.environ["GPU_JOB_LAST"] + ".done", "w") as o:
         o.write("done\n")

@@ -14,8 +14,8 @@ export JOULESTREAM_NVML_LIB=$JST_FAKE_NVML FAKE_NVML_CONFIG=$T/nvml.conf FAKE_NV
 export XDG_STATE_HOME=$T/xdg-state GPU_JOB_LAST=$T/last
 NOTE=$XDG_STATE_HOME/joulestream/gpu-limits
 OPTS="--sensors nvml --zone FR --interval 1h --gpu-warmup 2 --gpu-window 2"
-# one GPU: demand 350 W, static 100 W, alpha 0.5, 20 ms steps; limits 150..400 W, 350 W set now
-gpu0='gpu 0 name="Fake H100" uuid=GPU-0aaa limit_mw=350000 default_limit_mw=400000 min_limit_mw=150000 max_limit_mw=400000 demand_mw=350000 static_mw=100000 alpha_milli=500 step_us=20000'
+# one GPU: demand 300 W, static 100 W, alpha 0.5, 20 ms steps; limits 150..400 W, 350 W set now
+gpu0='gpu 0 name="Fake H100" uuid=GPU-0aaa limit_mw=350000 default_limit_mw=400000 min_limit_mw=150000 max_limit_mw=400000 demand_mw=300000 static_mw=100000 alpha_milli=500 step_us=20000'
 gpu1='gpu 1 name="Fake H100" uuid=GPU-1bbb limit_mw=300000 default_limit_mw=400000 min_limit_mw=150000 max_limit_mw=400000 demand_mw=300000 static_mw=80000 alpha_milli=700 step_us=20000'
 conf() { printf '%s\n' "$@" >"$FAKE_NVML_CONFIG"; rm -f "$FAKE_NVML_STATE"; }
 
@@ -78,7 +78,7 @@ print(','.join('%g' % x['chosen_w'] for x in g['gpus']))" "$1"; }
 
 # ---- each goal picks the model's optimum; it is in force until the end; 350 W comes back
 conf "$gpu0"
-for goal in energy time cost:0.9 slowdown:1.2; do
+for goal in energy time cost:0.9 slowdown:1.1; do
 	want=$(expected "$goal")
 	rm -f "$T/last"
 	"$J" run $OPTS --gpu-power-limit "auto:$goal" --json "$T/$goal.json" -- python3 "$JOB" 40 2>"$T/err"
@@ -88,10 +88,10 @@ for goal in energy time cost:0.9 slowdown:1.2; do
 	expect_eq "$goal: previous limit restored" "$(limit_now "$FAKE_NVML_STATE")" 350
 	expect_eq "$goal: note emptied" "$(cat "$NOTE")" ""
 done
-echo "expected optima: energy $(expected energy), time $(expected time), cost:0.9 $(expected cost:0.9), slowdown:1.2 $(expected slowdown:1.2)"
+echo "expected optima: energy $(expected energy), time $(expected time), cost:0.9 $(expected cost:0.9), slowdown:1.1 $(expected slowdown:1.1)"
 # the goals differ, so the test can tell them apart
 expect_py "goals give different optima" "
-import sys; v=sys.argv[1:]; assert len(set(v))==4, v" "$(expected energy)" "$(expected time)" "$(expected cost:0.9)" "$(expected slowdown:1.2)"
+import sys; v=sys.argv[1:]; assert len(set(v))==4, v" "$(expected energy)" "$(expected time)" "$(expected cost:0.9)" "$(expected slowdown:1.1)"
 expect_in "report: the profile and the choice" "chosen" "$T/err"
 expect_in "report: the saving" "against the maximum limit" "$T/err"
 expect_py "energy: saving = steps after x (E(max) - E(chosen)), with CO2e and water" "
@@ -99,7 +99,7 @@ import json
 g=json.load(open('$T/energy.json'))['gpu_power_limit']
 p=g['profile']; b=p[g['best']]; r=p[g['ref']]
 assert r['limit_w']==400 and g['ref']==0, g
-# 375 and 350 W are at or above the 350 W the job draws at 400 W: skipped
+# 375 and 350 W are 10 % or more above the 300 W the job draws at 400 W: skipped
 assert [x['limit_w'] for x in p][:2]==[400,325], [x['limit_w'] for x in p]
 assert abs(g['saved_energy_j']-g['steps_after']*(r['energy_j']-b['energy_j']))<1e-6, g
 assert g['saved_energy_j']>0 and g['saved_co2e_g']>0 and g['saved_water_l']>0, g
@@ -109,11 +109,14 @@ assert g['restored'] and g['mode']=='auto' and g['goal']=='energy', g
 "$J" show last --format json >"$T/show.json" 2>&1
 expect_py "show: the stored profile and choice" "
 import json
-a=json.load(open('$T/show.json'))['gpu_power_limit']; b=json.load(open('$T/slowdown:1.2.json'))['gpu_power_limit']
+a=json.load(open('$T/show.json'))['gpu_power_limit']; b=json.load(open('$T/slowdown:1.1.json'))['gpu_power_limit']
 assert a==b, (a, b)
 "
 
-# ---- --step-regex: steps from the job's output (energy needs no time)
+# ---- --step-regex: steps from the job's output, dated when they arrive (energy needs no
+# time; 100 ms steps, so that the job's own overhead on a loaded machine does not make its power
+# at the maximum limit look so low that the skip of limits that cannot bind reaches 200 W)
+sed -i 's/step_us=20000/step_us=100000/' "$FAKE_NVML_CONFIG"
 rm -f "$T/last"
 "$J" run $OPTS --gpu-power-limit auto --step-regex '^step [0-9]+$' --json "$T/re.json" -- \
 	python3 "$JOB" 40 --print >"$T/out" 2>"$T/err"
