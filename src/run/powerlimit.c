@@ -498,10 +498,13 @@ int jst__plim_new(struct jst__plim **out, const struct jst__plim_opts *o, const 
 	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++)
 		signal(crashes[i], on_crash);
 	if (set_all(p, rec->max_w) == -EPERM) {
+		char refusal[sizeof(rec->why)];
+		memcpy(refusal, rec->why, sizeof(refusal));
+		jst__plim_restore(p); /* the GPUs that took the maximum before one refused */
+		note_update(p, false);
+		memcpy(rec->why, refusal, sizeof(refusal));
 		snprintf(rec->mode, sizeof(rec->mode), "advice");
 		snprintf(rec->state, sizeof(rec->state), "refused");
-		note_update(p, false);
-		p->set_any = false;
 		return 0;
 	}
 	if (!p->set_any) {

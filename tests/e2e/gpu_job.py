@@ -14,7 +14,7 @@ until its energy counter has been read once more: joulestream reads the counters
 mark, so the next step's energy cannot reach the window of this one, however late the mark is
 taken on a loaded machine.
 
-With GPU_JOB_LAST=FILE, each step copies FAKE_NVML_STATE there (the limits in force at the
+With GPU_JOB_PIDFILE=FILE, the job writes its pid there first. With GPU_JOB_LAST=FILE, each step copies FAKE_NVML_STATE there (the limits in force at the
 job's last step), and the job writes "done" to FILE.done when all its steps ran.
 """
 import ctypes
@@ -25,6 +25,9 @@ import sys
 import time
 
 steps = int(sys.argv[1])
+if os.environ.get("GPU_JOB_PIDFILE"):
+    with open(os.environ["GPU_JOB_PIDFILE"], "w") as f:
+        f.write("%d\n" % os.getpid())
 printing = "--print" in sys.argv[2:]
 lib = ctypes.CDLL(os.environ["JST_FAKE_NVML"])
 lib.fake_nvml_step_time.restype = ctypes.c_double
