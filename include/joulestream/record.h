@@ -22,6 +22,7 @@
 #include "joulestream/units.h"
 
 struct jst_train;
+struct jst_gpu_power;
 
 #define JST_RUN_ID_LEN 26 /* a ULID: 48-bit ms time + 80 random bits, Crockford base32 */
 #define JST_TIMELINE_POINTS 2048
@@ -166,6 +167,9 @@ struct jst_run {
 	 * marks. Borrowed: the monitor's record (valid until jst_monitor_free), or one the caller
 	 * filled with jst_store_load_train(). The store and the reports read it when set. */
 	struct jst_train *train;
+
+	/* The GPU power limits of --gpu-power-limit (gpupower.h), NULL without. Borrowed. */
+	struct jst_gpu_power *gpu_power;
 
 	/* Trust (docs/integrity.md): flags computed while the run is recorded (stored in
 	 * run_flags) and the idle floor of the host's calibration (derived when loaded). */

@@ -49,6 +49,13 @@ JST_API int jst_store_samples(struct jst_store *s, const char *run_id,
  * run->train = t to have the reports show it. */
 JST_API int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct jst_train *t);
 
+/* Fills g with a stored run's GPU power limit record (issue 18: the profile, the choice, the
+ * saving; run_end's gpu_power_limit); -ENOENT when the run did not manage GPU limits. Set
+ * run->gpu_power = g to have the reports show it. */
+struct jst_gpu_power;
+JST_API int jst_store_load_gpu_power(struct jst_store *s, const struct jst_run *run,
+                                     struct jst_gpu_power *g);
+
 /* Keeps a run's carbon and water as computed with one data version (run_results), replacing
  * an earlier row of the same version and zone. jst_store_run_end() adds the run-time one. */
 JST_API int jst_store_add_result(struct jst_store *s, const char *run_id,

@@ -74,12 +74,19 @@ class Tracker:
     scope, sensors          "process" (this process and its children) or "host"; backends
     mode                    "auto" (socket when JOULESTREAM_SOCKET is set), "socket", "inprocess"
     tags                    a dict of tags for the run
+    gpu_power_limit         "auto" or "auto:GOAL" (energy, time, cost:ETA, slowdown:F): profile
+                            the steps (t.step()) under lower GPU power limits, set the best one
+                            for the rest of the run, restore the old one at stop (needs root;
+                            else advice only). In-process only: under `joulestream run`, pass
+                            --gpu-power-limit to it instead. gpu_warmup, gpu_window,
+                            gpu_limit_step as the options of the same names.
     """
 
     def __init__(self, zone=None, project=None, model=None, interval=None, db=None, epochs=None,
                  predict_after=1, quiet=False, cloud=None, pue=None, wue=None, scope=None,
                  sensors=None, store=True, mode="auto", tags=None, command=None, site=None,
-                 config=None, sysfs_root=None, procfs_root=None):
+                 config=None, sysfs_root=None, procfs_root=None, gpu_power_limit=None,
+                 gpu_warmup=None, gpu_window=None, gpu_limit_step=None):
         if mode not in ("auto", "socket", "inprocess"):
             raise ValueError("joulestream: mode is auto, socket or inprocess, not %r" % (mode,))
         self.options = {
@@ -87,6 +94,8 @@ class Tracker:
             "interval": interval,
             "scope": scope, "sensors": sensors, "db": db, "project": project, "model": model,
             "command": command, "sysfs_root": sysfs_root, "procfs_root": procfs_root,
+            "gpu_warmup": gpu_warmup, "gpu_window": gpu_window, "gpu_limit_step": gpu_limit_step,
+            "gpu_power_limit": gpu_power_limit,
         }
         self.store = store
         self.epochs = epochs
@@ -149,6 +158,9 @@ class Tracker:
             return
         self.run_id = os.environ.get("JOULESTREAM_RUN_ID")
         self.mode = "socket"
+        if self.options.get("gpu_power_limit") and not self.quiet:
+            sys.stderr.write("joulestream: gpu_power_limit is ignored under `joulestream run`: "
+                             "give it --gpu-power-limit %s\n" % self.options["gpu_power_limit"])
 
     def _start_inprocess(self):
         lib = _lib.load()

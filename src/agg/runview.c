@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "agg/runview.h"
+#include "agg/runview_gpu.h"
 #include "agg/runview_legacy.h"
 #include "core/util.h"
 #include "joulestream/record.h"
@@ -335,6 +336,9 @@ static void run_end(struct jst__runview *v, const cJSON *e, uint64_t ts)
 	flags(run, cJSON_GetObjectItemCaseSensitive(e, "flags"));
 	free(v->legacy);
 	v->legacy = jst__legacy_train_read(cJSON_GetObjectItemCaseSensitive(e, "legacy_train"));
+	free(v->gpu_power);
+	v->gpu_power = jst__gpu_power_read(cJSON_GetObjectItemCaseSensitive(e, "gpu_power_limit"));
+	run->gpu_power = v->gpu_power;
 }
 
 /* An intensity event: its values, each holding step_s from ts_ns on, join the run's series. */
@@ -438,6 +442,8 @@ void jst__runview_release(struct jst__runview *v)
 	v->marks = NULL;
 	free(v->legacy);
 	v->legacy = NULL;
+	free(v->gpu_power);
+	v->gpu_power = NULL;
 	v->nmarks = v->cap_marks = v->next_mark = 0;
 }
 

@@ -18,6 +18,7 @@
 
 struct jst__trainer;
 struct jst__legacy_train;
+struct jst_gpu_power;
 
 /* A mark event waiting for the tick that covers it. */
 struct jst__view_mark {
@@ -47,6 +48,7 @@ struct jst__runview {
 	unsigned long events, bad; /* events folded in; bodies that could not be read */
 	struct jst_footprint recorded; /* the footprint run_end recorded */
 	struct jst__legacy_train *legacy; /* a converted run's phases and counters (runview_legacy.h) */
+	struct jst_gpu_power *gpu_power;  /* run_end's gpu_power_limit (runview_gpu.h), or NULL */
 	/* the intensity values the run's carbon used (intensity events), and the second pass over
 	 * the samples that integrates them (jst__runview_carbon_*) */
 	struct jst_ci_point *ci;

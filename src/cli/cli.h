@@ -10,6 +10,7 @@ struct cli_command {
 };
 
 int cli_run(int argc, char **argv);
+int cli_gpu(int argc, char **argv);
 int cli_sensors(int argc, char **argv);
 int cli_runs(int argc, char **argv);
 int cli_show(int argc, char **argv);

@@ -8,6 +8,8 @@
 
 static const struct cli_command commands[] = {
 	{"run", "measure a command: joulestream run [OPTIONS] -- CMD [ARGS...]", cli_run},
+	{"gpu", "GPU power limits: gpu profile -- CMD (the table of --gpu-power-limit), gpu restore",
+	 cli_gpu},
 	{"sensors", "list the energy sensors, what each found and why any is unavailable",
 	 cli_sensors},
 	{"runs", "list the stored runs", cli_runs},

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "cli/marksock.h"
+#include "run/powerlimit.h"
 #include "run/session.h"
 #include "core/util.h"
 #include "joulestream/report.h"
@@ -41,6 +43,10 @@ struct run_opts {
 	enum jst_scope scope;
 	bool quiet, no_store, no_estimate, wait_descendants;
 	struct run_carbon_opts carbon; /* --intensity, --live, --site, --config, SCI (carbon_opts.c) */
+	const char *gpu_limit;   /* --gpu-power-limit auto[:GOAL] */
+	const char *step_regex;  /* --step-regex RE: a step per matching line of CMD's stdout */
+	struct jst__plim_opts plim;
+	bool profile;            /* `joulestream gpu profile`: profile only, then stop CMD */
 };
 
 struct run_state {
@@ -59,6 +65,13 @@ struct run_state {
 	sigset_t oldmask; /* the mask the command gets back */
 	struct marksock sock; /* training marks from the command (JOULESTREAM_SOCKET) */
 	struct run_carbon carbon; /* configuration, intensity series, live source (run_carbon.c) */
+	struct jst__plim *plim;   /* --gpu-power-limit (src/run/powerlimit.c), NULL without */
+	struct jst_gpu_power gpower;
+	regex_t step_re;
+	int out_fd;               /* --step-regex: CMD's stdout, passed through; -1 without */
+	char line[4096];
+	size_t line_n;
+	bool stopped;             /* profile only: CMD was told to stop */
 };
 
 static void usage(FILE *f)
@@ -96,7 +109,19 @@ static void usage(FILE *f)
 	        "                       (daemons, setsid, double forks) have exited too (INT or TERM stops\n"
 	        "                       the wait); without it they are measured until CMD exits and named\n"
 	        "                       in the report\n"
-	        "  --quiet              no summary on stderr\n",
+	        "  --quiet              no summary on stderr\n"
+	        "  --gpu-power-limit auto[:GOAL]\n"
+	        "                       profile the job's steps under lower GPU power limits, then set the\n"
+	        "                       best for the rest of the run and restore the old one at the end;\n"
+	        "                       GOAL: energy (default), time, cost:ETA (ETA*energy +\n"
+	        "                       (1-ETA)*max power*time), slowdown:F (least energy at most F x the\n"
+	        "                       time of the maximum limit). Needs root; else advice only\n"
+	        "  --step-regex RE      a training step per line of CMD's stdout matching RE (POSIX\n"
+	        "                       extended), for jobs without the Python package's step marks;\n"
+	        "                       CMD's stdout then goes through a pipe\n"
+	        "  --gpu-warmup N       steps before profiling (default 10)\n"
+	        "  --gpu-window N       steps measured per candidate limit (default 20)\n"
+	        "  --gpu-limit-step W   watts between candidate limits (default 25)\n",
 	        JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH);
 	cli_run_carbon_usage(f);
 	fprintf(f, "\nCMD gets JOULESTREAM_RUN_ID and JOULESTREAM_SOCKET: training phases, steps, epochs and\n"
@@ -113,7 +138,8 @@ static int bad(const char *what, const char *val)
 static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 {
 	enum { O_ZONE = 256, O_CLOUD, O_PUE, O_WUE, O_INTERVAL, O_SCOPE, O_DB, O_NOSTORE, O_JSON,
-	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL, O_CA, O_WAITDESC };
+	       O_CSV, O_PROJECT, O_SENSORS, O_NOEST, O_SYSFS, O_PROCFS, O_QUIET, O_SINK, O_SPOOL, O_MODEL, O_CA,
+	       O_GPULIM, O_STEPRE, O_GWARM, O_GWIN, O_GSTEP, O_WAITDESC };
 	static const struct option lo[] = {
 		{"zone", required_argument, 0, O_ZONE}, {"cloud", required_argument, 0, O_CLOUD},
 		{"pue", required_argument, 0, O_PUE}, {"wue", required_argument, 0, O_WUE},
@@ -126,10 +152,18 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		{"sink", required_argument, 0, O_SINK}, {"spool", required_argument, 0, O_SPOOL},
 		{"model", required_argument, 0, O_MODEL}, {"ca", required_argument, 0, O_CA},
 		{"wait-descendants", no_argument, 0, O_WAITDESC},
+		{"gpu-power-limit", required_argument, 0, O_GPULIM},
+		{"step-regex", required_argument, 0, O_STEPRE},
+		{"gpu-warmup", required_argument, 0, O_GWARM},
+		{"gpu-window", required_argument, 0, O_GWIN},
+		{"gpu-limit-step", required_argument, 0, O_GSTEP},
 		CLI_RUN_CARBON_OPTIONS,
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	*o = (struct run_opts){.pue = -1, .wue = -1, .interval_ns = 1000000000u};
+	bool profile = o->profile;
+	*o = (struct run_opts){.pue = -1, .wue = -1, .interval_ns = 1000000000u, .profile = profile};
+	jst__plim_parse("auto", &o->plim);
+	double warmup = -1, window = -1, gstep = -1;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "+hq", lo, NULL)) != -1) {
@@ -173,6 +207,25 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 		case O_SPOOL: o->spool = optarg; break;
 		case O_CA: o->ca = optarg; break;
 		case O_MODEL: o->model = optarg; break;
+		case O_GPULIM:
+			if (jst__plim_parse(optarg, &o->plim) < 0)
+				return bad("--gpu-power-limit (auto, auto:energy, auto:time, auto:cost:ETA with "
+				           "ETA 0..1, auto:slowdown:F with F >= 1)", optarg);
+			o->gpu_limit = optarg;
+			break;
+		case O_STEPRE: o->step_regex = optarg; break;
+		case O_GWARM:
+			if (cli_parse_number(optarg, 0, 1e6, &warmup) < 0 || warmup != (unsigned)warmup)
+				return bad("--gpu-warmup (a whole number of steps)", optarg);
+			break;
+		case O_GWIN:
+			if (cli_parse_number(optarg, 1, 1e6, &window) < 0 || window != (unsigned)window)
+				return bad("--gpu-window (a whole number of steps >= 1)", optarg);
+			break;
+		case O_GSTEP:
+			if (cli_parse_number(optarg, 1, 1000, &gstep) < 0)
+				return bad("--gpu-limit-step (watts, 1 to 1000)", optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: {
 			int r = cli_run_carbon_option(c, optarg, argc, argv, &optind, &o->carbon);
@@ -190,6 +243,15 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 	}
 	if (cli_roots(&o->roots, "joulestream run") < 0)
 		return 2;
+	if (warmup >= 0)
+		o->plim.warmup = (unsigned)warmup;
+	if (window >= 0)
+		o->plim.window = (unsigned)window;
+	if (gstep > 0)
+		o->plim.step_w = gstep;
+	o->plim.profile = o->profile;
+	if (o->profile && !o->gpu_limit)
+		o->gpu_limit = "auto";
 	*cmd = optind;
 	return -1;
 }
@@ -217,11 +279,58 @@ static void drain(struct run_state *st)
 	jst__session_drain(&st->ses, st->mon);
 }
 
+/* A training step began at t_ns: to the power limit profiler. Profile only: once it is done,
+ * the command is asked to stop (TERM to its process group, then to it). */
+static void step(struct run_state *st, uint64_t t_ns)
+{
+	if (!st->plim)
+		return;
+	if (jst__plim_step(st->plim, t_ns) && st->o.profile && !st->stopped && st->child > 0) {
+		st->stopped = true;
+		kill(st->child, SIGTERM);
+	}
+}
+
+/* --step-regex: CMD's stdout goes on to ours unchanged; each whole line that matches is a
+ * step, dated when it arrives. A line longer than the buffer is matched on its start. */
+static void read_output(struct run_state *st)
+{
+	char buf[4096];
+	ssize_t n = read(st->out_fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			close(st->out_fd);
+			st->out_fd = -1;
+		}
+		return;
+	}
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(n - off));
+		if (w <= 0)
+			break;
+		off += w;
+	}
+	uint64_t now = jst__mono_ns();
+	for (ssize_t i = 0; i < n; i++) {
+		bool nl = buf[i] == '\n';
+		if (!nl && st->line_n < sizeof(st->line) - 1)
+			st->line[st->line_n++] = buf[i];
+		if (!nl)
+			continue;
+		st->line[st->line_n] = '\0';
+		if (regexec(&st->step_re, st->line, 0, NULL, 0) == 0)
+			step(st, now);
+		st->line_n = 0;
+	}
+}
+
 /* A mark the monitor accepted: streamed as a phase or metric event to the run's sinks. */
 static void sink_mark(const struct jst_mark *mk, uint64_t mono_ns, void *ud)
 {
 	struct run_state *st = ud;
 	jst__session_mark(&st->ses, st->mon, mk, mono_ns);
+	if (mk->kind == JST_MARK_STEP && !st->o.step_regex)
+		step(st, mk->t_ns ? mk->t_ns : mono_ns);
 }
 
 /* Starts the command. Returns 0, or the exit status to give (126/127) when it cannot run. */
@@ -234,6 +343,14 @@ static int spawn(struct run_state *st, char **cmd)
 	}
 	char id_env[64];
 	snprintf(id_env, sizeof(id_env), "JOULESTREAM_RUN_ID=%s", st->run->id);
+	int out[2] = {-1, -1};
+	if (st->o.step_regex) {
+		if (pipe2(out, O_CLOEXEC) < 0) {
+			perror("joulestream run: pipe");
+			return 127;
+		}
+		st->out_fd = out[0];
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		perror("joulestream run: fork");
@@ -248,6 +365,10 @@ static int spawn(struct run_state *st, char **cmd)
 		unsetenv("JOULESTREAM_TOKEN");
 		if (st->sock.fd >= 0)
 			putenv(st->sock.env);
+		if (st->out_fd >= 0) {
+			dup2(out[1], STDOUT_FILENO);
+			close(out[1]);
+		}
 		execvp(cmd[0], cmd);
 		int e = errno;
 		if (write(p[1], &e, sizeof(e)) < 0)
@@ -255,6 +376,10 @@ static int spawn(struct run_state *st, char **cmd)
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	close(p[1]);
+	if (out[1] >= 0) {
+		close(out[1]);
+		fcntl(st->out_fd, F_SETFL, O_NONBLOCK);
+	}
 	int e = 0;
 	ssize_t r;
 	while ((r = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
@@ -364,9 +489,12 @@ static void loop(struct run_state *st)
 	uint64_t last_drain = jst__mono_ns();
 	reap(st); /* a command that exited before the signalfd existed */
 	while ((!st->exited || waiting(st)) && tfd >= 0 && sfd >= 0) {
-		struct pollfd pfd[3] = {{tfd, POLLIN, 0}, {sfd, POLLIN, 0}, {st->sock.fd, POLLIN, 0}};
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+		struct pollfd pfd[4] = {{tfd, POLLIN, 0}, {sfd, POLLIN, 0}, {st->sock.fd, POLLIN, 0},
+		                        {st->out_fd, POLLIN, 0}};
+		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
 			break;
+		if (pfd[3].revents & (POLLIN | POLLHUP))
+			read_output(st);
 		if (pfd[2].revents & POLLIN)
 			marksock_read(&st->sock, st->mon, sink_mark, st);
 		if (pfd[1].revents & POLLIN)
@@ -452,14 +580,70 @@ static void record_digests(struct run_state *st)
 	jst_run_digests(st->run, &in);
 }
 
-int cli_run(int argc, char **argv)
+/* Before the command: limits a killed run left behind go back (any run; one stat when there
+ * are none); with --gpu-power-limit, the profiler takes the GPUs. Returns 0, or the exit
+ * status of a `gpu profile` that cannot set limits. */
+static int gpu_limits_start(struct run_state *st)
+{
+	char msg[JST_NOTE_LEN];
+	jst__plim_restore_left(msg, sizeof(msg));
+	if (msg[0]) {
+		jst_run_note(st->run, "%s", msg);
+		fprintf(stderr, "joulestream run: %s\n", msg);
+	}
+	if (!st->o.gpu_limit)
+		return 0;
+	int r = jst__plim_new(&st->plim, &st->o.plim, st->run->meta.command, &st->gpower);
+	st->run->gpu_power = &st->gpower;
+	bool advice = strcmp(st->gpower.mode, "advice") == 0;
+	if (st->gpower.why[0]) {
+		jst_run_note(st->run, "GPU power limit: %s%s", st->gpower.why,
+		             advice ? "; advice only" : "");
+		fprintf(stderr, "joulestream %s: %s%s\n", st->o.profile ? "gpu profile" : "run",
+		        st->gpower.why, advice && !st->o.profile ? "; running with advice only" : "");
+	}
+	if (st->o.profile && (r < 0 || advice || jst__plim_done(st->plim)))
+		return 1;
+	return 0;
+}
+
+/* After the command: what is still in --step-regex's pipe. */
+static void drain_output(struct run_state *st)
+{
+	while (st->out_fd >= 0) {
+		struct pollfd pfd = {st->out_fd, POLLIN, 0};
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		read_output(st);
+	}
+	if (st->out_fd >= 0)
+		close(st->out_fd);
+	st->out_fd = -1;
+}
+
+static int run_main(int argc, char **argv, bool profile)
 {
 	struct run_state st = {0};
 	st.sock.fd = -1; /* no socket until marksock_open */
+	st.out_fd = -1;
+	st.o.profile = profile;
 	int cmd = 0;
 	int rc = parse(argc, argv, &st.o, &cmd);
 	if (rc >= 0)
 		return rc;
+	if (profile) {
+		st.o.no_store = true;
+		st.o.quiet = true;
+	}
+	if (st.o.step_regex) {
+		int e = regcomp(&st.step_re, st.o.step_regex, REG_EXTENDED | REG_NOSUB);
+		if (e != 0) {
+			char m[160];
+			regerror(e, &st.step_re, m, sizeof(m));
+			fprintf(stderr, "joulestream run: bad --step-regex '%s': %s\n", st.o.step_regex, m);
+			return 2;
+		}
+	}
 	st.run = calloc(1, sizeof(*st.run));
 	if (!st.run) {
 		fprintf(stderr, "joulestream run: out of memory\n");
@@ -489,6 +673,8 @@ int cli_run(int argc, char **argv)
 	record_digests(&st);
 	if (!st.o.no_store)
 		jst__session_store(&st.ses, st.o.db, st.o.spool);
+	if ((rc = gpu_limits_start(&st)) != 0)
+		goto out;
 	run_carbon_start(&st.carbon, st.mon);
 	/* the series' values go into the log as the samples use them */
 	jst__session_series(&st.ses, st.carbon.series);
@@ -519,6 +705,8 @@ int cli_run(int argc, char **argv)
 		loop(&st);
 		/* marks the command sent just before it exited */
 		marksock_read(&st.sock, st.mon, sink_mark, &st);
+		drain_output(&st);
+		jst__plim_restore(st.plim); /* at once: the job is over */
 		uint64_t t1 = jst__mono_ns();
 		if (st.waited_for)
 			jst_run_note(run, "waited %.1f s after the command exited for the %zu process%s it "
@@ -542,10 +730,22 @@ int cli_run(int argc, char **argv)
 		                  jst_monitor_timeline(st.mon));
 		if (st.carbon.live) /* its values before run_end, which has its figure */
 			jst__session_series(&st.ses, st.carbon.series);
+		jst__plim_account(st.plim, run);
 		jst__session_finish(&st.ses);
 		outputs(&st);
 	}
+	if (profile) {
+		jst__plim_table(stdout, &st.gpower);
+		rc = strcmp(st.gpower.state, "chosen") == 0 ? 0 : 1;
+		if (rc)
+			fprintf(stderr, "joulestream gpu profile: the command ended before profiling did "
+			        "(%lu steps seen; it needs --gpu-warmup + a --gpu-window per candidate)\n",
+			        st.gpower.steps);
+	}
 out:
+	jst__plim_free(st.plim); /* restores what is still set */
+	if (st.o.step_regex)
+		regfree(&st.step_re);
 	jst__session_close(&st.ses); /* sinks still open only when the command did not start */
 	run_carbon_release(&st.carbon);
 	marksock_close(&st.sock);
@@ -554,4 +754,35 @@ out:
 	jst_monitor_free(st.mon);
 	free(run);
 	return rc;
+}
+
+int cli_run(int argc, char **argv)
+{
+	return run_main(argc, argv, false);
+}
+
+/* `joulestream gpu profile|restore`: the profiling of --gpu-power-limit alone, or putting back
+ * the limits a killed run left behind. */
+int cli_gpu(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (strcmp(sub, "profile") == 0)
+		return run_main(argc - 1, argv + 1, true);
+	if (strcmp(sub, "restore") == 0) {
+		char msg[JST_NOTE_LEN];
+		int r = jst__plim_restore_left(msg, sizeof(msg));
+		fprintf(stderr, "joulestream gpu restore: %s\n", msg[0] ? msg : "no limit to restore");
+		return r < 0 ? 1 : 0;
+	}
+	FILE *f = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 ? stdout : stderr;
+	fprintf(f, "usage: joulestream gpu profile [OPTIONS] -- CMD [ARGS...]\n"
+	           "       joulestream gpu restore\n"
+	           "profile: runs CMD only until its steps have been measured under each candidate GPU\n"
+	           "power limit (the profiling of joulestream run --gpu-power-limit), stops it, restores\n"
+	           "the limits and prints the table; the options are joulestream run's (--gpu-power-limit\n"
+	           "auto:GOAL picks the goal marked, --step-regex, --gpu-warmup, --gpu-window,\n"
+	           "--gpu-limit-step). Needs root. The profile is saved for advice-only runs.\n"
+	           "restore: puts back the limits a killed run left behind ($XDG_STATE_HOME/joulestream/\n"
+	           "gpu-limits).\n");
+	return f == stdout ? 0 : 2;
 }

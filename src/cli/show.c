@@ -10,6 +10,7 @@
 #include "cli/carbon_cli.h"
 #include "cli/cli.h"
 #include "cli/trust_cli.h"
+#include "joulestream/gpupower.h"
 #include "joulestream/report.h"
 #include "joulestream/store.h"
 #include "joulestream/train.h"
@@ -67,6 +68,7 @@ int cli_show(int argc, char **argv)
 		return 1;
 	struct jst_run *run = malloc(sizeof(*run));
 	struct jst_train *train = NULL;
+	struct jst_gpu_power *gpu = NULL;
 	int rc = 1;
 	if (!run)
 		goto out;
@@ -80,6 +82,9 @@ int cli_show(int argc, char **argv)
 	train = jst_train_new(); /* phases, epochs, metrics: when the run marked them */
 	if (train && jst_store_load_train(s, run, train) == 0)
 		run->train = train;
+	gpu = malloc(sizeof(*gpu)); /* GPU power limits: when the run managed them */
+	if (gpu && jst_store_load_gpu_power(s, run, gpu) == 0)
+		run->gpu_power = gpu;
 	if (strcmp(format, "text") == 0) {
 		char tilde[1100];
 		jst_report_text(stdout, run, cli_tilde(path, tilde, sizeof(tilde)));
@@ -107,6 +112,7 @@ int cli_show(int argc, char **argv)
 	}
 out:
 	free(train);
+	free(gpu);
 	free(run);
 	jst_store_close(s);
 	return rc;

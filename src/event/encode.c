@@ -10,6 +10,8 @@
 #include "core/util.h"
 #include "core/jbuf.h"
 #include "event/record.h"
+#include "joulestream/gpupower.h"
+#include "record/gpupower.h"
 #include "joulestream/event.h"
 
 static int done(struct jst_jbuf *b)
@@ -197,6 +199,10 @@ int jst_event_encode_run_end(const struct jst_run *run, char *out, size_t n)
 	jst__jbuf_put(&b, "]", 1);
 	jst__rec_write(&b, run, jst__rec_end, jst__rec_nend);
 	jst__rec_write_end_extra(&b, run);
+	if (run->gpu_power) { /* issue 18: the power limit profile and choice */
+		jst__jbuf_key(&b, "gpu_power_limit");
+		jst__gpu_power_json(&b, run->gpu_power);
+	}
 	return done(&b);
 }
 

@@ -6,6 +6,7 @@
 #include "core/jsonw.h"
 #include "joulestream/report.h"
 #include "report/carbon_report.h"
+#include "report/gpu_report.h"
 #include "report/train_report.h"
 #include "report/trust_report.h"
 
@@ -166,6 +167,7 @@ int jst_report_json(FILE *f, const struct jst_run *run, const struct jst_timelin
 	}
 	fputc(']', f);
 	jst__report_train_json(f, run);
+	jst__report_gpu_json(f, run);
 	if (tl)
 		timeline_json(f, tl);
 	fputs("}\n", f);

@@ -9,6 +9,7 @@
 
 #include "joulestream/report.h"
 #include "report/carbon_report.h"
+#include "report/gpu_report.h"
 #include "report/train_report.h"
 #include "report/trust_report.h"
 
@@ -106,6 +107,7 @@ int jst_report_text(FILE *f, const struct jst_run *run, const char *stored)
 		           "figures marked estimate are modelled, see 'joulestream sensors'\n",
 		        run->meta.sensors[0] ? run->meta.sensors : "none");
 	jst__report_train_text(f, run);
+	jst__report_gpu_text(f, run);
 	jst__report_trust_text(f, run); /* idle floor, integrity flags, record hash */
 	for (size_t i = 0; i < run->nnotes; i++)
 		fprintf(f, "  note: %s\n", run->notes[i]);

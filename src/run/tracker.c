@@ -24,6 +24,7 @@
 #include "joulestream/tracker.h"
 #include "joulestream/train.h"
 #include "joulestream/trust.h"
+#include "run/powerlimit.h"
 #include "run/session.h"
 
 #define DRAIN_NS 250000000u
@@ -38,6 +39,10 @@ struct jst_tracker {
 	enum jst_scope scope;
 	bool no_estimate, no_store;
 	long long epochs, predict_after;
+	bool gpu_limit;               /* gpu_power_limit: profile and set GPU limits (issue 18) */
+	struct jst__plim_opts plim;
+	struct jst__plim *pl;
+	struct jst_gpu_power gpower;
 
 	struct jst_run *run;
 	struct jst_monitor *mon;
@@ -69,6 +74,7 @@ int jst_tracker_new(struct jst_tracker **out)
 	t->pue = t->wue = -1;
 	t->interval_ns = 1000000000u;
 	t->epochs = t->predict_after = -1;
+	jst__plim_parse("auto", &t->plim);
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -110,6 +116,25 @@ int jst_tracker_set(struct jst_tracker *t, const char *key, const char *v)
 	if (!strcmp(key, "sensors")) return set_text(t, t->sensors, sizeof(t->sensors), key, v);
 	if (!strcmp(key, "sysfs_root")) return set_text(t, t->sysfs, sizeof(t->sysfs), key, v);
 	if (!strcmp(key, "procfs_root")) return set_text(t, t->procfs, sizeof(t->procfs), key, v);
+	if (!strcmp(key, "gpu_power_limit")) {
+		struct jst__plim_opts o;
+		if (jst__plim_parse(v, &o) < 0)
+			return fail(t, -EINVAL, "bad gpu_power_limit '%s' (auto, auto:energy, auto:time, "
+			            "auto:cost:ETA, auto:slowdown:F)", v);
+		o.warmup = t->plim.warmup, o.window = t->plim.window, o.step_w = t->plim.step_w;
+		t->plim = o;
+		t->gpu_limit = true;
+		return 0;
+	}
+	if (!strcmp(key, "gpu_warmup") || !strcmp(key, "gpu_window")) {
+		bool win = !strcmp(key, "gpu_window");
+		r = set_number(t, key, v, win ? 1 : 0, 1e6, &d);
+		if (r == 0)
+			*(win ? &t->plim.window : &t->plim.warmup) = (unsigned)d;
+		return r;
+	}
+	if (!strcmp(key, "gpu_limit_step"))
+		return set_number(t, key, v, 1, 1000, &t->plim.step_w);
 	if (!strcmp(key, "pue")) return set_number(t, key, v, 1, 5, &t->pue);
 	if (!strcmp(key, "wue")) return set_number(t, key, v, 0, 100, &t->wue);
 	if (!strcmp(key, "store") || !strcmp(key, "no_estimate")) {
@@ -232,8 +257,11 @@ static int mark_lines(struct jst_tracker *t, const char *p, size_t n, uint64_t n
 		struct jst_mark mk;
 		if (len && jst_monitor_mark_text(t->mon, p, len, now) < 0)
 			r = -EINVAL;
-		else if (len && jst_mark_parse(p, len, &mk, NULL) == 0)
+		else if (len && jst_mark_parse(p, len, &mk, NULL) == 0) {
 			jst__session_mark(&t->ses, t->mon, &mk, now);
+			if (mk.kind == JST_MARK_STEP)
+				jst__plim_step(t->pl, mk.t_ns ? mk.t_ns : now);
+		}
 		p += nl ? len + 1 : len;
 		n -= nl ? len + 1 : len;
 	}
@@ -325,6 +353,17 @@ int jst_tracker_start(struct jst_tracker *t)
 		return fail(t, -EINVAL, "cannot open the run's sinks");
 	if (!t->no_store)
 		jst__session_store(&t->ses, t->db[0] ? t->db : NULL, NULL);
+	char msg[JST_NOTE_LEN];
+	jst__plim_restore_left(msg, sizeof(msg)); /* limits a killed run left behind */
+	if (msg[0])
+		jst_run_note(run, "%s", msg);
+	if (t->gpu_limit) {
+		jst__plim_new(&t->pl, &t->plim, t->command[0] ? t->command : run->meta.command, &t->gpower);
+		run->gpu_power = &t->gpower;
+		if (t->gpower.why[0])
+			jst_run_note(run, "GPU power limit: %s%s", t->gpower.why,
+			             strcmp(t->gpower.mode, "advice") == 0 ? "; advice only" : "");
+	}
 	t->last_tick_ns = jst__mono_ns();
 	jst_monitor_start(t->mon, t->last_tick_ns);
 	char *argv[] = {t->command[0] ? t->command : run->meta.command};
@@ -385,12 +424,14 @@ int jst_tracker_stop(struct jst_tracker *t, int exit_code)
 	pthread_cond_signal(&t->cond);
 	pthread_mutex_unlock(&t->mu);
 	pthread_join(t->thread, NULL);
+	jst__plim_restore(t->pl); /* the job is over */
 	jst_meta_collect_finish(&t->run->meta); /* reaps the git child before the tree is counted */
 	uint64_t now = jst__mono_ns();
 	jst_monitor_tick(t->mon, now, reaped_cpu_s());
 	jst_monitor_finish(t->mon, now);
 	t->run->exit_code = exit_code;
 	take_pending(t);
+	jst__plim_account(t->pl, t->run);
 	jst__session_finish(&t->ses);
 	t->stopped = true;
 	return 0;
@@ -464,6 +505,7 @@ void jst_tracker_free(struct jst_tracker *t)
 		return;
 	if (t->started && !t->stopped)
 		jst_tracker_stop(t, 0);
+	jst__plim_free(t->pl);
 	jst_monitor_free(t->mon);
 	jst__session_close(&t->ses);
 	free(t->run);

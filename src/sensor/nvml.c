@@ -2,7 +2,9 @@
  * (libnvidia-ml.so.1, or the path in JOULESTREAM_NVML_LIB; src/core/dl.c), so the same binary
  * runs with and without a driver. No NVIDIA header is used: the few types and codes needed are
  * declared here. Each GPU is read with one NVML call per tick: its energy counter (mJ) where supported, else
- * its power (mW), which the registry integrates. It also lists the processes on each GPU. */
+ * its power (mW), which the registry integrates. It also lists the processes on each GPU.
+ * The power limits (include/joulestream/gpulimit.h, issue 18) are at the end: a handle of
+ * their own on the same library, since the sensor's state belongs to the sampler. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include "core/dl.h"
 #include "core/util.h"
+#include "joulestream/gpulimit.h"
 #include "sensor/sensor.h"
 
 /* ---- The subset of the NVML API used here (values from the NVML API reference). ---- */
@@ -66,6 +69,9 @@ struct nvml_fns {
 	nvml_ret (*util)(nvml_device dev, struct nvml_util_sample *s, unsigned int *n,
 	                 unsigned long long last_seen);
 	nvml_ret (*driver_version)(char *buf, unsigned int len);
+	nvml_ret (*limit_constraints)(nvml_device dev, unsigned int *min_mw, unsigned int *max_mw);
+	nvml_ret (*default_limit)(nvml_device dev, unsigned int *mw);
+	nvml_ret (*set_limit)(nvml_device dev, unsigned int mw);
 };
 
 struct nvml_lib {
@@ -129,6 +135,9 @@ static int load_lib(struct nvml_lib *lib, char *why, size_t whylen)
 		{"nvmlDeviceGetComputeRunningProcesses_v3", (void **)&f->procs, true},
 		{"nvmlDeviceGetProcessUtilization", (void **)&f->util, true},
 		{"nvmlSystemGetDriverVersion", (void **)&f->driver_version, true},
+		{"nvmlDeviceGetPowerManagementLimitConstraints", (void **)&f->limit_constraints, true},
+		{"nvmlDeviceGetPowerManagementDefaultLimit", (void **)&f->default_limit, true},
+		{"nvmlDeviceSetPowerManagementLimit", (void **)&f->set_limit, true},
 	};
 	const struct jst__dl_lib dl = {
 		.soname = "libnvidia-ml.so.1",
@@ -494,3 +503,147 @@ const struct jst_sensor_ops jst__sensor_nvml = {
 	.driver = driver,
 	.close = close_state,
 };
+
+/* ---- Power limits (gpulimit.h). ---- */
+
+struct jst_gpu_ctl {
+	struct nvml_lib lib;
+	bool initialized;
+	nvml_device dev[JST_GPU_CTL_MAX];
+	unsigned index[JST_GPU_CTL_MAX];
+	size_t n;
+};
+
+void jst_gpu_ctl_close(struct jst_gpu_ctl *c)
+{
+	if (!c)
+		return;
+	if (c->initialized)
+		c->lib.fn.shutdown();
+	jst__dl_close(c->lib.handle);
+	free(c);
+}
+
+int jst_gpu_ctl_open(struct jst_gpu_ctl **out, char *why, size_t whylen)
+{
+	*out = NULL;
+	struct jst_gpu_ctl *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	int r = load_lib(&c->lib, why, whylen);
+	if (r < 0)
+		goto fail;
+	nvml_ret nr = c->lib.fn.init();
+	if (nr != NVML_SUCCESS) {
+		snprintf(why, whylen, "nvmlInit failed: %s", nvml_error(&c->lib, nr));
+		r = nr == NVML_ERROR_NO_PERMISSION ? -EACCES : -ENODEV;
+		goto fail;
+	}
+	c->initialized = true;
+	unsigned count = 0;
+	if ((nr = c->lib.fn.count(&count)) != NVML_SUCCESS) {
+		snprintf(why, whylen, "nvmlDeviceGetCount failed: %s", nvml_error(&c->lib, nr));
+		r = -ENODEV;
+		goto fail;
+	}
+	for (unsigned i = 0; i < count && c->n < JST_GPU_CTL_MAX; i++)
+		if (c->lib.fn.handle(i, &c->dev[c->n]) == NVML_SUCCESS)
+			c->index[c->n++] = i;
+	if (c->n == 0) {
+		snprintf(why, whylen, "NVML found no GPU");
+		r = -ENOENT;
+		goto fail;
+	}
+	*out = c;
+	return (int)c->n;
+fail:
+	jst_gpu_ctl_close(c);
+	return r;
+}
+
+size_t jst_gpu_ctl_count(const struct jst_gpu_ctl *c)
+{
+	return c ? c->n : 0;
+}
+
+int jst_gpu_ctl_info(struct jst_gpu_ctl *c, size_t i, struct jst_gpu_limit *o)
+{
+	if (i >= c->n)
+		return -EINVAL;
+	const struct nvml_fns *f = &c->lib.fn;
+	nvml_device d = c->dev[i];
+	memset(o, 0, sizeof(*o));
+	o->index = c->index[i];
+	if (!f->uuid || f->uuid(d, o->uuid, sizeof(o->uuid)) != NVML_SUCCESS)
+		snprintf(o->uuid, sizeof(o->uuid), "nvml:gpu%u", o->index);
+	o->uuid[sizeof(o->uuid) - 1] = '\0';
+	if (!f->name || f->name(d, o->name, sizeof(o->name)) != NVML_SUCCESS)
+		snprintf(o->name, sizeof(o->name), "NVIDIA GPU");
+	o->name[sizeof(o->name) - 1] = '\0';
+	unsigned mn = 0, mx = 0, v = 0;
+	if (f->limit_constraints && f->limit_constraints(d, &mn, &mx) == NVML_SUCCESS && mx >= mn) {
+		o->min_w = mn / 1000.0;
+		o->max_w = mx / 1000.0;
+	}
+	if (f->default_limit && f->default_limit(d, &v) == NVML_SUCCESS)
+		o->default_w = v / 1000.0;
+	if (f->mgmt_limit && f->mgmt_limit(d, &v) == NVML_SUCCESS)
+		o->current_w = v / 1000.0;
+	return o->max_w > 0 && o->current_w > 0 ? 0 : -ENOTSUP;
+}
+
+int jst_gpu_ctl_find(struct jst_gpu_ctl *c, const char *uuid)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct jst_gpu_limit l;
+		jst_gpu_ctl_info(c, i, &l);
+		if (strcmp(l.uuid, uuid) == 0)
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+int jst_gpu_ctl_set(struct jst_gpu_ctl *c, size_t i, double watts, char *why, size_t whylen)
+{
+	if (i >= c->n || !(watts > 0) || watts > 1e6)
+		return -EINVAL;
+	if (!c->lib.fn.set_limit) {
+		snprintf(why, whylen, "this NVML cannot set power limits (no "
+		         "nvmlDeviceSetPowerManagementLimit: a newer NVIDIA driver has it)");
+		return -ENOTSUP;
+	}
+	unsigned mw = (unsigned)(watts * 1000.0 + 0.5);
+	nvml_ret r = c->lib.fn.set_limit(c->dev[i], mw);
+	switch (r) {
+	case NVML_SUCCESS:
+		return 0;
+	case NVML_ERROR_NO_PERMISSION:
+		snprintf(why, whylen,
+		         "setting gpu%u's power limit needs root: NVML said '%s'. Run joulestream as root "
+		         "(sudo) or with CAP_SYS_ADMIN, with persistence mode on (`sudo nvidia-smi -pm 1`) "
+		         "so that the driver keeps the limit between processes",
+		         c->index[i], nvml_error(&c->lib, r));
+		return -EPERM;
+	case NVML_ERROR_NOT_SUPPORTED:
+		snprintf(why, whylen, "gpu%u cannot set its power limit (NVML: '%s')", c->index[i],
+		         nvml_error(&c->lib, r));
+		return -ENOTSUP;
+	case 2: /* NVML_ERROR_INVALID_ARGUMENT */
+		snprintf(why, whylen, "gpu%u refused a limit of %.0f W (outside its constraints)",
+		         c->index[i], watts);
+		return -EINVAL;
+	default:
+		snprintf(why, whylen, "setting gpu%u's power limit failed: %s", c->index[i],
+		         nvml_error(&c->lib, r));
+		return is_gone_code(r) ? -ENODEV : -EIO;
+	}
+}
+
+int jst_gpu_ctl_energy(struct jst_gpu_ctl *c, size_t i, double *joules)
+{
+	unsigned long long mj = 0;
+	if (i >= c->n || !c->lib.fn.energy || c->lib.fn.energy(c->dev[i], &mj) != NVML_SUCCESS)
+		return -ENOTSUP;
+	*joules = (double)mj / 1000.0;
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include "core/sha256.h"
 #include "core/util.h"
 #include "joulestream/ingest.h"
+#include "joulestream/gpupower.h"
 #include "joulestream/intensity.h"
 #include "joulestream/trust.h"
 #include "store/store.h"
@@ -281,7 +282,7 @@ static int read_view(struct jst_store *s, const char *id, const struct jst_run_s
  * and the idle floor of the run's host. A full read also gives the run's event digest
  * (content_hash). */
 static int view_from_log(struct jst_store *s, const char *id, const struct jst_run_summary *sum,
-                         struct jst_run *run, struct jst_train *train)
+                         struct jst_run *run, struct jst_train *train, struct jst_gpu_power *gpu)
 {
 	struct log_view *f = malloc(sizeof(*f));
 	if (!f)
@@ -305,6 +306,9 @@ static int view_from_log(struct jst_store *s, const char *id, const struct jst_r
 			r = -ENOENT; /* the run had no training marks */
 	}
 	run->train = NULL;
+	if (r == 0 && gpu) /* the GPU power limits (issue 18): copied, the view's is freed */
+		r = run->gpu_power ? (*gpu = *run->gpu_power, 0) : -ENOENT;
+	run->gpu_power = NULL;
 	jst__runview_release(&f->v);
 	free(f);
 	if (r == 0 && !train && s->ops->load_extras)
@@ -345,7 +349,7 @@ int jst_store_load(struct jst_store *s, const char *id, struct jst_run *run)
 {
 	char rid[JST_EVENT_ID_MAX + 1];
 	int r = resolve(s, id, rid, sizeof(rid));
-	return r == 0 ? view_from_log(s, rid, NULL, run, NULL) : r;
+	return r == 0 ? view_from_log(s, rid, NULL, run, NULL, NULL) : r;
 }
 
 struct id_list {
@@ -393,7 +397,7 @@ static int list_from_log(struct jst_store *s, size_t limit, int (*fn)(const stru
 	if (r >= 0 && !run)
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < l.n && (!limit || (size_t)n < limit); i++) {
-		if (view_from_log(s, l.id[i], &l.sum[i], run, NULL) < 0)
+		if (view_from_log(s, l.id[i], &l.sum[i], run, NULL, NULL) < 0)
 			continue;
 		n++;
 		if (fn(run, ud))
@@ -487,7 +491,17 @@ int jst_store_load_train(struct jst_store *s, const struct jst_run *run, struct 
 	struct jst_run *scratch = malloc(sizeof(*scratch));
 	if (!scratch)
 		return -ENOMEM;
-	int r = view_from_log(s, run->id, NULL, scratch, t);
+	int r = view_from_log(s, run->id, NULL, scratch, t, NULL);
+	free(scratch);
+	return r;
+}
+
+int jst_store_load_gpu_power(struct jst_store *s, const struct jst_run *run, struct jst_gpu_power *g)
+{
+	struct jst_run *scratch = malloc(sizeof(*scratch));
+	if (!scratch)
+		return -ENOMEM;
+	int r = view_from_log(s, run->id, NULL, scratch, NULL, g);
 	free(scratch);
 	return r;
 }

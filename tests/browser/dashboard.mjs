@@ -27,7 +27,7 @@ async function ingest() {
   const B = { host: 'node2', user: 'bo', model: 'mlp', zone: 'FR', interval: 10, acc: 0.8 };
   const C = { host: 'node1', user: 'ana', model: 'bert', zone: 'SE', interval: 10, acc: 0.7 };
   const a0 = now - 40 * 60000, b0 = now - 25 * 60000, c0 = now - 50000;
-  await post([ev.start('runA', A, a0), ...ev.samples('runA', A, a0, 60, 1.5), ...ev.training('runA', A, a0, 60), ev.end('runA', A, a0 + 601000, 60)]);
+  await post([ev.start('runA', A, a0), ...ev.samples('runA', A, a0, 60, 1.5), ...ev.training('runA', A, a0, 60), ev.end('runA', A, a0 + 601000, 60, { gpu_power_limit: ev.gpuPowerLimit })]);
   await post([ev.start('runB', B, b0), ...ev.samples('runB', B, b0, 30, 1), ...ev.training('runB', B, b0, 30), ev.end('runB', B, b0 + 301000, 30)]);
   await post([ev.start('runC', C, c0), ...ev.samples('runC', C, c0, 5, 1)]);
   return { A, C, c0 };
@@ -91,6 +91,10 @@ async function runPage(page) {
   ok('run page: loss against cumulative energy, 12 points');
   assert.deepEqual(await page.$$eval('#phases tbody tr td:first-child', (t) => t.map((x) => x.textContent).sort()), ['(none)', 'data', 'forward']);
   ok('run page: phases breakdown');
+  const gpu = await page.$$eval('#gpu-power tbody tr', (t) => t.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(gpu.map((r) => [r[0], r[4]]), [['400 W', 'maximum'], ['300 W', 'chosen'], ['200 W', '']]);
+  assert.match(await page.$eval('#gpu-power p', (p) => p.textContent), /goal energy.*Saved .*CO2e.*against the maximum limit/s);
+  ok('run page: GPU power limit profile, choice and saving');
   assert.match(await page.$eval('#totals', (t) => t.textContent), /Wh \(\d+ kJ\).*g CO2e.*mL/s);
   await page.screenshot({ path: `${OUT}/run.png`, fullPage: true });
 }

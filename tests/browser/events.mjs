@@ -52,6 +52,18 @@ export function training(run, o, t0, n) {
   return out;
 }
 
-export function end(run, o, t, n) {
-  return line({ type: 'run_end', ts_ms: t, run, host: o.host, exit: 0, signal: 0, duration_s: n * o.interval, samples: n * 2, notes: [] });
+export function end(run, o, t, n, extra = {}) {
+  return line({ type: 'run_end', ts_ms: t, run, host: o.host, exit: 0, signal: 0, duration_s: n * o.interval, samples: n * 2, notes: [], ...extra });
 }
+
+// run_end's gpu_power_limit (docs/schema.md, issue 18): three candidates, 300 W chosen
+export const gpuPowerLimit = {
+  mode: 'auto', goal: 'energy', state: 'chosen', why: '',
+  gpus: [{ index: 0, uuid: 'GPU-0aaa', min_w: 150, max_w: 400, prev_w: 350, chosen_w: 300 }],
+  profile: [
+    { limit_w: 400, limits_w: [400], time_s: 0.1, energy_j: 40, power_w: 400, steps: 20 },
+    { limit_w: 300, limits_w: [300], time_s: 0.11, energy_j: 33, power_w: 300, steps: 20 },
+    { limit_w: 200, limits_w: [200], time_s: 0.18, energy_j: 36, power_w: 200, steps: 20 }],
+  best: 1, ref: 0, steps: 1000, steps_after: 940, saved_energy_j: 6580, saved_co2e_g: 0.7,
+  saved_water_l: 0.01, extra_time_s: 9.4, advice_from: '', restored: true,
+};

@@ -18,14 +18,46 @@
  * returned only when its ts (µs, default 1000) is newer than lastSeenTimeStamp. A missing or
  * invalid file makes every call fail with NVML_ERROR_UNKNOWN and a line on stderr. Calls are
  * counted: fake_nvml_calls("nvmlDeviceGetName"), fake_nvml_reset_calls(); with FAKE_NVML_STATS
- * set, nvmlShutdown writes "function count" lines to that file. */
+ * set, nvmlShutdown writes "function count" lines to that file.
+ *
+ * Power limits and the power-performance model (issue 18). More keys of a gpu line:
+ *
+ *   min_limit_mw=150000 max_limit_mw=400000   nvmlDeviceGetPowerManagementLimitConstraints
+ *                                             (both 0, the default: NVML_ERROR_NOT_SUPPORTED)
+ *   default_limit_mw=400000                   the default limit (default: limit_mw)
+ *   set_limit=supported|refused|unsupported   nvmlDeviceSetPowerManagementLimit succeeds,
+ *                                             answers NVML_ERROR_NO_PERMISSION (4), or
+ *                                             NVML_ERROR_NOT_SUPPORTED (3)
+ *   demand_mw=400000 static_mw=100000 alpha_milli=500 step_us=20000    the model below
+ *
+ * Limits persist in the state file named by FAKE_NVML_STATE (absent: set limits are refused
+ * with NVML_ERROR_UNKNOWN), one line per GPU that has state: `gpu N limit_mw=X energy_mj=Y`.
+ * The limit in force is the state's limit_mw, else the config's limit_mw; it outlives the
+ * process that set it, as a real GPU's does, so a test can kill -9 the setter and look. The
+ * energy counter is the config's energy_mj plus the state's energy_mj. The file is read under
+ * a shared flock and rewritten in place under an exclusive one. While a GPU has a limit in the
+ * state, each read of its energy counter adds 1 to the state's reads=N, so that a test's job
+ * can wait until its step mark has been taken (tests/e2e/gpu_job.py).
+ *
+ * The model (D = demand_mw, S = static_mw, a = alpha_milli / 1000, t0 = step_us, L = the
+ * limit in force, all per GPU): under L the GPU draws p(L) = min(D, L) and one training step
+ * takes t(L) = t0 × max(1, ((D − S) / (L − S))^a) (L > S; the dynamic part of the power is
+ * what the limit squeezes). nvmlDeviceGetPowerUsage answers p(L) for a GPU with a demand.
+ * GPUs that train together (DDP) wait for the slowest: the step takes T = max over GPUs of
+ * t_i(L_i), and GPU i spends p_i(L_i) × t_i + S_i × (T − t_i) joules in it. A test's job runs
+ * the steps with two hooks: fake_nvml_step_time() returns T in seconds for the limits in force
+ * now (and remembers them); fake_nvml_step_done() adds each GPU's energy for that step to its
+ * counter. The job sleeps T between the two, so the measured time is not the model's unless
+ * the job also dates its step marks with T (tests/e2e/gpu_job.py does). */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 typedef int nvmlReturn_t;
@@ -35,6 +67,7 @@ typedef struct fake_device *nvmlDevice_t;
 #define NVML_ERROR_UNINITIALIZED 1
 #define NVML_ERROR_INVALID_ARGUMENT 2
 #define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NO_PERMISSION 4
 #define NVML_ERROR_NOT_FOUND 6
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
 #define NVML_ERROR_GPU_IS_LOST 15
@@ -77,6 +110,11 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned l
 nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power);
 nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit);
 nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit);
+nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device,
+                                                          unsigned int *minLimit,
+                                                          unsigned int *maxLimit);
+nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsigned int *limit);
+nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t device, unsigned int limit);
 nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *count,
                                                      nvmlProcessInfo_t *infos);
 nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
@@ -86,6 +124,8 @@ nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
 /* Test hooks. */
 unsigned long fake_nvml_calls(const char *fn);
 void fake_nvml_reset_calls(void);
+double fake_nvml_step_time(void);
+int fake_nvml_step_done(void);
 
 #define GPUS_MAX 16
 #define PROCS_MAX 256
@@ -98,6 +138,14 @@ struct fake_gpu {
 	char uuid[STR_MAX];
 	unsigned long long energy_mj;
 	unsigned power_mw, limit_mw;
+	unsigned min_limit_mw, max_limit_mw, default_limit_mw;
+	unsigned demand_mw, static_mw, alpha_milli, step_us;
+	int set_limit; /* NVML_SUCCESS, NO_PERMISSION or NOT_SUPPORTED */
+	/* from the state file */
+	bool has_state;
+	unsigned state_limit_mw;
+	unsigned long long state_energy_mj;
+	unsigned long long state_reads; /* energy counter reads, while the state has a limit */
 	bool energy_ok, power_ok, procs_ok, util_ok, lost;
 	int error;
 };
@@ -125,7 +173,7 @@ struct fake_device {
 static struct fake_config cfg;
 static char filebuf[FILE_MAX + 1];
 static struct fake_device devices[GPUS_MAX];
-static bool initialized;
+static unsigned initialized; /* nvmlInit_v2 calls not yet shut down (NVML counts them too) */
 
 /* ---- Call counting. ---- */
 
@@ -135,6 +183,8 @@ static const char *const counted[] = {
 	"nvmlDeviceGetUUID", "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetPowerUsage",
 	"nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetPowerManagementLimit",
 	"nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetProcessUtilization",
+	"nvmlDeviceGetPowerManagementLimitConstraints", "nvmlDeviceGetPowerManagementDefaultLimit",
+	"nvmlDeviceSetPowerManagementLimit",
 };
 #define NCOUNTED (sizeof(counted) / sizeof(counted[0]))
 static unsigned long counts[NCOUNTED];
@@ -288,6 +338,31 @@ static bool gpu_key(struct fake_gpu *g, struct span k, struct span v)
 		return parse_uint(v, &g->power_mw);
 	if (span_is(k, "limit_mw"))
 		return parse_uint(v, &g->limit_mw);
+	if (span_is(k, "min_limit_mw"))
+		return parse_uint(v, &g->min_limit_mw);
+	if (span_is(k, "max_limit_mw"))
+		return parse_uint(v, &g->max_limit_mw);
+	if (span_is(k, "default_limit_mw"))
+		return parse_uint(v, &g->default_limit_mw);
+	if (span_is(k, "demand_mw"))
+		return parse_uint(v, &g->demand_mw);
+	if (span_is(k, "static_mw"))
+		return parse_uint(v, &g->static_mw);
+	if (span_is(k, "alpha_milli"))
+		return parse_uint(v, &g->alpha_milli);
+	if (span_is(k, "step_us"))
+		return parse_uint(v, &g->step_us);
+	if (span_is(k, "set_limit")) {
+		if (span_is(v, "supported"))
+			g->set_limit = NVML_SUCCESS;
+		else if (span_is(v, "refused"))
+			g->set_limit = NVML_ERROR_NO_PERMISSION;
+		else if (span_is(v, "unsupported"))
+			g->set_limit = NVML_ERROR_NOT_SUPPORTED;
+		else
+			return false;
+		return true;
+	}
 	if (span_is(k, "energy"))
 		return parse_bool(v, &g->energy_ok);
 	if (span_is(k, "power"))
@@ -334,7 +409,8 @@ static bool parse_device_line(bool is_gpu, const char *p, const char *end)
 		if (g->present)
 			return false;
 		*g = (struct fake_gpu){.present = true, .energy_ok = true, .power_ok = true,
-		                       .procs_ok = true, .util_ok = true};
+		                       .procs_ok = true, .util_ok = true, .alpha_milli = 1000,
+		                       .step_us = 10000};
 		snprintf(g->name, sizeof(g->name), "Fake GPU %u", idx);
 		snprintf(g->uuid, sizeof(g->uuid), "GPU-fake-%04u", idx);
 		if (idx + 1 > cfg.ngpus)
@@ -398,8 +474,102 @@ static bool read_config_file(const char *path, size_t *len)
 	return n <= FILE_MAX;
 }
 
-/* Re-reads the configuration. Returns NVML_SUCCESS or NVML_ERROR_UNKNOWN. */
-static nvmlReturn_t load(void)
+
+/* ---- The state file (FAKE_NVML_STATE): limits set and model energy, across processes. ---- */
+
+static char statebuf[FILE_MAX + 1];
+
+/* Opens the state file locked (LOCK_SH or LOCK_EX); -1 when there is none. */
+static int state_open(int how)
+{
+	const char *path = getenv("FAKE_NVML_STATE");
+	if (!path || !*path)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/* Reads the state lines into cfg (fd open and locked). */
+static nvmlReturn_t state_read(int fd)
+{
+	ssize_t n = pread(fd, statebuf, FILE_MAX, 0);
+	if (n < 0)
+		return NVML_ERROR_UNKNOWN;
+	const char *p = statebuf, *end = statebuf + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		struct span k, v;
+		bool bad = false;
+		unsigned idx;
+		const char *s = p;
+		if (next_token(&s, e, &k, &v, &bad)) {
+			if (!span_is(k, "gpu") || !next_token(&s, e, &k, &v, &bad) || !parse_uint(k, &idx) ||
+			    idx >= GPUS_MAX)
+				return NVML_ERROR_UNKNOWN;
+			struct fake_gpu *g = &cfg.gpus[idx];
+			g->has_state = true;
+			while (next_token(&s, e, &k, &v, &bad)) {
+				if (span_is(k, "limit_mw") && parse_uint(v, &g->state_limit_mw))
+					continue;
+				if (span_is(k, "energy_mj") && parse_ull(v, UINT64_MAX, &g->state_energy_mj))
+					continue;
+				if (span_is(k, "reads") && parse_ull(v, UINT64_MAX, &g->state_reads))
+					continue;
+				return NVML_ERROR_UNKNOWN;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return NVML_SUCCESS;
+}
+
+/* Rewrites the state file from cfg (fd open and locked exclusively). */
+static nvmlReturn_t state_write(int fd)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < GPUS_MAX; i++) {
+		const struct fake_gpu *g = &cfg.gpus[i];
+		if (!g->has_state)
+			continue;
+		int w = snprintf(statebuf + n, sizeof(statebuf) - n,
+		                 "gpu %u limit_mw=%u energy_mj=%llu reads=%llu\n", i, g->state_limit_mw,
+		                 g->state_energy_mj, g->state_reads);
+		if (w < 0 || (size_t)w >= sizeof(statebuf) - n)
+			return NVML_ERROR_UNKNOWN;
+		n += (size_t)w;
+	}
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, statebuf, n, 0) != (ssize_t)n)
+		return NVML_ERROR_UNKNOWN;
+	return NVML_SUCCESS;
+}
+
+static nvmlReturn_t load_state(void)
+{
+	int fd = state_open(LOCK_SH);
+	if (fd < 0)
+		return NVML_SUCCESS;
+	nvmlReturn_t r = state_read(fd);
+	close(fd);
+	if (r != NVML_SUCCESS)
+		fprintf(stderr, "fake_nvml: invalid FAKE_NVML_STATE\n");
+	return r;
+}
+
+static unsigned limit_of(const struct fake_gpu *g)
+{
+	return g->has_state && g->state_limit_mw ? g->state_limit_mw : g->limit_mw;
+}
+
+/* Re-reads the configuration, without the state file. */
+static nvmlReturn_t load_config(void)
 {
 	const char *path = getenv("FAKE_NVML_CONFIG");
 	size_t len = 0;
@@ -420,7 +590,17 @@ static nvmlReturn_t load(void)
 		}
 		p = nl ? nl + 1 : end;
 	}
+	for (unsigned i = 0; i < GPUS_MAX; i++)
+		if (!cfg.gpus[i].default_limit_mw)
+			cfg.gpus[i].default_limit_mw = cfg.gpus[i].limit_mw;
 	return NVML_SUCCESS;
+}
+
+/* Re-reads the configuration and the state. Returns NVML_SUCCESS or NVML_ERROR_UNKNOWN. */
+static nvmlReturn_t load(void)
+{
+	nvmlReturn_t r = load_config();
+	return r == NVML_SUCCESS ? load_state() : r;
 }
 
 /* The GPU behind a handle, with the config freshly loaded; NULL with *r set otherwise. */
@@ -471,7 +651,7 @@ nvmlReturn_t nvmlInit_v2(void)
 		return cfg.init_error;
 	for (unsigned i = 0; i < GPUS_MAX; i++)
 		devices[i].index = i;
-	initialized = true;
+	initialized++;
 	return NVML_SUCCESS;
 }
 
@@ -480,8 +660,8 @@ nvmlReturn_t nvmlShutdown(void)
 	count_call(__func__);
 	if (!initialized)
 		return NVML_ERROR_UNINITIALIZED;
-	initialized = false;
-	write_stats();
+	if (--initialized == 0)
+		write_stats();
 	return NVML_SUCCESS;
 }
 
@@ -564,7 +744,17 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned l
 		return g->error;
 	if (!energy)
 		return NVML_ERROR_INVALID_ARGUMENT;
-	*energy = g->energy_mj;
+	*energy = g->energy_mj + g->state_energy_mj;
+	if (g->has_state && g->state_limit_mw) { /* count the read, for a job that waits on it */
+		unsigned idx = (unsigned)(g - cfg.gpus);
+		int fd = state_open(LOCK_EX);
+		if (fd >= 0 && load_config() == NVML_SUCCESS && state_read(fd) == NVML_SUCCESS) {
+			cfg.gpus[idx].state_reads++;
+			state_write(fd);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return NVML_SUCCESS;
 }
 
@@ -582,6 +772,8 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power)
 	if (!power)
 		return NVML_ERROR_INVALID_ARGUMENT;
 	*power = g->power_mw;
+	if (g->demand_mw) /* the model: p(L) = min(D, L) */
+		*power = limit_of(g) && limit_of(g) < g->demand_mw ? limit_of(g) : g->demand_mw;
 	return NVML_SUCCESS;
 }
 
@@ -591,11 +783,11 @@ static nvmlReturn_t get_limit(nvmlDevice_t device, unsigned int *limit)
 	const struct fake_gpu *g = gpu_of(device, &r);
 	if (!g)
 		return r;
-	if (!g->limit_mw)
+	if (!limit_of(g))
 		return NVML_ERROR_NOT_SUPPORTED;
 	if (!limit)
 		return NVML_ERROR_INVALID_ARGUMENT;
-	*limit = g->limit_mw;
+	*limit = limit_of(g);
 	return NVML_SUCCESS;
 }
 
@@ -609,6 +801,122 @@ nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int
 {
 	count_call(__func__);
 	return get_limit(device, limit);
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device,
+                                                          unsigned int *minLimit,
+                                                          unsigned int *maxLimit)
+{
+	count_call(__func__);
+	nvmlReturn_t r;
+	const struct fake_gpu *g = gpu_of(device, &r);
+	if (!g)
+		return r;
+	if (!g->min_limit_mw && !g->max_limit_mw)
+		return NVML_ERROR_NOT_SUPPORTED;
+	if (!minLimit || !maxLimit)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	*minLimit = g->min_limit_mw;
+	*maxLimit = g->max_limit_mw;
+	return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsigned int *limit)
+{
+	count_call(__func__);
+	nvmlReturn_t r;
+	const struct fake_gpu *g = gpu_of(device, &r);
+	if (!g)
+		return r;
+	if (!g->default_limit_mw)
+		return NVML_ERROR_NOT_SUPPORTED;
+	if (!limit)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	*limit = g->default_limit_mw;
+	return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t device, unsigned int limit)
+{
+	count_call(__func__);
+	nvmlReturn_t r;
+	struct fake_gpu *g = gpu_of(device, &r);
+	if (!g)
+		return r;
+	if (g->set_limit != NVML_SUCCESS)
+		return g->set_limit;
+	if (!g->max_limit_mw || limit < g->min_limit_mw || limit > g->max_limit_mw)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	unsigned idx = (unsigned)(g - cfg.gpus);
+	int fd = state_open(LOCK_EX);
+	if (fd < 0)
+		return NVML_ERROR_UNKNOWN;
+	if ((r = load_config()) == NVML_SUCCESS && (r = state_read(fd)) == NVML_SUCCESS) {
+		g = &cfg.gpus[idx];
+		g->has_state = true;
+		g->state_limit_mw = limit;
+		r = state_write(fd);
+	}
+	close(fd);
+	return r;
+}
+
+/* ---- The model's step, for a test's job (see the top of the file). ---- */
+
+static unsigned step_limits[GPUS_MAX];
+static double step_T;
+
+static double model_time(const struct fake_gpu *g, unsigned L)
+{
+	double t0 = g->step_us / 1e6, D = g->demand_mw, S = g->static_mw, a = g->alpha_milli / 1000.0;
+	if (L >= g->demand_mw)
+		return t0;
+	if (L <= g->static_mw)
+		return 1e9; /* no power left for work */
+	double f = pow((D - S) / ((double)L - S), a);
+	return f > 1 ? t0 * f : t0;
+}
+
+double fake_nvml_step_time(void)
+{
+	if (load() != NVML_SUCCESS)
+		return -1;
+	step_T = 0;
+	for (unsigned i = 0; i < GPUS_MAX; i++) {
+		const struct fake_gpu *g = &cfg.gpus[i];
+		step_limits[i] = limit_of(g);
+		if (!g->present || !g->demand_mw)
+			continue;
+		double t = model_time(g, step_limits[i]);
+		if (t > step_T)
+			step_T = t;
+	}
+	return step_T;
+}
+
+int fake_nvml_step_done(void)
+{
+	int fd = state_open(LOCK_EX);
+	if (fd < 0)
+		return -1;
+	int rc = -1;
+	if (load_config() == NVML_SUCCESS && state_read(fd) == NVML_SUCCESS) {
+		for (unsigned i = 0; i < GPUS_MAX; i++) {
+			struct fake_gpu *g = &cfg.gpus[i];
+			if (!g->present || !g->demand_mw)
+				continue;
+			unsigned L = step_limits[i];
+			double t = model_time(g, L), p = L && L < g->demand_mw ? L : g->demand_mw;
+			double mj = p * t + (double)g->static_mw * (step_T - t); /* mW x s = mJ */
+			if (!g->has_state)
+				g->state_limit_mw = 0;
+			g->has_state = true;
+			g->state_energy_mj += (unsigned long long)llround(mj);
+		}
+		rc = state_write(fd) == NVML_SUCCESS ? 0 : -1;
+	}
+	close(fd);
+	return rc;
 }
 
 static void put_proc(void *infos, unsigned i, const struct fake_proc *pr)

@@ -1,7 +1,8 @@
 // A run: power per zone over time (refreshed every 3 s while the run is live), energy, CO2e and
 // water with their sources, the run's share of the host, phases, training metrics against the
-// cumulative energy, metadata and health flags.
-import { get } from './api.js';
+// cumulative energy, the GPU power limit profile (run_end's gpu_power_limit), metadata and
+// health flags.
+import { events, get } from './api.js';
 import { lineChart } from './chart.js';
 import { h, num, table } from './dom.js';
 import { RunData } from './rundata.js';
@@ -60,6 +61,25 @@ function metricsSection(d, charts) {
   }));
 }
 
+// --gpu-power-limit (issue 18): limit -> time and energy per step, the choice, the saving.
+async function gpuSection(d) {
+  let g = null;
+  try { g = (await events(d.id, 'run_end')).events[0]?.gpu_power_limit || null; } catch { /* none */ }
+  if (!g) return null;
+  const lim = (p) => (p.limits_w || [p.limit_w]).map((w) => `${w} W`).join(', ');
+  const rows = (g.profile || []).map((p, i) => [lim(p), num(`${(p.time_s * 1000).toFixed(1)} ms`),
+    num(`${p.energy_j.toFixed(3)} J`), num(u.power(p.power_w)),
+    i === g.best ? 'chosen' : i === g.ref ? 'maximum' : '']);
+  const advice = g.mode === 'advice';
+  const saved = g.best >= 0
+    ? `${advice ? 'Would have saved' : 'Saved'} ${u.energy(g.saved_energy_j)}, ${u.co2e(g.saved_co2e_g)}, ${u.water(g.saved_water_l)} against the maximum limit (${g.extra_time_s >= 0 ? '+' : ''}${u.duration(g.extra_time_s)}).`
+    : 'No choice was made.';
+  return h('div', { id: 'gpu-power' },
+    h('h2', {}, 'GPU power limit'),
+    h('p', {}, `${advice ? 'Advice only' : 'Set'} (goal ${g.goal}, ${g.state})${g.why ? `: ${g.why}` : ''}. ${saved}`),
+    table(['limit', { label: 'time/step', num: true }, { label: 'energy/step', num: true }, { label: 'power', num: true }, ''], rows));
+}
+
 function metadata(d) {
   const s = d.start || {};
   const rows = [['command', (s.command || []).join(' ')], ['cwd', s.cwd], ['user', d.run.user], ['model', d.run.model],
@@ -90,7 +110,7 @@ export default async function run(main, { arg }) {
   const metrics = metricsSection(d, charts);
   main.replaceChildren(head, h('h2', {}, 'Power per zone'), powerEl, h('h2', {}, 'Zones'), zonesEl,
     h('h2', {}, 'Phases'), await phasesSection(d), h('h2', {}, 'Training metrics'), metrics,
-    h('h2', {}, 'Metadata'), metadata(d));
+    ...[await gpuSection(d)].filter(Boolean), h('h2', {}, 'Metadata'), metadata(d));
   paint();
   if (d.run.status === 'finished') return null;
   const timer = setInterval(async () => {
