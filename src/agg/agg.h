@@ -4,9 +4,10 @@
  * totals per user, model, host, grid zone and phase per window, and each host's newest
  * heartbeat. A run whose log holds the intensity values its carbon used (intensity events)
  * gets each sample's CO2e from them, through the run's own integration (integrate.c), so the
- * server's figures are the run's. Pure logic: the store loads the rows a batch touches through the callbacks and writes back the result, in the same
- * transaction as the raw events. Replaying the log batch by batch through the same code gives
- * the same figures bit for bit. */
+ * server's figures are the run's, also when the values come after the samples (settle.c).
+ * Pure logic: the store loads the rows a batch touches through the callbacks and writes back
+ * the result, in the same transaction as the raw events. Replaying the log batch by batch
+ * through the same code gives the same figures bit for bit. */
 #ifndef JST_AGG_AGG_H
 #define JST_AGG_AGG_H
 
