@@ -319,12 +319,6 @@ int jst__agg_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, uin
 	return 0;
 }
 
-static int add_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, uint64_t win, double e,
-                     double co2e, double water)
-{
-	return jst__agg_total(a, dim, key, win, 1, e, co2e, water);
-}
-
 static int add_sample(struct jst_agg *a, const struct jst_agg_loader *ld, size_t ri, const struct jst_event *ev)
 {
 	long zi = find_zone(a, ld, ri, ev);
@@ -372,16 +366,21 @@ static int add_sample(struct jst_agg *a, const struct jst_agg_loader *ld, size_t
 	if (pw > w->max_w)
 		w->max_w = pw;
 	jst__sketch_add(&w->sketch, pw);
-	if (!counted)
-		return 0;
+	return counted ? jst__agg_run_totals(a, ri, win, 1, run_j, co2e, water) : 0;
+}
+
+int jst__agg_run_totals(struct jst_agg *a, size_t ri, uint64_t win, int64_t samples, double run_j, double co2e,
+			double water)
+{
+	const struct jst_agg_run *r = &a->runs[ri];
 	int e = 0;
 	const char *keys[] = {r->user, r->model, r->host, r->zone};
 	for (int d = JST_DIM_USER; d <= JST_DIM_ZONE && e == 0; d++)
-		e = add_total(a, (enum jst_agg_dim)d, keys[d], win, run_j, co2e, water);
+		e = jst__agg_total(a, (enum jst_agg_dim)d, keys[d], win, samples, run_j, co2e, water);
 	if (e == 0) { /* outside any phase: "(none)", so a run's phases add up to its energy */
 		char key[336];
 		snprintf(key, sizeof(key), "%s/%s", r->run, r->phase[0] ? r->phase : "(none)");
-		e = add_total(a, JST_DIM_PHASE, key, win, run_j, co2e, water);
+		e = jst__agg_total(a, JST_DIM_PHASE, key, win, samples, run_j, co2e, water);
 	}
 	return e;
 }

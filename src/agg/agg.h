@@ -148,6 +148,10 @@ long jst__agg_window(struct jst_agg *a, const struct jst_agg_loader *ld, size_t 
 int jst__agg_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, uint64_t win, int64_t samples,
 		   double e, double co2e, double water);
 double jst__agg_sample_co2e(struct jst_agg_run *r, const struct jst_event *ev, double run_j);
+/* The totals a counted sample of run ri adds to in window win (user, model, host, zone, and
+ * the run's current phase, "(none)" outside any), each by these amounts. */
+int jst__agg_run_totals(struct jst_agg *a, size_t ri, uint64_t win, int64_t samples, double run_j, double co2e,
+			double water);
 
 /* True for the zone kinds that add to IT energy (not core, uncore, psys: parts or supersets
  * of others; sensor.h's JST_ZONE_COUNTED). */

@@ -96,19 +96,9 @@ static int minute_apply(struct jst_agg *a, const struct jst_agg_loader *ld, size
 	double d = m->co2e_g - w->co2e_g;
 	if (d == 0)
 		return 0;
-	struct jst_agg_run *r = &a->runs[ri];
 	w->co2e_g = m->co2e_g;
-	r->co2e_g += d;
-	const char *keys[] = {r->user, r->model, r->host, r->zone};
-	int e = 0;
-	for (int k = JST_DIM_USER; k <= JST_DIM_ZONE && e == 0; k++)
-		e = jst__agg_total(a, (enum jst_agg_dim)k, keys[k], m->win, 0, 0, d, 0);
-	if (e == 0) {
-		char key[336];
-		snprintf(key, sizeof(key), "%s/%s", r->run, r->phase[0] ? r->phase : "(none)");
-		e = jst__agg_total(a, JST_DIM_PHASE, key, m->win, 0, 0, d, 0);
-	}
-	return e;
+	a->runs[ri].co2e_g += d;
+	return jst__agg_run_totals(a, ri, m->win, 0, 0, d, 0); /* where its samples went */
 }
 
 /* The newest end of a sample the run has counted, stored or in this batch. */
