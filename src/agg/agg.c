@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "agg/agg.h"
+#include "agg/runview.h"
 #include "core/util.h"
 #include "joulestream/carbon.h"
 
@@ -87,9 +88,36 @@ static void set_zone(struct jst_agg_run *r, const char *code)
 	r->ewif = z->ewif_l_per_kwh > 0 ? z->ewif_l_per_kwh : 0;
 }
 
+static void sort_series(struct jst_agg_run *r);
+
+/* Where values from a on change the series the run's samples were charged with: at a, or
+ * earlier when the value before them was the last and stopped holding before a (the time
+ * between was charged at the yearly average). */
+static uint64_t changes_from(struct jst_agg_run *r, int64_t a)
+{
+	sort_series(r);
+	size_t lo = 0, hi = r->nci; /* the points before a: [0, lo) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->ci[mid].t_ns < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int64_t from = a;
+	if (lo > 0 && lo == r->nci) {
+		struct jst_series s = {.pts = r->ci, .n = r->nci, .last_ns = r->ci_last_ns};
+		int64_t end = jst_series_end(&s, lo - 1);
+		from = end < a ? end : a;
+	}
+	return from > 0 ? (uint64_t)from : 0;
+}
+
 /* An intensity event's values join the run's series: value k holds step_s from ts_ns + k ×
- * step_s. Bodies were validated at ingest; one that no longer reads is skipped. */
-static int add_intensity(struct jst_agg_run *r, const char *body, size_t n, uint64_t ts)
+ * step_s. Bodies were validated at ingest; one that no longer reads is skipped. A batch's
+ * event (fresh) notes from when its values change what the run's samples were charged with,
+ * for jst__agg_settle. */
+static int add_intensity(struct jst_agg_run *r, const char *body, size_t n, uint64_t ts, bool fresh)
 {
 	cJSON *e = cJSON_ParseWithLength(body, n);
 	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(e, "ci_g_per_kwh"), *st, *it;
@@ -100,6 +128,13 @@ static int add_intensity(struct jst_agg_run *r, const char *body, size_t n, uint
 		return 0;
 	}
 	int64_t step = (int64_t)llround(st->valuedouble * 1e9), t = (int64_t)ts;
+	if (fresh && cJSON_GetArraySize(vals) > 0) {
+		uint64_t from = changes_from(r, t);
+		if (!r->redo || from < r->redo_lo)
+			r->redo_lo = from;
+		r->redo = true;
+	}
+	bool first = r->nci == 0;
 	cJSON_ArrayForEach(it, vals)
 	{
 		struct jst_ci_point *p = more(r->ci, r->nci, &r->cap_ci, sizeof(*p));
@@ -114,7 +149,10 @@ static int add_intensity(struct jst_agg_run *r, const char *body, size_t n, uint
 			(struct jst_ci_point){t, cJSON_IsNumber(it) ? it->valuedouble : 0};
 		t += step;
 	}
-	r->ci_last_ns = step; /* the values come in time order: the last one holds a step */
+	if (t != (int64_t)ts && (first || t - step >= r->ci_last_t)) { /* the latest value holds a step of its event */
+		r->ci_last_t = t - step;
+		r->ci_last_ns = step;
+	}
 	cJSON_Delete(e);
 	return rc;
 }
@@ -125,31 +163,18 @@ static int stored_intensity(int64_t seq, const char *body, size_t len, void *arg
 	struct jst_agg_run *r = arg;
 	struct jst_event ev;
 	char err[160];
-	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY ||
-	    ev.late)
+	if (jst_event_parse(body, len, &ev, err, sizeof(err)) < 0 || ev.type != JST_EV_INTENSITY)
 		return 0;
-	return add_intensity(r, body, len, ev.ts_ns);
+	return add_intensity(r, body, len, ev.ts_ns, false);
 }
 
-static int by_time(const void *x, const void *y)
-{
-	const struct jst_ci_point *p = x, *q = y;
-	return p->t_ns < q->t_ns ? -1 : p->t_ns > q->t_ns;
-}
-
-/* Sorted, each instant once (a value stored and seen again in the batch counts once). */
+/* Sorted, each instant once: of values given for the same instant, the one later in the log
+ * (runview.c's rule, so the server's figures are the view's). */
 static void sort_series(struct jst_agg_run *r)
 {
 	if (r->ci_sorted)
 		return;
-	qsort(r->ci, r->nci, sizeof(*r->ci), by_time);
-	size_t k = 0;
-	for (size_t i = 0; i < r->nci; i++) {
-		if (k && r->ci[k - 1].t_ns == r->ci[i].t_ns)
-			k--;
-		r->ci[k++] = r->ci[i];
-	}
-	r->nci = k;
+	r->nci = jst__ci_sort_unique(r->ci, r->nci);
 	r->ci_sorted = true;
 	r->ci_hint = 0;
 }
@@ -171,6 +196,11 @@ static double sample_co2e(struct jst_agg_run *r, const struct jst_event *ev, dou
 	jst_carbon_acc_add(&acc, start, 0, ev->dt_s, run_j);
 	r->ci_hint = acc.hint;
 	return acc.co2e_g;
+}
+
+double jst__agg_sample_co2e(struct jst_agg_run *r, const struct jst_event *ev, double run_j)
+{
+	return sample_co2e(r, ev, run_j);
 }
 
 static long find_run(struct jst_agg *a, const struct jst_agg_loader *ld, const struct jst_event *ev)
@@ -200,9 +230,10 @@ static long find_run(struct jst_agg *a, const struct jst_agg_loader *ld, const s
 	r->ci = NULL;
 	r->nci = r->cap_ci = r->ci_hint = 0;
 	r->ci_sorted = true;
+	r->redo = r->phases_redo = false;
 	a->nruns++;
-	if (found == 1 && ld->intensity) { /* the values its earlier batches brought */
-		int e = ld->intensity(ld->ud, r->run, stored_intensity, r);
+	if (found == 1 && ld->events) { /* the values its earlier batches brought */
+		int e = ld->events(ld->ud, r->run, "intensity", ld->batch - 1, 0, stored_intensity, r);
 		if (e < 0)
 			return e;
 	}
@@ -257,8 +288,14 @@ static long find_window(struct jst_agg *a, const struct jst_agg_loader *ld, size
 	return (long)a->nwins++;
 }
 
-static int add_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, uint64_t win, double e,
-                     double co2e, double water)
+long jst__agg_window(struct jst_agg *a, const struct jst_agg_loader *ld, size_t run, const char *zone,
+		     uint64_t win)
+{
+	return find_window(a, ld, run, zone, win);
+}
+
+int jst__agg_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, uint64_t win, int64_t samples,
+		   double e, double co2e, double water)
 {
 	struct jst_agg_total *t = NULL;
 	for (size_t i = a->ntotals; i-- > 0 && !t;)
@@ -275,7 +312,7 @@ static int add_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, u
 		t->win = win;
 		jst__strlcpy(t->key, key, sizeof(t->key));
 	}
-	t->samples++;
+	t->samples += samples;
 	t->energy_j += e;
 	t->co2e_g += co2e;
 	t->water_l += water;
@@ -329,16 +366,21 @@ static int add_sample(struct jst_agg *a, const struct jst_agg_loader *ld, size_t
 	if (pw > w->max_w)
 		w->max_w = pw;
 	jst__sketch_add(&w->sketch, pw);
-	if (!counted)
-		return 0;
+	return counted ? jst__agg_run_totals(a, ri, win, 1, run_j, co2e, water) : 0;
+}
+
+int jst__agg_run_totals(struct jst_agg *a, size_t ri, uint64_t win, int64_t samples, double run_j, double co2e,
+			double water)
+{
+	const struct jst_agg_run *r = &a->runs[ri];
 	int e = 0;
 	const char *keys[] = {r->user, r->model, r->host, r->zone};
 	for (int d = JST_DIM_USER; d <= JST_DIM_ZONE && e == 0; d++)
-		e = add_total(a, (enum jst_agg_dim)d, keys[d], win, run_j, co2e, water);
+		e = jst__agg_total(a, (enum jst_agg_dim)d, keys[d], win, samples, run_j, co2e, water);
 	if (e == 0) { /* outside any phase: "(none)", so a run's phases add up to its energy */
 		char key[336];
 		snprintf(key, sizeof(key), "%s/%s", r->run, r->phase[0] ? r->phase : "(none)");
-		e = add_total(a, JST_DIM_PHASE, key, win, run_j, co2e, water);
+		e = jst__agg_total(a, JST_DIM_PHASE, key, win, samples, run_j, co2e, water);
 	}
 	return e;
 }
@@ -424,8 +466,8 @@ int jst__agg_add(struct jst_agg *a, const struct jst_agg_loader *ld, const struc
 		r = &a->runs[ri];
 		break;
 	case JST_EV_PHASE: phase(r, ev); break;
-	case JST_EV_INTENSITY: /* late values cover samples already counted: the view's only */
-		e = ev->late ? 0 : add_intensity(r, ev->line, ev->line_len, ev->ts_ns);
+	case JST_EV_INTENSITY: /* values after samples they cover: jst__agg_settle */
+		e = add_intensity(r, ev->line, ev->line_len, ev->ts_ns, true);
 		break;
 	case JST_EV_RUN_END:
 		r->finished = true;

@@ -4,9 +4,10 @@
  * totals per user, model, host, grid zone and phase per window, and each host's newest
  * heartbeat. A run whose log holds the intensity values its carbon used (intensity events)
  * gets each sample's CO2e from them, through the run's own integration (integrate.c), so the
- * server's figures are the run's. Pure logic: the store loads the rows a batch touches through the callbacks and writes back the result, in the same
- * transaction as the raw events. Replaying the log batch by batch through the same code gives
- * the same figures bit for bit. */
+ * server's figures are the run's, also when the values come after the samples (settle.c).
+ * Pure logic: the store loads the rows a batch touches through the callbacks and writes back
+ * the result, in the same transaction as the raw events. Replaying the log batch by batch
+ * through the same code gives the same figures bit for bit. */
 #ifndef JST_AGG_AGG_H
 #define JST_AGG_AGG_H
 
@@ -52,6 +53,11 @@ struct jst_agg_run {
 	size_t nci, cap_ci, ci_hint;
 	int64_t ci_last_ns;
 	bool ci_sorted;
+	/* values that came after samples they change (settle.c): the batch recomputes the CO2e
+	 * of the minutes after redo_lo; the run's phases were derived again (phases_redo) */
+	int64_t ci_last_t;                 /* the latest value's time (its event sets ci_last_ns) */
+	bool redo, phases_redo;
+	uint64_t redo_lo;
 };
 
 struct jst_agg_zone {
@@ -98,10 +104,14 @@ struct jst_agg_loader {
 	int (*run)(void *ud, const char *run, struct jst_agg_run *out);
 	int (*zone)(void *ud, const char *run, const char *zone, struct jst_agg_zone *out);
 	int (*window)(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *out);
-	/* optional (NULL: none): the run's stored intensity events, each body to fn */
-	int (*intensity)(void *ud, const char *run,
-			 int (*fn)(int64_t seq, const char *body, size_t len, void *arg),
-			 void *arg);
+	/* optional (NULL: none): the run's stored events of type (NULL: all) from batches up to
+	 * max_batch and dated from from_ns on, in log order, each body to fn until it returns
+	 * non-zero (< 0: an error, returned) */
+	int (*events)(void *ud, const char *run, const char *type, int64_t max_batch, uint64_t from_ns,
+		      int (*fn)(int64_t seq, const char *body, size_t len, void *arg), void *arg);
+	/* optional (NULL: none): the end of the run's newest stored sample (0: none) */
+	int (*last_sample)(void *ud, const char *run, uint64_t *ts_ns);
+	int64_t batch; /* the batch being aggregated: the loaders read nothing later */
 };
 
 struct jst_agg {
@@ -124,6 +134,24 @@ void jst__agg_reset(struct jst_agg *a);
 void jst__agg_release(struct jst_agg *a);
 /* Adds one new event (already known not to be a duplicate). 0 or a negative errno. */
 int jst__agg_add(struct jst_agg *a, const struct jst_agg_loader *ld, const struct jst_event *ev);
+
+/* The batch's events are all in (settle.c): values that came after the samples they cover
+ * give those minutes their CO2e again, and a finished run with training marks gets its
+ * phases from its record's view (runview.c). Before the rows are written; the same in a
+ * replay, which reads no later batch. 0 or a negative errno. */
+int jst__agg_settle(struct jst_agg *a, const struct jst_agg_loader *ld);
+
+/* For settle.c: the (run, zone, minute) window, loaded or new (its index, or < 0); a change
+ * of a (dim, key, window) total; a sample's CO2e with the run's series. */
+long jst__agg_window(struct jst_agg *a, const struct jst_agg_loader *ld, size_t run, const char *zone,
+		     uint64_t win);
+int jst__agg_total(struct jst_agg *a, enum jst_agg_dim dim, const char *key, uint64_t win, int64_t samples,
+		   double e, double co2e, double water);
+double jst__agg_sample_co2e(struct jst_agg_run *r, const struct jst_event *ev, double run_j);
+/* The totals a counted sample of run ri adds to in window win (user, model, host, zone, and
+ * the run's current phase, "(none)" outside any), each by these amounts. */
+int jst__agg_run_totals(struct jst_agg *a, size_t ri, uint64_t win, int64_t samples, double run_j, double co2e,
+			double water);
 
 /* True for the zone kinds that add to IT energy (not core, uncore, psys: parts or supersets
  * of others; sensor.h's JST_ZONE_COUNTED). */

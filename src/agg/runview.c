@@ -203,10 +203,15 @@ static void close_tick(struct jst__runview *v)
 	if (!v->tick_open)
 		return;
 	apply_marks(v, v->tick_ts);
-	double tick_run[JST_ZONES_MAX] = {0};
+	double tick_run[JST_ZONES_MAX] = {0}, counted_j = 0;
+	unsigned counted = 0;
 	for (size_t z = 0; z < run->nzones; z++) {
 		if (!v->tick_has[z])
 			continue;
+		if (run->zones[z].zone.flags & JST_ZONE_COUNTED) {
+			counted++;
+			counted_j += v->tick[z].run_j;
+		}
 		jst_zone_total_add(&run->zones[z], &v->tick[z]);
 		run->zones[z].wraps += v->tick_wraps[z];
 		tick_run[z] = v->tick[z].run_j;
@@ -217,6 +222,9 @@ static void close_tick(struct jst__runview *v)
 		jst__trainer_tick(v->trainer, run, v->tick_ts, tick_run);
 		jst__trainer_drained(v->trainer);
 	}
+	if (v->tick_fn) /* the tick's counted samples and energy, and the record after it */
+		v->tick_fn(v->tick_ud, v->tick_ts, counted, counted_j,
+			   v->trainer ? jst__trainer_record(v->trainer) : NULL);
 	v->last_tick_ts = v->tick_ts;
 	v->tick_open = false;
 }
@@ -374,15 +382,47 @@ static int intensity(struct jst__runview *v, const char *body, size_t n, uint64_
 		v->ci[v->nci++] = (struct jst_ci_point){t, it->valuedouble};
 		t += step;
 	}
-	v->ci_last_ns = step;
+	if (t != (int64_t)ts && (v->ci_last_t == INT64_MIN || t - step >= v->ci_last_t)) {
+		v->ci_last_t = t - step; /* the latest value holds a step of its event, as in agg.c */
+		v->ci_last_ns = step;
+	}
 	cJSON_Delete(e);
 	return r;
 }
 
-static int by_time(const void *a, const void *b)
+/* A stable merge sort by time (bottom-up), then the last point of each instant kept. */
+size_t jst__ci_sort_unique(struct jst_ci_point *p, size_t n)
 {
-	const struct jst_ci_point *x = a, *y = b;
-	return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+	struct jst_ci_point *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
+	if (n > 1 && !tmp) { /* no memory: insertion sort, stable too */
+		for (size_t i = 1; i < n; i++)
+			for (size_t k = i; k > 0 && p[k - 1].t_ns > p[k].t_ns; k--) {
+				struct jst_ci_point x = p[k];
+				p[k] = p[k - 1];
+				p[k - 1] = x;
+			}
+	}
+	for (size_t w = 1; tmp && w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, k = mid, o = lo;
+			while (i < mid && k < hi)
+				tmp[o++] = p[k].t_ns < p[i].t_ns ? p[k++] : p[i++];
+			while (i < mid)
+				tmp[o++] = p[i++];
+			while (k < hi)
+				tmp[o++] = p[k++];
+		}
+		memcpy(p, tmp, n * sizeof(*p));
+	}
+	free(tmp);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && p[k - 1].t_ns == p[i].t_ns)
+			k--;
+		p[k++] = p[i];
+	}
+	return k;
 }
 
 bool jst__runview_wants_samples(const struct jst__runview *v)
@@ -394,14 +434,7 @@ void jst__runview_carbon_begin(struct jst__runview *v)
 {
 	struct jst_run *run = v->run;
 	/* a value sent twice (a resent event has another id only if re-encoded) counts once */
-	qsort(v->ci, v->nci, sizeof(*v->ci), by_time);
-	size_t k = 0;
-	for (size_t i = 0; i < v->nci; i++) {
-		if (k && v->ci[k - 1].t_ns == v->ci[i].t_ns)
-			k--;
-		v->ci[k++] = v->ci[i];
-	}
-	v->nci = k;
+	v->nci = jst__ci_sort_unique(v->ci, v->nci);
 	memset(&v->series, 0, sizeof(v->series));
 	jst__strlcpy(v->series.zone, v->ci_zone, sizeof(v->series.zone));
 	v->series.pts = v->ci;
@@ -478,6 +511,7 @@ void jst__runview_init(struct jst__runview *v, struct jst_run *run)
 	run->site.ewif_l_per_kwh = -1;
 	run->meta.git_dirty = -1;
 	v->run = run;
+	v->ci_last_t = INT64_MIN;
 }
 
 /* run_start and run_end carry nested objects: read with cJSON. */

@@ -54,12 +54,22 @@ struct jst__runview {
 	struct jst_ci_point *ci;
 	size_t nci, cap_ci;
 	int64_t ci_last_ns; /* how long the latest value holds */
+	int64_t ci_last_t;  /* the latest value's time (INT64_MIN: none yet) */
 	char ci_version[160], ci_source[128], ci_zone[32];
 	struct jst_series series;
 	struct jst_carbon_acc acc;
 	bool carbon_pass;    /* the second pass began: finish integrates its samples */
+	/* optional: called after each tick is added (serve's phases, settle.c) with the tick's
+	 * time, its samples of counted zones and their run energy, and the training record so
+	 * far (NULL before the first mark) */
+	void (*tick_fn)(void *ud, uint64_t ts, unsigned samples, double run_j, const struct jst_train *rec);
+	void *tick_ud;
 	struct jst_event ev; /* the event being folded in */
 };
+
+/* Sorts a series' points by time, each instant once: of points given for the same instant, the
+ * one later in p wins (the later event in the log). Returns how many are left. */
+size_t jst__ci_sort_unique(struct jst_ci_point *p, size_t n);
 
 /* Clears run and starts a view of it. */
 void jst__runview_init(struct jst__runview *v, struct jst_run *run);

@@ -31,7 +31,8 @@ static void tx_init(struct tx *t, struct jst_store *s, const struct jst_log_ops 
 	t->s = s;
 	t->o = o;
 	jst__agg_init(&t->agg);
-	t->ld = (struct jst_agg_loader){s, o->load_run, o->load_zone, o->load_window, o->load_intensity};
+	t->ld = (struct jst_agg_loader){s, o->load_run, o->load_zone, o->load_window, o->load_events,
+	                                o->load_last_sample, 0};
 	t->batch = -1;
 }
 
@@ -59,12 +60,27 @@ static int is_deleted(struct tx *t, const char *run, bool *out)
 	return 0;
 }
 
+/* The batch settled (late values, a finished run's phases: agg.h), then the phase totals its
+ * runs' records replace deleted. */
+static int settle(struct tx *t)
+{
+	int r = jst__agg_settle(&t->agg, &t->ld);
+	if (r == -ENOMEM)
+		return oom(t->s);
+	for (size_t i = 0; r == 0 && i < t->agg.nruns; i++)
+		if (t->agg.runs[i].phases_redo)
+			r = t->o->drop_phases(t->s, t->agg.runs[i].run);
+	return r;
+}
+
 /* The aggregate rows the events changed, kind by kind; the aggregation starts afresh. */
 static int write_agg(struct tx *t)
 {
 	const struct jst_agg *a = &t->agg;
 	const struct jst_log_ops *o = t->o;
-	int r = 0;
+	int r = settle(t);
+	if (r < 0)
+		return r;
 	if ((a->nruns && (r = o->put_runs(t->s, a)) < 0) || (a->nzones && (r = o->put_zones(t->s, a)) < 0) ||
 	    (a->nwins && (r = o->put_windows(t->s, a)) < 0) || (a->ntotals && (r = o->put_totals(t->s, a)) < 0) ||
 	    (a->nhosts && (r = o->put_hosts(t->s, a)) < 0))
@@ -139,6 +155,7 @@ static int ingest_tx(struct tx *t, const struct jst_event_batch *b, const struct
 {
 	int64_t batch = 0;
 	int r = t->o->insert(t->s, b, &batch, seq);
+	t->ld.batch = batch;
 	if (r == 0)
 		r = chain(t, b, batch, seq, res);
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
@@ -197,7 +214,7 @@ static int replay_one(void *ud, int64_t batch, const char *body, size_t len)
 	int r = 0;
 	if (batch != t->batch && t->batch >= 0)
 		r = write_agg(t);
-	t->batch = batch;
+	t->batch = t->ld.batch = batch;
 	if (r == 0 && jst_event_parse(body, len, &ev, err, sizeof(err)) < 0) {
 		snprintf(t->s->errmsg, sizeof(t->s->errmsg), "a stored event no longer parses (%.200s)", err);
 		r = -EIO;

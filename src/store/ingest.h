@@ -30,15 +30,22 @@ struct jst_log_ops {
 	int (*load_run)(void *s, const char *run, struct jst_agg_run *out);
 	int (*load_zone)(void *s, const char *run, const char *zone, struct jst_agg_zone *out);
 	int (*load_window)(void *s, const char *run, const char *zone, uint64_t win, struct jst_agg_window *out);
-	/* optional (NULL: none): the run's stored intensity events, each body to fn (agg.h) */
-	int (*load_intensity)(void *s, const char *run, int (*fn)(int64_t seq, const char *body, size_t len, void *arg),
-	                      void *arg);
+	/* optional (NULL: none): the run's stored events of type (NULL: every type) of batches up
+	 * to max_batch, dated from from_ns on, in seq order, each body to fn until fn returns
+	 * non-zero (a negative value is returned, a positive one stops with 0) (agg.h) */
+	int (*load_events)(void *s, const char *run, const char *type, int64_t max_batch, uint64_t from_ns,
+	                   int (*fn)(int64_t seq, const char *body, size_t len, void *arg), void *arg);
+	/* optional (NULL: none): the newest last_ts_ns of the run's stored zones (0: none) */
+	int (*load_last_sample)(void *s, const char *run, uint64_t *ts_ns);
 	/* Each writes every row of one kind of a: runs, zones and windows replace theirs, totals
 	 * add to theirs, a host's heartbeat replaces an older one only. */
 	int (*put_runs)(struct jst_store *s, const struct jst_agg *a);
 	int (*put_zones)(struct jst_store *s, const struct jst_agg *a);
 	int (*put_windows)(struct jst_store *s, const struct jst_agg *a);
 	int (*put_totals)(struct jst_store *s, const struct jst_agg *a);
+	/* Deletes the stored "phase" totals of run (keys "RUN/…"), before put_totals writes the
+	 * ones its record gave (jst__agg_settle); optional only with load_events NULL. */
+	int (*drop_phases)(struct jst_store *s, const char *run);
 	int (*put_hosts)(struct jst_store *s, const struct jst_agg *a);
 	/* Appends the ev_chain entry of b (b->events > 0) after the newest entry. */
 	int (*chain_append)(struct jst_store *s, int64_t batch, const char *origin,

@@ -2,9 +2,13 @@
 """A loopback stand-in for the Electricity Maps (v3) and WattTime (v3) APIs, for the end-to-end
 tests of live intensity. It answers in their formats around the current time and misbehaves on
 purpose under a path prefix: /stall answers after 30 s, /garbage answers HTML, /status500 fails.
-Binds 127.0.0.1 on a free port and prints the port on stdout; /_count gives request counts."""
+Binds 127.0.0.1 on a free port and prints the port on stdout; /_count gives request counts.
+With FAKE_EM_STEP_S=N in its environment, Electricity Maps' history is a series of one value
+every N seconds over the last 30 minutes, cycling 40, 900, 300 g/kWh (hours made short, so
+that a run of seconds spans several values)."""
 import base64
 import json
+import os
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -14,6 +18,8 @@ from urllib.parse import parse_qs, urlparse
 EM_TOKEN = "em-secret"
 WT_USER, WT_PASSWORD, WT_TOKEN = "ada", "wt-pass", "wt-bearer-token"
 EM_CI = 250.0       # gCO2e/kWh, every Electricity Maps value
+EM_STEP = int(os.environ.get("FAKE_EM_STEP_S", "0"))
+EM_CYCLE = (40.0, 900.0, 300.0)
 WT_LBS = 1000.0     # lbs/MWh, every WattTime value (453.59237 g/kWh)
 counts = {}
 
@@ -32,6 +38,14 @@ def em_answer(kind, zone, q):
                        "updatedAt": iso(hour), "emissionFactorType": "lifecycle", "isEstimated": False}
     if kind == "latest":
         return point(hour)
+    if kind == "history" and EM_STEP:
+        now = int(time.time()) // EM_STEP * EM_STEP
+        pts = []
+        for t in range(now - 1800 // EM_STEP * EM_STEP, now + 1, EM_STEP):
+            p = point(datetime.fromtimestamp(t, timezone.utc))
+            p["carbonIntensity"] = EM_CYCLE[t // EM_STEP % 3]
+            pts.append(p)
+        return {"zone": zone, "history": pts}
     if kind == "history":
         return {"zone": zone, "history": [point(hour - timedelta(hours=h)) for h in range(23, -1, -1)]}
     if kind == "forecast":

@@ -1,7 +1,7 @@
 # Hourly carbon, the same figures everywhere: a training job measured with --intensity (a
 # series whose values swing between 40 and 900 g/kWh every second, so the yearly average would
 # be far off) and streamed with `run --sink` to a `serve` started here shows there the energy,
-# CO2e and water of its local --json record (relative 1e-6): in the API's run and timeline,
+# CO2e and water of its local --json record (relative 1e-6): in the API's run, phases and timeline,
 # and in the run's view of the server's log (`show --db`, `diff`), phases and epochs included. The
 # values it used are in the log as intensity events. `reprocess` stays a replay of the run's
 # events: the same file gives the live figure again, another file a result of its own, all
@@ -78,7 +78,11 @@ for k, want in (('energy_j', r['energy_j']), ('co2e_g', r['co2e_g']), ('water_l'
     assert abs(s[k]-want) <= 1e-6*want, (k, s[k], want)
 w=json.load(open('$T/tl.json'))['windows']
 got=sum(x['co2e_g'] for x in w)
-assert abs(got-r['co2e_g']) <= 1e-6*r['co2e_g'], (got, r['co2e_g'])"
+assert abs(got-r['co2e_g']) <= 1e-6*r['co2e_g'], (got, r['co2e_g'])
+ph={p['name']: p for p in json.load(open('$T/api.json'))['phases']}
+for p in json.load(open('$T/r.json'))['phases']:  # the record's split by the marks
+    for k in ('energy_j', 'co2e_g', 'water_l'):
+        assert abs(ph[p['path']][k]-p[k]) <= 1e-6*max(p[k], 1e-12), (p['path'], k, ph[p['path']][k], p[k])"
 
 # the run's view of the server's log: what `show` and a replay give
 "$J" show "$RID" --db "$DB" --format json >"$T/srv.json"

@@ -29,6 +29,7 @@
 #include "joulestream/ingest.h"
 #include "joulestream/sink.h"
 #include "joulestream/store.h"
+#include "joulestream/train.h"
 #include "joulestream/trust.h"
 
 #include <sodium.h>
@@ -721,48 +722,85 @@ static int case_replay_equals_incremental(struct jst_store *s)
 }
 
 /* Hourly carbon (docs/schema.md, intensity): a run's values in the log give each sample its
- * CO2e, in the batch that brings them and in later ones (reloaded by the dialect), the minutes
- * adding up to the run; values flagged late (a live source's, after their samples) are left to
- * the run's view, and a rebuild gives the same aggregates. */
-static void ev_intensity(struct nd *b, const char *run, int seq, uint64_t ts, const char *vals,
+ * CO2e, whenever they come: before their samples (a file's), in the same batch, or after them
+ * (a live source's, flagged late; or out of order, or again): the minutes already counted are
+ * charged again, so the run, its minutes and its totals end with the figure of its view, and
+ * a rebuild, replaying the log batch by batch, gives the same aggregates bit for bit. */
+static void ev_intensity(struct nd *b, const char *run, const char *seq, uint64_t ts, const char *vals,
 			 bool late)
 {
 	add(b,
-	    "{\"v\":1,\"id\":\"%s-i-%d\",\"type\":\"intensity\",\"ts_ns\":%" PRIu64
+	    "{\"v\":1,\"id\":\"%s-i-%s\",\"type\":\"intensity\",\"ts_ns\":%" PRIu64
 	    ",\"run\":\"%s\",\"host\":\"h1\",\"zone\":\"FR\",\"source\":\"test\",\"data_version\":\"file:t@sha256:0\","
 	    "\"step_s\":60,\"ci_g_per_kwh\":[%s]%s}",
 	    run, seq, ts, run, vals, late ? ",\"late\":true" : "");
 }
 
+/* A run_start as `run` writes it, with its PUE and WUE (the view takes them from there). */
+static void ev_start_site(struct nd *b, const char *run, const char *user, const char *zone)
+{
+	add(b,
+	    "{\"v\":1,\"id\":\"%s-s\",\"type\":\"run_start\",\"ts_ns\":%" PRIu64
+	    ",\"run\":\"%s\",\"host\":\"h1\",\"user\":\"%s\",\"model\":\"m1\",\"command\":[\"x\"],"
+	    "\"interval_s\":1,\"zone\":\"%s\",\"pue\":%.17g,\"wue_l_per_kwh\":%.17g}",
+	    run, (uint64_t)BASE, run, user, zone, JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH);
+}
+
+struct co2e_sums {
+	double windows, user, zone, phase, phase_j;
+	const char *key;
+};
+
 static int co2e_cb(const struct jst_window *w, void *ud)
 {
-	*(double *)ud += w->co2e_g;
+	((struct co2e_sums *)ud)->windows += w->co2e_g;
 	return 0;
 }
 
-static int case_intensity(struct jst_store *s)
+static int co2e_agg_cb(const struct jst_aggregate *a, void *ud)
 {
-	struct nd b = {.n = 0};
-	ev_start(&b, "CI", "h1", "ann", "m1", BASE);
-	ev_intensity(&b, "CI", 0, BASE, "100,900", false);
-	for (int i = 1; i <= 30; i++)
-		ev_sample(&b, "CI", "h1", "gpu0", 0, i, 10, BASE + (uint64_t)i * SEC);
-	CHECK_INT(ingest(s, &b).accepted, 32);
-	b.n = 0; /* the next batch: the run's values come from the store */
-	for (int i = 31; i <= 90; i++)
-		ev_sample(&b, "CI", "h1", "gpu0", 0, i, 10, BASE + (uint64_t)i * SEC);
-	CHECK_INT(ingest(s, &b).accepted, 60);
-	b.n = 0;
-	ev_intensity(&b, "CI", 1, BASE, "5000,5000", true);
-	ev_end(&b, "CI", "h1", BASE + 91 * SEC, 0);
-	CHECK_INT(ingest(s, &b).accepted, 2);
-	double want = 10 / 3.6e6 * JST_DEFAULT_PUE * (60 * 100 + 30 * 900);
+	struct co2e_sums *x = ud;
+	if (strcmp(a->key, x->key) == 0)
+		x->user += a->co2e_g;
+	return 0;
+}
+
+static int phase_sum_cb(const struct jst_aggregate *a, void *ud)
+{
+	struct co2e_sums *x = ud;
+	x->phase += a->co2e_g;
+	x->phase_j += a->energy_j;
+	return 0;
+}
+
+static void samples(struct nd *b, const char *run, int from, int to)
+{
+	for (int i = from; i <= to; i++)
+		ev_sample(b, run, "h1", "gpu0", 0, i, 10, BASE + (uint64_t)i * SEC);
+}
+
+/* Checks a run's CO2e everywhere against want, and that a rebuild changes nothing. */
+static void check_co2e(struct jst_store *s, const char *run, double want)
+{
 	struct jst_run_summary r;
-	CHECK_INT(jst_store_get_run(s, "CI", &r), 0);
+	CHECK_INT(jst_store_get_run(s, run, &r), 0);
 	CHECK_NEAR(r.co2e_g, want, 1e-12 * want);
-	double minutes = 0;
-	CHECK(jst_store_run_windows(s, "CI", co2e_cb, &minutes) >= 0);
-	CHECK_NEAR(minutes, want, 1e-12 * want);
+	struct co2e_sums x = {0};
+	CHECK(jst_store_run_windows(s, run, co2e_cb, &x) >= 0);
+	CHECK_NEAR(x.windows, want, 1e-12 * want);
+	const char *dims[] = {"user", "zone"}, *keys[] = {r.user, r.zone};
+	for (int d = 0; d < 2; d++) { /* each run of a case has a user and a zone of its own */
+		x.user = 0;
+		x.key = keys[d];
+		CHECK(jst_store_aggregates(s, dims[d], 0, 0, NULL, co2e_agg_cb, &x) >= 0);
+		CHECK_NEAR(x.user, want, 1e-12 * want);
+	}
+	CHECK(jst_store_run_phases(s, run, phase_sum_cb, &x) >= 0);
+	CHECK_NEAR(x.phase, want, 1e-12 * want);
+	struct jst_run *view = calloc(1, sizeof(*view)); /* the run's view: `show --db` */
+	CHECK_INT(jst_store_load(s, run, view), 0);
+	CHECK_NEAR(view->result.footprint.co2e_g, want, 1e-12 * want);
+	free(view);
 	char *incremental = snapshot(s);
 	uint64_t events = 0;
 	CHECK_INT(jst_store_rebuild(s, &events), 0);
@@ -770,6 +808,178 @@ static int case_intensity(struct jst_store *s)
 	CHECK_STR(replayed, incremental);
 	free(incremental);
 	free(replayed);
+}
+
+static double g_of(double kwh_at_100, double kwh_at_900, double kwh_at_300)
+{
+	return JST_DEFAULT_PUE * (kwh_at_100 * 100 + kwh_at_900 * 900 + kwh_at_300 * 300);
+}
+
+#define KWH(n) ((n) * 10 / 3.6e6) /* n samples of 10 J */
+
+static int case_intensity(struct jst_store *s)
+{
+	/* before, in the batch, and from the store in the next batch */
+	struct nd b = {.n = 0};
+	ev_start_site(&b, "CI", "ann", "FR");
+	ev_intensity(&b, "CI", "0", BASE, "100,900", false);
+	samples(&b, "CI", 1, 30);
+	CHECK_INT(ingest(s, &b).accepted, 32);
+	b.n = 0;
+	samples(&b, "CI", 31, 90);
+	ev_end(&b, "CI", "h1", BASE + 91 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 61);
+	check_co2e(s, "CI", g_of(KWH(60), KWH(30), 0));
+	return 0;
+}
+
+/* A live source's values, after every sample (their minutes counted at the yearly average):
+ * in a batch of their own, then sent again (a duplicate id, and the same values as a new
+ * event), which changes nothing. */
+static int case_intensity_late(struct jst_store *s)
+{
+	struct nd b = {.n = 0};
+	ev_start_site(&b, "LA", "ann", "FR");
+	samples(&b, "LA", 1, 150);
+	CHECK_INT(ingest(s, &b).accepted, 151);
+	b.n = 0;
+	ev_intensity(&b, "LA", "0", BASE, "100,900,300", true);
+	CHECK_INT(ingest(s, &b).accepted, 1);
+	double want = g_of(KWH(60), KWH(60), KWH(30));
+	check_co2e(s, "LA", want);
+	CHECK_INT(ingest(s, &b).duplicates, 1);
+	b.n = 0;
+	ev_intensity(&b, "LA", "again", BASE, "100,900,300", true);
+	ev_end(&b, "LA", "h1", BASE + 151 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 2);
+	check_co2e(s, "LA", want);
+	/* a late value in the batch of the samples it covers, after them */
+	b.n = 0;
+	ev_start_site(&b, "LB", "bob", "DE");
+	samples(&b, "LB", 1, 150);
+	ev_intensity(&b, "LB", "0", BASE, "100,900,300", true);
+	ev_end(&b, "LB", "h1", BASE + 151 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 153);
+	check_co2e(s, "LB", want);
+	return 0;
+}
+
+/* Values out of order: the second minute's before the first's, with samples between; and a
+ * value that extends an earlier one whose hold had ended (the time between is then the
+ * earlier value's, as the run's series holds each value until the next). */
+static int case_intensity_out_of_order(struct jst_store *s)
+{
+	struct nd b = {.n = 0};
+	ev_start_site(&b, "OO", "ann", "FR");
+	samples(&b, "OO", 1, 70);
+	CHECK_INT(ingest(s, &b).accepted, 71);
+	b.n = 0;
+	ev_intensity(&b, "OO", "1", BASE + 60 * SEC, "900,300", true);
+	CHECK_INT(ingest(s, &b).accepted, 1);
+	b.n = 0;
+	samples(&b, "OO", 71, 150);
+	CHECK_INT(ingest(s, &b).accepted, 80);
+	b.n = 0;
+	ev_intensity(&b, "OO", "0", BASE, "100", true);
+	ev_end(&b, "OO", "h1", BASE + 151 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 2);
+	check_co2e(s, "OO", g_of(KWH(60), KWH(60), KWH(30)));
+
+	b.n = 0;
+	ev_start_site(&b, "GP", "bob", "DE");
+	ev_intensity(&b, "GP", "0", BASE, "100", false);
+	samples(&b, "GP", 1, 150);
+	CHECK_INT(ingest(s, &b).accepted, 152);
+	b.n = 0;
+	ev_intensity(&b, "GP", "1", BASE + 120 * SEC, "300", true);
+	ev_end(&b, "GP", "h1", BASE + 151 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 2);
+	check_co2e(s, "GP", g_of(KWH(120), 0, KWH(30)));
+	return 0;
+}
+
+/* A finished run with training marks: its phases on the server are those of its record (the
+ * run's view: marks split a tick's energy by time, CO2e and water as the record's share of the
+ * run's footprint), not the split by sample arrival; a rebuild gives the same. */
+static void ev_mark(struct nd *b, const char *run, int seq, const char *text, uint64_t ts)
+{
+	add(b,
+	    "{\"v\":1,\"id\":\"%s-k-%d\",\"type\":\"mark\",\"ts_ns\":%" PRIu64
+	    ",\"run\":\"%s\",\"host\":\"h1\",\"mark\":\"%s\"}",
+	    run, seq, ts, run, text);
+}
+
+struct phase_rows {
+	char name[8][64];
+	double e[8], co2e[8], water[8];
+	int n;
+};
+
+static int phase_rows_cb(const struct jst_aggregate *a, void *ud)
+{
+	struct phase_rows *p = ud;
+	const char *slash = strchr(a->key, '/');
+	if (p->n < 8 && slash) {
+		snprintf(p->name[p->n], sizeof(p->name[0]), "%s", slash + 1);
+		p->e[p->n] = a->energy_j;
+		p->co2e[p->n] = a->co2e_g;
+		p->water[p->n++] = a->water_l;
+	}
+	return 0;
+}
+
+static int case_phases_record(struct jst_store *s)
+{
+	struct nd b = {.n = 0};
+	ev_start_site(&b, "PR", "ann", "FR");
+	ev_mark(&b, "PR", 0, "phase - begin train", BASE + SEC / 2);
+	ev_phase(&b, "PR", 0, "train", true, BASE + SEC / 2);
+	for (int i = 1; i <= 6; i++) {
+		if (i == 4) {
+			ev_mark(&b, "PR", 1, "phase - end train", BASE + 3 * SEC + SEC / 4);
+			ev_phase(&b, "PR", 1, "train", false, BASE + 3 * SEC + SEC / 4);
+			ev_mark(&b, "PR", 2, "phase - begin eval", BASE + 3 * SEC + SEC / 4);
+			ev_phase(&b, "PR", 2, "eval", true, BASE + 3 * SEC + SEC / 4);
+		}
+		ev_sample(&b, "PR", "h1", "gpu0", 0, i, 10 + i, BASE + (uint64_t)i * SEC);
+	}
+	CHECK_INT(ingest(s, &b).accepted, 13);
+	b.n = 0; /* the values and the end come later: the phases are the record's from then on */
+	ev_intensity(&b, "PR", "0", BASE, "100", true);
+	ev_mark(&b, "PR", 3, "phase - end eval", BASE + 6 * SEC);
+	ev_phase(&b, "PR", 3, "eval", false, BASE + 6 * SEC);
+	ev_end(&b, "PR", "h1", BASE + 7 * SEC, 0);
+	CHECK_INT(ingest(s, &b).accepted, 4);
+	struct jst_run *run = calloc(1, sizeof(*run));
+	struct jst_train *t = jst_train_new();
+	CHECK_INT(jst_store_load(s, "PR", run), 0);
+	CHECK_INT(jst_store_load_train(s, run, t), 0);
+	run->train = t;
+	struct phase_rows got = {.n = 0};
+	CHECK(jst_store_run_phases(s, "PR", phase_rows_cb, &got) >= 0);
+	CHECK_INT(got.n, (int)t->nphases);
+	double sum = 0;
+	for (size_t p = 0; p < t->nphases; p++) {
+		struct jst_footprint fp;
+		jst_train_footprint(run, t->phases[p].energy_j, &fp);
+		int k = 0;
+		while (k < got.n && strcmp(got.name[k], t->phases[p].path) != 0)
+			k++;
+		CHECK(k < got.n);
+		if (k == got.n)
+			continue;
+		CHECK_NEAR(got.e[k], t->phases[p].energy_j, 1e-12 * run->run_j);
+		CHECK_NEAR(got.co2e[k], fp.co2e_g, 1e-12 * run->result.footprint.co2e_g);
+		CHECK_NEAR(got.water[k], fp.water_l, 1e-12 * run->result.footprint.water_l);
+		sum += got.e[k];
+	}
+	CHECK_NEAR(sum, 11 + 12 + 13 + 14 + 15 + 16, 1e-9);
+	/* half of the first tick is outside any phase, a quarter of the fourth is train's */
+	CHECK_NEAR(t->phases[0].energy_j, 5.5, 1e-9);
+	CHECK_STR(t->phases[0].path, "(none)");
+	check_co2e(s, "PR", JST_DEFAULT_PUE * 100 * (81 / 3.6e6));
+	free(t);
+	free(run);
 	return 0;
 }
 
@@ -1312,6 +1522,9 @@ static const struct {
 	{"local_event_digest", case_local_event_digest},
 	{"local_attestation", case_local_attestation},
 	{"intensity", case_intensity},
+	{"intensity_late", case_intensity_late},
+	{"intensity_out_of_order", case_intensity_out_of_order},
+	{"phases_record", case_phases_record},
 };
 
 int main(int argc, char **argv)

@@ -95,7 +95,7 @@ static void test_agg(void)
 {
 	struct jst_agg a;
 	jst__agg_init(&a);
-	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win, NULL};
+	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win, NULL, NULL, 0};
 	struct jst_event ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = JST_EV_RUN_START;
@@ -160,7 +160,7 @@ static void test_agg_phases(void)
 {
 	struct jst_agg a;
 	jst__agg_init(&a);
-	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win, NULL};
+	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win, NULL, NULL, 0};
 	struct jst_event ev;
 	uint64_t t = 60000000000ull * 10;
 	sample(&ev, "package-0", JST_KIND_PACKAGE, t + 1000000000u, 10, 1);
@@ -201,7 +201,7 @@ static void test_agg_heartbeats(void)
 {
 	struct jst_agg a;
 	jst__agg_init(&a);
-	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win, NULL};
+	struct jst_agg_loader ld = {NULL, no_run, no_zone, no_win, NULL, NULL, 0};
 	struct jst_event ev;
 	heartbeat_ev(&ev, "AG-x-h-7", "", "n1", 200, 60);
 	CHECK_INT(jst__agg_add(&a, &ld, &ev), 0);

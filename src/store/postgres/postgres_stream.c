@@ -185,11 +185,53 @@ static int load_zone(void *ud, const char *run, const char *zone, struct jst_agg
 	return 1;
 }
 
-/* The run's intensity events (agg.h), through the (run, type) index. */
-static int load_intensity(void *s, const char *run, int (*fn)(int64_t, const char *, size_t, void *), void *arg)
+/* The run's events up to a batch (ingest.h), 4096 rows a round trip in seq order: a type
+ * other than sample through the partial index ev_log_run_type, else through ev_log_run_seq. */
+static int load_events(void *ud, const char *run, const char *type, int64_t max_batch, uint64_t from_ns,
+		       int (*fn)(int64_t, const char *, size_t, void *), void *arg)
 {
-	int r = jst__pg_events(s, run, "intensity", 0, 100000, fn, arg);
-	return r < 0 ? r : 0;
+	struct jst_store *s = ud;
+	const char *sql = type && strcmp(type, "sample") != 0 ?
+	                  "SELECT seq,body FROM ev_log WHERE run=$1 AND batch<=$2::bigint AND ts_ns>=$3::bigint"
+	                  " AND seq>$4::bigint AND type=$5 AND type<>'sample' ORDER BY seq LIMIT 4096" :
+	                  type ? "SELECT seq,body FROM ev_log WHERE run=$1 AND batch<=$2::bigint AND ts_ns>=$3::bigint"
+	                         " AND seq>$4::bigint AND type=$5 ORDER BY seq LIMIT 4096" :
+	                         "SELECT seq,body FROM ev_log WHERE run=$1 AND batch<=$2::bigint AND ts_ns>=$3::bigint"
+	                         " AND seq>$4::bigint ORDER BY seq LIMIT 4096";
+	char b[24], f[24], a[24];
+	snprintf(b, sizeof(b), "%" PRId64, max_batch);
+	snprintf(f, sizeof(f), "%" PRId64, from_ns > INT64_MAX ? INT64_MAX : (int64_t)from_ns);
+	int64_t after = 0;
+	int rc = 0;
+	for (int rows = 4096; rc == 0 && rows == 4096;) {
+		snprintf(a, sizeof(a), "%" PRId64, after);
+		const char *params[] = {run, b, f, a, type};
+		PGresult *res = jst__pg_query(s, sql, type ? 5 : 4, params, PGRES_TUPLES_OK, &rc,
+		                              "reading a run's events");
+		if (!res)
+			return rc;
+		rows = jst__pq.PQntuples(res);
+		for (int i = 0; rc == 0 && i < rows; i++) {
+			after = jst__pg_i64(res, i, 0);
+			rc = fn(after, jst__pq.PQgetvalue(res, i, 1), (size_t)jst__pq.PQgetlength(res, i, 1), arg);
+		}
+		jst__pq.PQclear(res);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int load_last_sample(void *ud, const char *run, uint64_t *ts_ns)
+{
+	int rc;
+	*ts_ns = 0;
+	PGresult *res = jst__pg_query(ud, "SELECT coalesce(max(last_ts_ns),0) FROM ev_run_zones WHERE run=$1", 1,
+	                              &run, PGRES_TUPLES_OK, &rc, "reading a run's zones");
+	if (!res)
+		return rc;
+	if (jst__pq.PQntuples(res) > 0)
+		*ts_ns = (uint64_t)jst__pg_i64(res, 0, 0);
+	jst__pq.PQclear(res);
+	return 0;
 }
 
 static int load_window(void *ud, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
@@ -485,6 +527,21 @@ static int pg_deleted(struct jst_store *s, const char *run)
 	return r;
 }
 
+/* A run's phase totals, keys "RUN/…": the byte range ["RUN/", "RUN0") of ev_totals_phase. */
+static int drop_phases(struct jst_store *s, const char *run)
+{
+	char lo[JST_EVENT_ID_MAX + 2], hi[JST_EVENT_ID_MAX + 2];
+	snprintf(lo, sizeof(lo), "%s/", run);
+	snprintf(hi, sizeof(hi), "%s0", run);
+	const char *params[] = {lo, hi};
+	int rc;
+	PGresult *res = jst__pg_query(s, "DELETE FROM ev_totals WHERE dim='phase' AND key COLLATE \"C\">=$1"
+	                              " AND key COLLATE \"C\"<$2", 2, params, PGRES_COMMAND_OK, &rc,
+	                              "replacing a run's phase totals");
+	jst__pq.PQclear(res);
+	return rc;
+}
+
 static int pg_clear(struct jst_store *s)
 {
 	return jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
@@ -549,11 +606,13 @@ static const struct jst_log_ops postgres_log = {
 	.load_run = load_run,
 	.load_zone = load_zone,
 	.load_window = load_window,
-	.load_intensity = load_intensity,
+	.load_events = load_events,
+	.load_last_sample = load_last_sample,
 	.put_runs = put_runs,
 	.put_zones = put_zones,
 	.put_windows = put_windows,
 	.put_totals = put_totals,
+	.drop_phases = drop_phases,
 	.put_hosts = put_hosts,
 	.chain_append = jst__pg_evchain_append,
 	.audit_append = jst__pg_audit_append,

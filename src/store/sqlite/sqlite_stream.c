@@ -5,6 +5,7 @@
  * stored once); the aggregate rows are read by primary key and written back with INSERT OR
  * REPLACE (totals: added ON CONFLICT). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ static void text(sqlite3_stmt *st, int col, char *dst, size_t n)
 	const unsigned char *t = sqlite3_column_text(st, col);
 	jst__strlcpy(dst, t ? (const char *)t : "", n);
 }
+
+static int prepare(struct jst_store *s, const char *sql, sqlite3_stmt **st);
 
 /* The store a loader is given (ingest.h: its ud is the store), which holds the statements
  * begin prepared for the transaction. */
@@ -88,11 +91,53 @@ static int load_zone(void *s, const char *run, const char *zone, struct jst_agg_
 	return 1;
 }
 
-/* The run's intensity events (agg.h), through the (run, type) index. */
-static int load_intensity(void *s, const char *run, int (*fn)(int64_t, const char *, size_t, void *), void *arg)
+/* The run's events up to a batch (ingest.h): a type other than sample through the partial
+ * (run, type) index, else through the run index, whose rows are in seq order. */
+static int load_events(void *s, const char *run, const char *type, int64_t max_batch, uint64_t from_ns,
+		       int (*fn)(int64_t, const char *, size_t, void *), void *arg)
 {
-	int r = jst__sq_events(s, run, "intensity", 0, 100000, fn, arg);
+	const char *sql =
+		type && strcmp(type, "sample") != 0 ?
+		       "SELECT seq,body FROM ev_log INDEXED BY ev_log_run_type WHERE run=?1 AND type=?2"
+		       " AND type<>'sample' AND batch<=?3 AND ts_ns>=?4 ORDER BY seq" :
+		type ? "SELECT seq,body FROM ev_log WHERE run=?1 AND type=?2 AND batch<=?3 AND ts_ns>=?4 ORDER BY seq" :
+		       "SELECT seq,body FROM ev_log WHERE run=?1 AND batch<=?3 AND ts_ns>=?4 ORDER BY seq";
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, sql, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+	if (type)
+		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, max_batch);
+	sqlite3_bind_int64(st, 4, from_ns > INT64_MAX ? INT64_MAX : (sqlite3_int64)from_ns);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+		if ((r = fn(sqlite3_column_int64(st, 0), body ? body : "{}",
+			    body ? (size_t)sqlite3_column_bytes(st, 1) : 2, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = jst__sqlite_stream_fail(s, "reading a run's events");
+	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
+}
+
+static int load_last_sample(void *s, const char *run, uint64_t *ts_ns)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT coalesce(max(last_ts_ns),0) FROM ev_run_zones WHERE run=?", &st);
+	*ts_ns = 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*ts_ns = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		r = jst__sqlite_stream_fail(s, "reading a run's zones");
+	sqlite3_finalize(st);
+	return r;
 }
 
 static int load_window(void *s, const char *run, const char *zone, uint64_t win, struct jst_agg_window *w)
@@ -289,6 +334,24 @@ static int put_totals(struct jst_store *s, const struct jst_agg *a)
 	return r;
 }
 
+/* A run's phase totals, keys "RUN/…": the byte range ["RUN/", "RUN0"). */
+static int drop_phases(struct jst_store *s, const char *run)
+{
+	char lo[JST_EVENT_ID_MAX + 2], hi[JST_EVENT_ID_MAX + 2];
+	snprintf(lo, sizeof(lo), "%s/", run);
+	snprintf(hi, sizeof(hi), "%s0", run);
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "DELETE FROM ev_totals WHERE dim='phase' AND key>=?1 AND key<?2", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = jst__sqlite_stream_fail(s, "replacing a run's phase totals");
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* The newest heartbeat wins, whichever batch it came in. */
 static int put_hosts(struct jst_store *s, const struct jst_agg *a)
 {
@@ -421,11 +484,13 @@ static const struct jst_log_ops sqlite_log = {
 	.load_run = load_run,
 	.load_zone = load_zone,
 	.load_window = load_window,
-	.load_intensity = load_intensity,
+	.load_events = load_events,
+	.load_last_sample = load_last_sample,
 	.put_runs = put_runs,
 	.put_zones = put_zones,
 	.put_windows = put_windows,
 	.put_totals = put_totals,
+	.drop_phases = drop_phases,
 	.put_hosts = put_hosts,
 	.chain_append = jst__sq_evchain_append,
 	.audit_append = jst__sq_audit_append,
