@@ -103,6 +103,7 @@ struct jst_run {
 	int exit_code;   /* the status passed through: code, or 128+signal */
 	int exit_signal; /* signal that ended the command, 0 if none */
 	enum jst_scope scope;
+	bool host_series; /* the agent's whole-host series, not a job (run_start "series":"host") */
 
 	/* carbon and water inputs and results */
 	enum jst_zone_origin zone_origin;
