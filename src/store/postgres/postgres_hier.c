@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agg/hier.h"
+#include "core/jbuf.h"
 #include "core/util.h"
 #include "store/postgres/postgres.h"
 
@@ -54,31 +56,58 @@ int jst__pg_hier_claims(struct jst_store *s, const char *host, uint64_t win,
 	return r;
 }
 
+/* The old rows deleted, the new ones in one INSERT of many rows (2 round trips a window). */
 int jst__pg_hier_put(struct jst_store *s, const char *host, uint64_t win, const struct jst_hier_rows *rows)
 {
 	char w[24];
 	snprintf(w, sizeof(w), "%" PRId64, (int64_t)win);
-	const char *p[9] = {host, w};
+	const char *hw[] = {host, w};
 	int r;
-	jst__pq.PQclear(jst__pg_query(s, "DELETE FROM ev_hier WHERE host=$1 AND win=$2::bigint", 2, p,
+	jst__pq.PQclear(jst__pg_query(s, "DELETE FROM ev_hier WHERE host=$1 AND win=$2::bigint", 2, hw,
 	                              PGRES_COMMAND_OK, &r, "replacing a host's window"));
-	for (size_t i = 0; r == 0 && i < rows->n; i++) {
+	if (r < 0 || rows->n == 0)
+		return r;
+	size_t np = 2 + 7 * rows->n;
+	const char **p = calloc(np, sizeof(*p));
+	char (*num)[32] = calloc(5 * rows->n, sizeof(*num));
+	struct jst_jbuf sql;
+	jst__jbuf_init(&sql, 256 + 192 * rows->n); /* a ceiling: a row takes < 150 */
+	if (!p || !num) {
+		free(p);
+		free(num);
+		jst__jbuf_release(&sql);
+		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+		return -ENOMEM;
+	}
+	p[0] = host;
+	p[1] = w;
+	jst__jbuf_str(&sql, "INSERT INTO ev_hier(host,win,dim,unattr,key,samples,energy_j,co2e_g,water_l) VALUES");
+	for (size_t i = 0; i < rows->n; i++) {
 		const struct jst_hier_row *x = &rows->row[i];
-		char n[5][32];
+		char(*n)[32] = &num[5 * i];
 		snprintf(n[0], sizeof(n[0]), "%d", x->unattributed);
 		snprintf(n[1], sizeof(n[1]), "%" PRId64, x->samples);
 		snprintf(n[2], sizeof(n[2]), "%.17g", x->energy_j);
 		snprintf(n[3], sizeof(n[3]), "%.17g", x->co2e_g);
 		snprintf(n[4], sizeof(n[4]), "%.17g", x->water_l);
-		p[2] = jst__agg_dim_name(x->dim);
-		p[3] = n[0];
-		p[4] = x->key;
-		for (int k = 0; k < 4; k++)
-			p[5 + k] = n[1 + k];
-		jst__pq.PQclear(jst__pg_query(s, "INSERT INTO ev_hier(host,win,dim,unattr,key,samples,energy_j,co2e_g,water_l)"
-		                              " VALUES($1,$2::bigint,$3,$4::integer,$5,$6::bigint,$7::float8,$8::float8,$9::float8)",
-		                              9, p, PGRES_COMMAND_OK, &r, "writing a host's window"));
+		size_t k = 2 + 7 * i;
+		p[k] = jst__agg_dim_name(x->dim);
+		p[k + 1] = n[0];
+		p[k + 2] = x->key;
+		for (int j = 0; j < 4; j++)
+			p[k + 3 + j] = n[1 + j];
+		jst__jbuf_printf(&sql, "%s($1,$2::bigint,$%zu,$%zu::integer,$%zu,$%zu::bigint,$%zu::float8,$%zu::float8,"
+		                 "$%zu::float8)", i ? "," : "", k + 1, k + 2, k + 3, k + 4, k + 5, k + 6, k + 7);
 	}
+	if (sql.full) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+		r = -ENOMEM;
+	} else {
+		jst__pq.PQclear(jst__pg_query(s, sql.p, (int)np, p, PGRES_COMMAND_OK, &r, "writing a host's window"));
+	}
+	jst__jbuf_release(&sql);
+	free(p);
+	free(num);
 	return r;
 }
 
