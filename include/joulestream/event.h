@@ -58,6 +58,8 @@ struct jst_event {
 	double interval_s, pue, wue_l_per_kwh; /* pue and wue -1 when absent; interval_s also of a
 	                                          heartbeat (0 when absent) */
 	bool scope_host;
+	bool series_host; /* an agent's whole-host series ("series":"host", or an older agent's
+	                     run_start: scope host, command ["joulestream","agent"]) */
 	/* sample */
 	char zone[64], source[32];
 	unsigned zone_index;

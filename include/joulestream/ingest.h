@@ -110,6 +110,7 @@ struct jst_run_summary {
 	int64_t samples, gaps, failed;
 	double energy_j, host_energy_j, co2e_g, water_l;
 	bool has_start;
+	bool host_series; /* an agent's whole-host series (listed with host_series only) */
 };
 
 enum jst_run_sort { JST_SORT_START, JST_SORT_ENERGY, JST_SORT_CO2E, JST_SORT_DURATION, JST_SORT_WATER };
@@ -122,6 +123,7 @@ struct jst_run_query {
 	size_t limit;                           /* 1..1000 */
 	const char *cursor;                     /* from the previous page, or NULL */
 	const char *only_user;                  /* a reader's restriction, or NULL */
+	bool host_series;                       /* the agents' host series instead of the runs */
 	uint64_t now_ns;                        /* for "stalled" */
 	double stall_intervals;                 /* a run is stalled after this many silent intervals */
 };
@@ -167,9 +169,14 @@ struct jst_aggregate {
 	char key[336];
 	int64_t samples;
 	double energy_j, co2e_g, water_l;
+	bool unattributed; /* the part of the hosts no run claims (key "(unattributed)") */
 };
-/* Totals by "user", "model", "host", "zone" or "phase" over windows in [from, to) (0: open),
- * largest energy first; only_user restricts to one user's figures (readers). */
+/* Totals by "user", "model", "project", "host", "zone" or "phase" over windows in [from, to)
+ * (0: open), largest energy first. A host's energy is counted once (docs/methodology.md): host
+ * its agent's series where it has one, else its runs'; user, model and project the runs' claims
+ * plus one unattributed group, so that they add up to the hosts' total in every window; zone
+ * the hosts' energy by grid zone. only_user restricts to one user's runs (readers: their runs'
+ * own figures, no unattributed group). */
 JST_API int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, uint64_t to_ns,
                                  const char *only_user,
                                  int (*fn)(const struct jst_aggregate *a, void *ud), void *ud);

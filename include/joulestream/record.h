@@ -150,6 +150,7 @@ struct jst_run {
 	int exit_code;   /* the status passed through: code, or 128+signal */
 	int exit_signal; /* signal that ended the command, 0 if none */
 	enum jst_scope scope;
+	bool host_series; /* the agent's whole-host series, not a job (run_start "series":"host") */
 
 	double host_j;                  /* IT energy of the host (counted zones) */
 	double run_j;                   /* IT energy of the run (counted zones) */

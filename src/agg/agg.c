@@ -15,7 +15,7 @@
 #include "core/util.h"
 #include "joulestream/carbon.h"
 
-static const char *const dim_names[] = {"user", "model", "host", "zone", "phase"};
+static const char *const dim_names[] = {"user", "model", "host", "zone", "phase", "project"};
 
 const char *jst__agg_dim_name(enum jst_agg_dim d)
 {
@@ -396,6 +396,7 @@ static void run_start(struct jst_agg_run *r, const struct jst_event *ev)
 	r->wue = ev->wue_l_per_kwh >= 0 ? ev->wue_l_per_kwh : JST_DEFAULT_WUE_L_PER_KWH;
 	r->interval_s = ev->interval_s;
 	r->scope_host = ev->scope_host;
+	r->series_host = ev->series_host;
 	r->start_ns = ev->ts_ns;
 	r->has_start = true;
 }

@@ -40,6 +40,7 @@ struct jst_agg_run {
 	char host[256], user[64], model[128], project[128], zone[32], phase[256];
 	double ci_g_per_kwh, pue, wue, ewif, interval_s;
 	bool has_start, scope_host, finished;
+	bool series_host;                  /* an agent's host series (hier.h), not a job */
 	uint64_t start_ns, end_ns, last_ns;
 	int exit_code;
 	double duration_s;
@@ -87,7 +88,8 @@ struct jst_agg_host {
 	double interval_s;                /* announced; 0 when the heartbeat did not say */
 };
 
-enum jst_agg_dim { JST_DIM_USER, JST_DIM_MODEL, JST_DIM_HOST, JST_DIM_ZONE, JST_DIM_PHASE, JST_DIM_N };
+/* project is read from the host hierarchy's rows (hier.h) only: no ev_totals row has it */
+enum jst_agg_dim { JST_DIM_USER, JST_DIM_MODEL, JST_DIM_HOST, JST_DIM_ZONE, JST_DIM_PHASE, JST_DIM_PROJECT, JST_DIM_N };
 
 /* An additive change of a (dim, key, window) total. */
 struct jst_agg_total {

@@ -115,6 +115,8 @@ int jst_event_encode_run_start(const struct jst_run *run, const char *model, int
 	jst__jbuf_jnum(&b, run->interval_s);
 	jst__jbuf_key(&b, "scope");
 	jst__jbuf_jstr(&b, run->scope == JST_SCOPE_HOST ? "host" : "process");
+	if (run->host_series)
+		jst__jbuf_str(&b, ",\"series\":\"host\"");
 	if (run->site.pue >= 1) {
 		jst__jbuf_key(&b, "pue");
 		jst__jbuf_jnum(&b, run->site.pue);

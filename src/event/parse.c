@@ -258,8 +258,9 @@ static bool get_nested(const struct view *w, const char *key, enum vkind kind, c
 static int parse_run_start(const struct view *w, struct jst_event *ev, char *err, size_t el)
 {
 	int r;
-	char scope[16] = "";
-	if ((r = get_str(w, "user", false, ev->user, sizeof(ev->user), err, el)) < 0 ||
+	char scope[16] = "", series[16] = "";
+	if ((r = get_str(w, "series", false, series, sizeof(series), err, el)) < 0 ||
+	    (r = get_str(w, "user", false, ev->user, sizeof(ev->user), err, el)) < 0 ||
 	    (r = get_str(w, "model", false, ev->model, sizeof(ev->model), err, el)) < 0 ||
 	    (r = get_str(w, "project", false, ev->project, sizeof(ev->project), err, el)) < 0 ||
 	    (r = get_str(w, "zone", false, ev->zone_code, sizeof(ev->zone_code), err, el)) < 0 ||
@@ -271,6 +272,9 @@ static int parse_run_start(const struct view *w, struct jst_event *ev, char *err
 	if (scope[0] && strcmp(scope, "process") != 0 && strcmp(scope, "host") != 0)
 		return bad(err, el, "\"scope\" must be \"process\" or \"host\", not \"%s\"", scope);
 	ev->scope_host = strcmp(scope, "host") == 0;
+	if (series[0] && strcmp(series, "run") != 0 && strcmp(series, "host") != 0)
+		return bad(err, el, "\"series\" must be \"run\" or \"host\", not \"%s\"", series);
+	ev->series_host = strcmp(series, "host") == 0;
 	const cJSON *cmd, *meta, *it;
 	bool other;
 	if (!get_nested(w, "command", V_ARRAY, &cmd, &other))
@@ -278,6 +282,10 @@ static int parse_run_start(const struct view *w, struct jst_event *ev, char *err
 	if (other)
 		return bad(err, el, "\"command\" must be an array of strings");
 	cJSON_ArrayForEach(it, cmd) if (!cJSON_IsString(it)) return bad(err, el, "\"command\" must be an array of strings");
+	if (!series[0] && ev->scope_host) /* an agent before "series": its run_start's command */
+		ev->series_host = cJSON_GetArraySize(cmd) == 2 &&
+		                  strcmp(cJSON_GetArrayItem(cmd, 0)->valuestring, "joulestream") == 0 &&
+		                  strcmp(cJSON_GetArrayItem(cmd, 1)->valuestring, "agent") == 0;
 	if (get_nested(w, "meta", V_OBJECT, &meta, &other) && other)
 		return bad(err, el, "\"meta\" must be an object");
 	return 0;

@@ -336,6 +336,7 @@ int jst_agent_new(struct jst_agent **out, const struct jst_agent_opts *o, char *
 		goto fail;
 	char *argv[] = {(char *)(uintptr_t)"joulestream", (char *)(uintptr_t)"agent"};
 	jst_run_id_new(a->run->id);
+	a->run->host_series = true; /* the host's energy, never a job's (docs/schema.md) */
 	jst_meta_collect(&a->run->meta, o->roots.procfs, 2, argv);
 	jst_meta_collect_finish(&a->run->meta);
 	if ((r = jst_run_set_site(a->run, o->zone, NULL, -1, -1, err, errlen)) < 0)

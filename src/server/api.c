@@ -92,6 +92,7 @@ static void run_json(struct jst_jbuf *b, const struct jst_run_summary *r, const 
 	const char *v[] = {r->host, r->user, r->model, r->project, r->zone};
 	for (int i = 0; i < 5; i++)
 		str(b, k[i], v[i]);
+	str(b, "series", r->host_series ? "host" : "run");
 	time_field(b, "start", r->start_ns);
 	time_field(b, "end", r->end_ns);
 	time_field(b, "last_event", r->last_ns);
@@ -332,6 +333,8 @@ static int each_agg(const struct jst_aggregate *a, void *ud)
 	num(b, "energy_j", a->energy_j);
 	num(b, "co2e_g", a->co2e_g);
 	num(b, "water_l", a->water_l);
+	if (a->unattributed)
+		jst__jbuf_str(b, ",\"unattributed\":true");
 	jst__jbuf_put(b, "}", 1);
 	return 0;
 }

@@ -78,6 +78,11 @@ int jst__params_runs(jst__arg_fn get, const void *ud, struct jst_run_query *q, c
 	q->zone = get(ud, "zone");
 	q->status = get(ud, "status");
 	q->cursor = get(ud, "cursor");
+	const char *series = get(ud, "series");
+	if (series && strcmp(series, "run") != 0 && strcmp(series, "host") != 0)
+		return bad(err, errlen, "bad series '%.32s': run (jobs, the default) or host (agents' host series)",
+			   series);
+	q->host_series = series && strcmp(series, "host") == 0;
 	q->sort = JST_SORT_START;
 	q->limit = 100;
 	const char *sort = get(ud, "sort"), *limit = get(ud, "limit");
@@ -111,9 +116,9 @@ int jst__params_aggregates(jst__arg_fn get, const void *ud, struct jst_agg_param
 {
 	*a = (struct jst_agg_params){.by = get(ud, "by")};
 	if (!a->by)
-		return bad(err, errlen, "missing by: user, model, host, zone or phase");
+		return bad(err, errlen, "missing by: user, model, project, host, zone or phase");
 	if (jst__agg_dim_parse(a->by) < 0)
-		return bad(err, errlen, "bad by '%.32s': user, model, host, zone or phase", a->by);
+		return bad(err, errlen, "bad by '%.32s': user, model, project, host, zone or phase", a->by);
 	int r = jst__param_time("from", get(ud, "from"), &a->from_ns, err, errlen);
 	return r < 0 ? r : jst__param_time("to", get(ud, "to"), &a->to_ns, err, errlen);
 }

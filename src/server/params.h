@@ -30,7 +30,7 @@ int jst__params_runs(jst__arg_fn get, const void *ud, struct jst_run_query *q, c
 		     size_t errlen);
 
 struct jst_agg_params {
-	const char *by; /* user, model, host, zone or phase */
+	const char *by; /* user, model, project, host, zone or phase */
 	uint64_t from_ns, to_ns;
 };
 /* GET /api/v1/aggregates: by (required), from, to. 0 or -EINVAL. */

@@ -23,6 +23,7 @@ struct tx {
 	bool deleted;
 	int64_t batch;    /* replay: the batch being aggregated, -1 before the first */
 	uint64_t *events; /* replay: events read */
+	struct jst__hier_batch hier; /* the (host, window)s to recount (ingest_hier.c) */
 };
 
 static void tx_init(struct tx *t, struct jst_store *s, const struct jst_log_ops *o)
@@ -34,6 +35,12 @@ static void tx_init(struct tx *t, struct jst_store *s, const struct jst_log_ops 
 	t->ld = (struct jst_agg_loader){s, o->load_run, o->load_zone, o->load_window, o->load_events,
 	                                o->load_last_sample, 0};
 	t->batch = -1;
+}
+
+static void tx_release(struct tx *t)
+{
+	jst__agg_release(&t->agg);
+	jst__hier_batch_release(&t->hier);
 }
 
 static int oom(struct jst_store *s)
@@ -83,7 +90,7 @@ static int write_agg(struct tx *t)
 		return r;
 	if ((a->nruns && (r = o->put_runs(t->s, a)) < 0) || (a->nzones && (r = o->put_zones(t->s, a)) < 0) ||
 	    (a->nwins && (r = o->put_windows(t->s, a)) < 0) || (a->ntotals && (r = o->put_totals(t->s, a)) < 0) ||
-	    (a->nhosts && (r = o->put_hosts(t->s, a)) < 0))
+	    (a->nhosts && (r = o->put_hosts(t->s, a)) < 0) || (r = jst__hier_write(t->s, o, a, &t->hier)) < 0)
 		return r;
 	jst__agg_reset(&t->agg);
 	return 0;
@@ -165,6 +172,8 @@ static int ingest_tx(struct tx *t, const struct jst_event_batch *b, const struct
 		r = is_deleted(t, b->ev[i].run, &gone);
 		if (r == 0 && !gone)
 			r = jst__agg_add(&t->agg, &t->ld, &b->ev[i]);
+		if (r == 0 && !gone)
+			r = jst__hier_note(&t->hier, &b->ev[i]);
 	}
 	if (r == 0)
 		r = write_agg(t);
@@ -199,7 +208,7 @@ int jst__ingest(struct jst_store *s, const struct jst_log_ops *o, const struct j
 		r = finish(&t, ingest_tx(&t, b, src, seq, res));
 	if (r < 0)
 		memset(res, 0, sizeof(*res));
-	jst__agg_release(&t.agg);
+	tx_release(&t);
 	free(seq);
 	return r;
 }
@@ -221,6 +230,8 @@ static int replay_one(void *ud, int64_t batch, const char *body, size_t len)
 	}
 	if (r == 0)
 		r = jst__agg_add(&t->agg, &t->ld, &ev);
+	if (r == 0)
+		r = jst__hier_note(&t->hier, &ev);
 	(*t->events)++;
 	return r;
 }
@@ -243,7 +254,17 @@ int jst__ingest_rebuild(struct jst_store *s, const struct jst_log_ops *o, uint64
 	int r = o->begin(s);
 	if (r == 0)
 		r = finish(&t, reaggregate(&t, events));
-	jst__agg_release(&t.agg);
+	tx_release(&t);
+	return r;
+}
+
+int jst__ingest_reaggregate(struct jst_store *s, const struct jst_log_ops *o, uint64_t *events)
+{
+	struct tx t;
+	tx_init(&t, s, o);
+	*events = 0;
+	int r = reaggregate(&t, events);
+	tx_release(&t);
 	return r;
 }
 
@@ -269,6 +290,6 @@ int jst__ingest_run_delete(struct jst_store *s, const struct jst_log_ops *o, con
 	int r = o->begin(s);
 	if (r == 0)
 		r = finish(&t, delete_tx(&t, run, now_ns, events));
-	jst__agg_release(&t.agg);
+	tx_release(&t);
 	return r;
 }

@@ -8,6 +8,7 @@
 #define JST_STORE_INGEST_H
 
 #include "agg/agg.h"
+#include "agg/hier.h"
 #include "store/evchain.h"
 #include "store/store.h"
 
@@ -62,12 +63,40 @@ struct jst_log_ops {
 	/* The run deletion: 1 when ev_runs has run, 0 when not; its tombstone written. */
 	int (*run_exists)(struct jst_store *s, const char *run);
 	int (*tombstone)(struct jst_store *s, const char *run, uint64_t now_ns);
+	/* Optional (NULL: no host hierarchy; ingest_hier.c): hier_claims gives fn each series'
+	 * counted figures in (host, win) (agg/hier.h), from the run windows written so far in the
+	 * transaction; hier_put replaces the rows of (host, win) with rows (none: deleted);
+	 * run_wins gives fn each window the run has rows in. */
+	int (*hier_claims)(struct jst_store *s, const char *host, uint64_t win,
+	                   int (*fn)(const struct jst_hier_claim *c, void *ud), void *ud);
+	int (*hier_put)(struct jst_store *s, const char *host, uint64_t win, const struct jst_hier_rows *rows);
+	int (*run_wins)(struct jst_store *s, const char *run, int (*fn)(uint64_t win, void *ud), void *ud);
 };
+
+/* ingest_hier.c: the (host, window)s a batch touched, whose hierarchy rows are computed again
+ * once the batch's aggregate rows are written (a run_start names a run whose every window may
+ * change owner: user, scope or series). */
+struct jst__hier_batch {
+	struct jst__hier_key *keys;
+	size_t n, cap;
+	char (*runs)[JST_EVENT_ID_MAX + 1];
+	size_t nruns, capruns;
+};
+/* Notes a run_start's run (other events: nothing). 0 or -ENOMEM. */
+int jst__hier_note(struct jst__hier_batch *b, const struct jst_event *ev);
+/* After the rows of a were written: the hierarchy rows of every (host, window) of a's windows
+ * and of the noted runs' windows, written through o; b is emptied. No-op without o->hier_put. */
+int jst__hier_write(struct jst_store *s, const struct jst_log_ops *o, const struct jst_agg *a,
+                    struct jst__hier_batch *b);
+void jst__hier_batch_release(struct jst__hier_batch *b);
 
 /* ingest.c: the stream calls built on a dialect's primitives (stream.c forwards to them). */
 int jst__ingest(struct jst_store *s, const struct jst_log_ops *o, const struct jst_event_batch *b,
                 const struct jst_source_batch *src, struct jst_ingest_result *res);
 int jst__ingest_rebuild(struct jst_store *s, const struct jst_log_ops *o, uint64_t *events);
+/* The rebuild inside a transaction the caller opened (and the dialect prepared for ingest): a
+ * schema migration that must recompute the aggregates. */
+int jst__ingest_reaggregate(struct jst_store *s, const struct jst_log_ops *o, uint64_t *events);
 int jst__ingest_run_delete(struct jst_store *s, const struct jst_log_ops *o, const char *run, uint64_t now_ns,
                            uint64_t *events);
 

@@ -50,7 +50,7 @@ int jst_store_aggregates(struct jst_store *s, const char *by, uint64_t from_ns, 
 {
 	int dim = jst__agg_dim_parse(by);
 	if (ops(s) && (dim < 0 || (only_user && dim == JST_DIM_PHASE))) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, host or zone%s",
+		snprintf(s->errmsg, sizeof(s->errmsg), "by must be user, model, project, host or zone%s",
 		         only_user ? "" : " (or phase)");
 		return -EINVAL;
 	}

@@ -30,6 +30,8 @@ async function ingest() {
   await post([ev.start('runA', A, a0), ...ev.samples('runA', A, a0, 60, 1.5), ...ev.training('runA', A, a0, 60), ev.end('runA', A, a0 + 601000, 60, { gpu_power_limit: ev.gpuPowerLimit })]);
   await post([ev.start('runB', B, b0), ...ev.samples('runB', B, b0, 30, 1), ...ev.training('runB', B, b0, 30), ev.end('runB', B, b0 + 301000, 30)]);
   await post([ev.start('runC', C, c0), ...ev.samples('runC', C, c0, 5, 1)]);
+  // node1's agent measured the whole host while runA ran: the host once, not added to runA
+  await post(ev.agent('agentN1', { host: 'node1', zone: 'DE', interval: 10 }, a0, 60));
   return { A, C, c0 };
 }
 
@@ -120,8 +122,17 @@ async function otherPages(page) {
   ok('compare: two power curves aligned at start, 3 epochs, accuracy per kWh');
   await page.screenshot({ path: `${OUT}/compare.png`, fullPage: true });
   await visit(page, '#/aggregates?by=user&per=day&what=energy_j&n=2', '#aggregates');
-  assert.deepEqual(await page.$$eval('#aggregates tbody tr td:first-child', (t) => t.map((x) => x.textContent).sort()), ['ana', 'bo']);
-  ok('aggregates per user per day');
+  assert.deepEqual(await page.$$eval('#aggregates tbody tr td:first-child', (t) => t.map((x) => x.textContent).sort()),
+    ['(unattributed)', 'ana', 'bo']);
+  assert.match(await page.$eval('#unattributed-note', (p) => p.textContent), /no run claims/);
+  ok('aggregates per user per day, with what no run claims on the hosts as its own row');
+  await visit(page, '#/aggregates?by=host&per=day&what=energy_j&n=2', '#aggregates');
+  assert.deepEqual(await page.$$eval('#aggregates tbody tr td:first-child', (t) => t.map((x) => x.textContent).sort()), ['node1', 'node2']);
+  const sum = async (by) => (await (await fetch(`${BASE}/api/v1/aggregates?by=${by}`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json())
+    .groups.reduce((x, g) => x + g.energy_j, 0);
+  const [hosts, users] = [await sum('host'), await sum('user')];
+  assert.ok(Math.abs(hosts - users) <= 1e-9 * hosts, `hosts ${hosts} J, users + unattributed ${users} J`);
+  ok('aggregates per host: each host once; users + unattributed add up to the hosts');
   await page.screenshot({ path: `${OUT}/aggregates.png`, fullPage: true });
   await visit(page, '#/zones?q=germany', '#zones');
   assert.deepEqual(await page.$$eval('#zones tbody tr td:first-child', (t) => t.map((x) => x.textContent)), ['DE']);

@@ -33,6 +33,21 @@ export function samples(run, o, t0, n, k = 1) {
   return out;
 }
 
+/** An agent's whole-host series (run_start "series":"host"): n ticks of every zone from t0 at
+ * twice a run's power plus 100 W, all of it the host's (share 1). */
+export function agent(run, o, t0, n) {
+  const out = [line({ type: 'run_start', ts_ms: t0, run, host: o.host, user: 'root', model: '', project: '',
+    command: ['joulestream', 'agent'], interval_s: o.interval, scope: 'host', series: 'host', zone: o.zone })];
+  for (let i = 1; i <= n; i++) {
+    ZONES.forEach((z, zi) => {
+      const w = z.base * 2 + 100;
+      out.push(line({ type: 'sample', ts_ms: t0 + i * o.interval * 1000, run, host: o.host, zone: z.zone, zone_index: zi,
+        kind: z.kind, source: z.source, estimate: false, dt_s: o.interval, energy_j: w * o.interval, power_w: w, share: 1 }));
+    });
+  }
+  return out;
+}
+
 /** Phases and three epochs of metrics spread over the run's n ticks. */
 export function training(run, o, t0, n) {
   const out = [];

@@ -95,10 +95,14 @@ for key, j in wl.items():
 assert set(wco2) == set(wl) == set(wwat), (wl, wco2, wwat)"
 kill -TERM $AP; wait $AP; expect_eq "agent exit" $? 0
 out=$(http GET "/api/v1/runs?host=$(hostname)" "$ADMIN")
-expect_py "agent's host run stored by serve" "
+expect_py "the agent's host series is not a job" "
+import json
+assert not [r for r in json.loads('''${out#* }''')['runs'] if r['zone']=='SE']"
+out=$(http GET "/api/v1/runs?host=$(hostname)&series=host" "$ADMIN")
+expect_py "agent's host series stored by serve" "
 import json
 runs=json.loads('''${out#* }''')['runs']
 a=[r for r in runs if r['zone']=='SE']
-assert len(a)==1 and a[0]['samples']>0 and a[0]['status']=='finished' and a[0]['energy_j']>0, runs"
+assert len(a)==1 and a[0]['series']=='host' and a[0]['samples']>0 and a[0]['status']=='finished' and a[0]['energy_j']>0, runs"
 stop_serve
 finish

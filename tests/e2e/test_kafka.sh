@@ -214,7 +214,7 @@ agent_run() {
 	python3 - "$URL" "$ADMIN" <<'PY'
 import json, sys, urllib.request
 url, tok = sys.argv[1:3]
-r = urllib.request.Request(url + '/api/v1/runs?zone=SE', headers={'Authorization': 'Bearer ' + tok})
+r = urllib.request.Request(url + '/api/v1/runs?zone=SE&series=host', headers={'Authorization': 'Bearer ' + tok})
 runs = json.load(urllib.request.urlopen(r, timeout=10))['runs']
 sys.exit(not (len(runs) == 1 and runs[0]['samples'] > 0 and runs[0]['status'] == 'finished'))
 PY

@@ -79,9 +79,10 @@ stop_serve
 if same "$T/sqlite.txt" "$T/pg.txt"; then ok; else ko "postgresql's per-run answers differ from sqlite's"; fi
 
 # back to schema 1: the indexes are created when the store is opened, the answers stay
+newest=$(psql_val 'SELECT max(version) FROM jst_schema') # a store this release made
 psql_val "DROP INDEX ev_log_run_type; DROP INDEX ev_totals_phase; UPDATE jst_schema SET version=1" >/dev/null
 start_serve "$PGURL"
-expect_eq "schema migrated to the newest (3)" "$(psql_val 'SELECT max(version) FROM jst_schema')" 3
+expect_eq "schema migrated to the newest, as a fresh store's" "$(psql_val 'SELECT max(version) FROM jst_schema')" "$newest"
 expect_eq "per-run read indexes created" "$(psql_val "SELECT count(*) FROM pg_indexes WHERE indexname IN
 	('ev_log_run_type', 'ev_totals_phase')")" 2
 snap "$ADMIN" >"$T/migrated.txt"

@@ -120,7 +120,7 @@ curl -sS --max-time 20 --cacert "$T/srv.pem" "$MURL" >"$T/m.txt" 2>"$T/curl.err"
 expect_eq "curl --cacert /metrics" $? 0
 expect_in "metrics over HTTPS" "joulestream_zone_joules_total" "$T/m.txt"
 se_run() { # prints the agent's host run (zone SE) as the HTTPS server has it, or nothing
-	curl -sS --max-time 20 --cacert "$T/srv.pem" -H "Authorization: Bearer $ADMIN" "$URL/api/v1/runs" |
+	curl -sS --max-time 20 --cacert "$T/srv.pem" -H "Authorization: Bearer $ADMIN" "$URL/api/v1/runs?series=host" |
 		python3 -c "import json,sys; print(*[r for r in json.load(sys.stdin)['runs'] if r['zone']=='SE'])"
 }
 for _ in $(seq 300); do # its samples are sent every linger (0.5 s): wait for some, boundedly
@@ -131,7 +131,7 @@ kill -TERM $AP
 wait $AP
 expect_eq "agent exit" $? 0
 AP=
-curl -sS --max-time 20 --cacert "$T/srv.pem" -H "Authorization: Bearer $ADMIN" "$URL/api/v1/runs" >"$T/runs2.json"
+curl -sS --max-time 20 --cacert "$T/srv.pem" -H "Authorization: Bearer $ADMIN" "$URL/api/v1/runs?series=host" >"$T/runs2.json"
 expect_py "the agent's host run reached the HTTPS server" "
 import json; runs=json.load(open('$T/runs2.json'))['runs']
 a=[r for r in runs if r['zone']=='SE']

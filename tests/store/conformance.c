@@ -9,7 +9,8 @@
  * as `joulestream run` writes a run (its events through the store's sink, the session's record
  * calls) and reads it back (load by id, prefix and "last", list, samples, metrics and training
  * record, results by data version, the timeline), its event digest and the event chain's head,
- * and an attestation signed and checked against the store, the same on every dialect. A call a dialect does not support yet (-ENOTSUP) makes the case an expected skip,
+ * and an attestation signed and checked against the store, the same on every dialect; the
+ * accounting hierarchy's properties over generated fleets (hierarchy.c). A call a dialect does not support yet (-ENOTSUP) makes the case an expected skip,
  * printed with its reason and listed at the end, never a silent pass. Exit 0 when no case
  * failed. */
 #include <errno.h>
@@ -36,6 +37,9 @@
 
 #define BASE 1700000000000000000ull
 #define SEC 1000000000ull
+
+/* hierarchy.c: the accounting hierarchy's properties over generated fleets */
+int conformance_case_hierarchy(struct jst_store *s);
 
 static const char *target;
 static char case_target[1200]; /* the store of the case being run */
@@ -1525,6 +1529,7 @@ static const struct {
 	{"intensity_late", case_intensity_late},
 	{"intensity_out_of_order", case_intensity_out_of_order},
 	{"phases_record", case_phases_record},
+	{"hierarchy", conformance_case_hierarchy},
 };
 
 int main(int argc, char **argv)

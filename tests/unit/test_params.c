@@ -89,10 +89,10 @@ static void test_aggregates_events(void)
 	struct jst_agg_params a;
 	const char *none[] = {NULL};
 	CHECK_INT(jst__params_aggregates(lookup, none, &a, err, sizeof(err)), -EINVAL);
-	CHECK_STR(err, "missing by: user, model, host, zone or phase");
+	CHECK_STR(err, "missing by: user, model, project, host, zone or phase");
 	const char *badby[] = {"by", "run", NULL};
 	CHECK_INT(jst__params_aggregates(lookup, badby, &a, err, sizeof(err)), -EINVAL);
-	CHECK_STR(err, "bad by 'run': user, model, host, zone or phase");
+	CHECK_STR(err, "bad by 'run': user, model, project, host, zone or phase");
 	const char *ok[] = {"by", "phase", "from", "1", "to", "2024-03-01T01:00:00+01:00", NULL};
 	CHECK_INT(jst__params_aggregates(lookup, ok, &a, err, sizeof(err)), 0);
 	CHECK_STR(a.by, "phase");

@@ -2,13 +2,14 @@
  * from /proc/PID/cgroup (cgroup v1 and v2, Docker, containerd, Kubernetes pods) and environ,
  * and the aggregation of a batch (counted zones only in totals, shares, gaps, CO2e from the
  * run's zone and PUE, phases, hosts' heartbeats) through an in-memory loader; metric values
- * per window. */
+ * per window; the accounting hierarchy's split of one host's window (agg/hier.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg/agg.h"
+#include "agg/hier.h"
 #include "agg/metricwin.h"
 #include "attrib/workload.h"
 #include "check.h"
@@ -266,8 +267,84 @@ static void test_metric_windows_blanks(void)
 	jst__metric_wins_release(&m);
 }
 
+static struct jst_hier_claim claim(const char *run, const char *user, bool agent, bool scope_host, double e,
+                                   double secs, uint64_t start_s, uint64_t last_s)
+{
+	struct jst_hier_claim c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.run, sizeof(c.run), "%s", run);
+	snprintf(c.user, sizeof(c.user), "%s", user);
+	snprintf(c.zone, sizeof(c.zone), "%s", agent ? "DE" : "FR");
+	c.series_host = agent;
+	c.scope_host = scope_host || agent;
+	c.samples = 1;
+	c.energy_j = e;
+	c.co2e_g = e * (agent ? 2 : 3); /* g per J: the agent's factor, the runs' */
+	c.water_l = e / 100;
+	c.secs = secs;
+	c.start_ns = start_s * 1000000000ull;
+	c.last_ns = last_s * 1000000000ull;
+	c.interval_s = 1;
+	return c;
+}
+
+static const struct jst_hier_row *row(const struct jst_hier_rows *r, enum jst_agg_dim d, bool unattr, const char *key)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->row[i].dim == d && r->row[i].unattributed == unattr && strcmp(r->row[i].key, key) == 0)
+			return &r->row[i];
+	return NULL;
+}
+
+/* One host's window: the agent is the host; a process-scope run keeps its share, a host-scope
+ * run takes what is left, the rest is unattributed at the agent's factor; without an agent,
+ * two host-scope runs over the same seconds count them once, one after the other both count. */
+static void test_hier_split(void)
+{
+	struct jst_hier_rows out = {0};
+	struct jst_hier_claim c[3] = {claim("agent", "root", true, true, 600, 60, 0, 60),
+	                              claim("p", "ann", false, false, 100, 60, 0, 60),
+	                              claim("h", "bob", false, true, 550, 60, 0, 60)};
+	CHECK_INT(jst__hier_split("node", 0, c, 3, &out), 0);
+	const struct jst_hier_row *x = row(&out, JST_DIM_HOST, false, "node");
+	CHECK(x && fabs(x->energy_j - 600) < 1e-9);
+	x = row(&out, JST_DIM_USER, false, "ann");
+	CHECK(x && fabs(x->energy_j - 100) < 1e-9 && fabs(x->co2e_g - 300) < 1e-9);
+	x = row(&out, JST_DIM_USER, false, "bob"); /* what ann's processes leave of 600 J */
+	CHECK(x && fabs(x->energy_j - 500) < 1e-9);
+	CHECK(row(&out, JST_DIM_USER, false, "root") == NULL);
+	CHECK(row(&out, JST_DIM_USER, true, "") == NULL); /* nothing left */
+	c[0] = claim("agent", "root", true, true, 600, 60, 0, 60); /* (split sorts c by run) */
+	c[1] = claim("p", "ann", false, false, 100, 60, 0, 60);
+	c[2] = claim("h", "bob", false, true, 300, 30, 30, 60); /* half the window */
+	CHECK_INT(jst__hier_split("node", 0, c, 3, &out), 0);
+	x = row(&out, JST_DIM_USER, true, "");
+	CHECK(x && fabs(x->energy_j - 200) < 1e-9 && fabs(x->co2e_g - 400) < 1e-9); /* at the agent's 2 g/J */
+	x = row(&out, JST_DIM_HOST, false, "node");
+	CHECK(x && fabs(x->energy_j - 600) < 1e-9 && fabs(x->co2e_g - (300 + 900 + 400)) < 1e-9);
+	x = row(&out, JST_DIM_ZONE, false, "DE");
+	CHECK(x && fabs(x->energy_j - 200) < 1e-9);
+	/* no agent: two host-scope runs over the same 30 s read the host twice: counted once */
+	struct jst_hier_claim d[2] = {claim("h1", "ann", false, true, 300, 30, 0, 30),
+	                              claim("h2", "bob", false, true, 300, 30, 0, 30)};
+	CHECK_INT(jst__hier_split("node", 0, d, 2, &out), 0);
+	x = row(&out, JST_DIM_HOST, false, "node");
+	CHECK(x && fabs(x->energy_j - 300) < 1e-9);
+	x = row(&out, JST_DIM_USER, false, "ann");
+	CHECK(x && fabs(x->energy_j - 150) < 1e-9);
+	/* one after the other (sample ends 1…30 and 31…59): both count */
+	d[1] = claim("h2", "bob", false, true, 290, 29, 30, 59);
+	CHECK_INT(jst__hier_split("node", 0, d, 2, &out), 0);
+	x = row(&out, JST_DIM_HOST, false, "node");
+	CHECK(x && fabs(x->energy_j - 590) < 1e-9);
+	CHECK_INT(jst__hier_split("node", 0, d, 0, &out), 0);
+	CHECK_INT((int)out.n, 0);
+	jst__hier_rows_release(&out);
+}
+
 int main(void)
 {
+	test_hier_split();
 	test_sketch();
 	test_cgroup();
 	test_agg();

@@ -1,5 +1,7 @@
-// Aggregates: energy, CO2e and water per user, model, host or zone, per day, week or month
-// (the last N periods, UTC), from /api/v1/aggregates — one request per period.
+// Aggregates: energy, CO2e and water per user, model, project, host or zone, per day, week or
+// month (the last N periods, UTC), from /api/v1/aggregates — one request per period. A host is
+// counted once (its agent's series where it has one); per user, model or project the hosts'
+// energy no run claims is the "(unattributed)" row, so that every column adds up to the hosts'.
 import { get } from './api.js';
 import { h, num, table } from './dom.js';
 import * as u from './units.js';
@@ -34,7 +36,7 @@ export default async function aggregates(main, { query: q }) {
   const n = Math.min(Number(q.get('n')) || 7, 31);
   const sel = (name, opts, v) => h('label', {}, name, h('select', { name }, opts.map(([k, l]) => h('option', { value: k, selected: k === v }, l))));
   const form = h('form', { class: 'filters' },
-    sel('by', [['user', 'user'], ['model', 'model'], ['host', 'host'], ['zone', 'zone']], by),
+    sel('by', [['user', 'user'], ['model', 'model'], ['project', 'project'], ['host', 'host'], ['zone', 'zone']], by),
     sel('per', [['day', 'day'], ['week', 'week'], ['month', 'month']], kind),
     sel('what', [['energy_j', 'energy'], ['co2e_g', 'CO2e'], ['water_l', 'water']], what),
     h('label', {}, 'periods', h('input', { name: 'n', type: 'number', min: 1, max: 31, value: n })),
@@ -43,7 +45,9 @@ export default async function aggregates(main, { query: q }) {
   const ps = periods(kind, n);
   const answers = await Promise.all(ps.map(([a, b]) => get('aggregates', { by, from: `${a}000000`, to: `${b}000000` })));
   const keys = new Map();
+  let unattributed = false;
   answers.forEach((ans, i) => ans.groups.forEach((g) => {
+    unattributed = unattributed || Boolean(g.unattributed);
     if (!keys.has(g.key)) keys.set(g.key, new Array(ps.length).fill(0));
     keys.get(g.key)[i] = g[what];
   }));
@@ -51,6 +55,8 @@ export default async function aggregates(main, { query: q }) {
     .map(([k, vals]) => [k || '(none)', ...vals.map((v) => num(v ? FMT[what](v) : '–')), num(FMT[what](vals.reduce((x, y) => x + y)))]);
   main.replaceChildren(h('h1', {}, `${{ energy_j: 'Energy', co2e_g: 'CO2e', water_l: 'Water' }[what]} per ${by}, per ${kind}`), form,
     rows.length ? table([by, ...ps.map(([a]) => ({ label: label(kind, a), num: true })), { label: 'total', num: true }], rows, { id: 'aggregates' })
-      : h('p', { class: 'muted' }, 'Nothing measured in these periods.'));
+      : h('p', { class: 'muted' }, 'Nothing measured in these periods.'),
+    unattributed ? h('p', { class: 'muted', id: 'unattributed-note' },
+      '(unattributed): what the hosts\' agents measured that no run claims (idle, other processes).') : '');
   return null;
 }

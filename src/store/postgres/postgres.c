@@ -13,8 +13,9 @@
 
 /* 1: the tables below; 2: the event chain (ev_chain: an older store's events are chained when
  * it is first opened) and the per-run read indexes ev_log_run_type and ev_totals_phase (created
- * with IF NOT EXISTS on every open); 3: api_tokens.hosts (an agent token's hosts) */
-#define PG_SCHEMA_VERSION 3
+ * with IF NOT EXISTS on every open); 3: api_tokens.hosts (an agent token's hosts); 4: the
+ * accounting hierarchy (ev_runs.series_host, ev_hier; the log replayed into it once) */
+#define PG_SCHEMA_VERSION 4
 #define PG_STR(x) #x
 #define PG_XSTR(x) PG_STR(x)
 /* the same tables and columns as JST_SQLITE_STREAM_SCHEMA; "user" is a reserved word here */
@@ -58,6 +59,13 @@ static const char schema[] =
 	" revoked_ns BIGINT);"
 	/* 3: the hosts an agent token may speak for (issue 12: bound identities) */
 	"ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS hosts TEXT NOT NULL DEFAULT '';"
+	/* 4: the accounting hierarchy (postgres_hier.c), as JST_SQLITE_HIER_SCHEMA */
+	"ALTER TABLE ev_runs ADD COLUMN IF NOT EXISTS series_host INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX IF NOT EXISTS ev_runs_host ON ev_runs(host, last_ns);"
+	"CREATE TABLE IF NOT EXISTS ev_hier(host TEXT NOT NULL, win BIGINT NOT NULL, dim TEXT NOT NULL,"
+	" unattr INTEGER NOT NULL, key TEXT NOT NULL, samples BIGINT, energy_j DOUBLE PRECISION,"
+	" co2e_g DOUBLE PRECISION, water_l DOUBLE PRECISION, PRIMARY KEY(host, win, dim, unattr, key));"
+	"CREATE INDEX IF NOT EXISTS ev_hier_dim ON ev_hier(dim, win);"
 	/* the audit log and run tombstones (postgres_audit.c), as JST_SQLITE_AUDIT_SCHEMA */
 	"CREATE TABLE IF NOT EXISTS audit_log(id BIGINT PRIMARY KEY, ts_ns BIGINT NOT NULL, actor TEXT NOT NULL,"
 	" role TEXT, \"user\" TEXT, action TEXT NOT NULL, object TEXT, detail TEXT, outcome TEXT NOT NULL,"
@@ -128,6 +136,8 @@ static int migrate(struct jst_store *s)
 		} else if (v < PG_SCHEMA_VERSION) {
 			if (v < 2) /* the events stored before the chain, chained once in seq order */
 				r = jst__pg_evchain_adopt(s);
+			if (r == 0 && v < 4) /* the hierarchy of the events stored before it */
+				r = jst__pg_reaggregate(s);
 			if (r == 0)
 				r = jst__pg_exec(s, "DELETE FROM jst_schema; INSERT INTO jst_schema VALUES("
 				                 PG_XSTR(PG_SCHEMA_VERSION) ")", "recording the schema");
@@ -193,7 +203,7 @@ static int pg_resolve(struct jst_store *s, const char *pattern, char *out, size_
 {
 	const char *sql = pattern ? "SELECT run FROM ev_runs WHERE run LIKE $1 || '%' AND has_start=1"
 	                            " AND run NOT IN (SELECT run FROM ev_deleted) ORDER BY run=$1 DESC, start_ns DESC LIMIT 2"
-	                          : "SELECT run FROM ev_runs WHERE has_start=1 AND run NOT IN (SELECT run FROM ev_deleted)"
+	                          : "SELECT run FROM ev_runs WHERE has_start=1 AND series_host=0 AND run NOT IN (SELECT run FROM ev_deleted)"
 	                            " ORDER BY start_ns DESC LIMIT 1";
 	int rc;
 	PGresult *res = jst__pg_query(s, sql, pattern ? 1 : 0, &pattern, PGRES_TUPLES_OK, &rc, "looking up a run");

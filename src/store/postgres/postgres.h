@@ -33,6 +33,17 @@ int jst__pg_zones(struct jst_store *s, const char *id, int (*fn)(const struct js
                   void *ud);
 int jst__pg_windows(struct jst_store *s, const char *id, int (*fn)(const struct jst_window *, void *),
                     void *ud);
+/* postgres_hier.c: the accounting hierarchy's primitives (ingest.h) and totals; schema 4's
+ * replay (postgres_stream.c) */
+struct jst_hier_claim;
+struct jst_hier_rows;
+int jst__pg_hier_claims(struct jst_store *s, const char *host, uint64_t win,
+                        int (*fn)(const struct jst_hier_claim *, void *), void *ud);
+int jst__pg_hier_put(struct jst_store *s, const char *host, uint64_t win, const struct jst_hier_rows *rows);
+int jst__pg_run_wins(struct jst_store *s, const char *run, int (*fn)(uint64_t, void *), void *ud);
+int jst__pg_hier_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to,
+                            int (*fn)(const struct jst_aggregate *, void *), void *ud);
+int jst__pg_reaggregate(struct jst_store *s);
 int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud);
 int jst__pg_phases(struct jst_store *s, const char *id, int (*fn)(const struct jst_aggregate *, void *),

@@ -15,7 +15,8 @@
 #include "store/postgres/postgres.h"
 
 #define RUN_COLS "run,host,\"user\",model,project,zone,finished,start_ns,end_ns,last_ns,duration_s,interval_s," \
-                 "pue,ci_g_per_kwh,exit_code,samples,gaps,failed,energy_j,host_energy_j,co2e_g,water_l,has_start"
+                 "pue,ci_g_per_kwh,exit_code,samples,gaps,failed,energy_j,host_energy_j,co2e_g,water_l,has_start," \
+                 "series_host"
 
 static void read_run(const PGresult *res, int i, struct jst_run_summary *r)
 {
@@ -43,6 +44,7 @@ static void read_run(const PGresult *res, int i, struct jst_run_summary *r)
 	r->co2e_g = jst__pg_f64(res, i, 20);
 	r->water_l = jst__pg_f64(res, i, 21);
 	r->has_start = jst__pg_i64(res, i, 22) != 0;
+	r->host_series = jst__pg_i64(res, i, 23) != 0;
 }
 
 static void runs_where(struct jst_jbuf *sql, const struct jst_run_query *q, const char **vals, int *np)
@@ -72,7 +74,7 @@ int jst__pg_runs(struct jst_store *s, const struct jst_run_query *q,
 {
 	struct jst_jbuf sql;
 	jst__jbuf_init(&sql, 4096);
-	jst__jbuf_str(&sql, "SELECT " RUN_COLS " FROM ev_runs WHERE true");
+	jst__jbuf_printf(&sql, "SELECT " RUN_COLS " FROM ev_runs WHERE series_host=%d", q->host_series);
 	const char *vals[8];
 	int np = 0;
 	runs_where(&sql, q, vals, &np);
@@ -241,11 +243,14 @@ static int each_total(PGresult *res, int (*fn)(const struct jst_aggregate *, voi
 int jst__pg_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
-	char sql[600], f[24], t[24];
+	char sql[640], f[24], t[24];
 	int w;
+	if (!only_user && strcmp(by, "phase") != 0) /* the host hierarchy: a host counted once */
+		return jst__pg_hier_aggregates(s, by, from, to, fn, ud);
 	if (only_user) /* a reader: from the windows of its own runs */
 		w = snprintf(sql, sizeof(sql), "SELECT r.\"%s\", sum(w.samples), sum(w.energy_j), sum(w.co2e_g),"
 		             " sum(w.water_l) FROM ev_windows w JOIN ev_runs r ON r.run=w.run WHERE r.\"user\"=$3"
+		             " AND r.series_host=0"
 		             " AND w.win>=$1 AND w.win<$2 AND w.zone IN (SELECT zone FROM ev_run_zones z WHERE"
 		             " z.run=w.run AND z.kind NOT IN ('core','uncore','psys')) GROUP BY 1 ORDER BY 3 DESC, 1",
 		             by);
@@ -288,6 +293,7 @@ static int each_total(PGresult *res, int (*fn)(const struct jst_aggregate *, voi
 	int n = 0;
 	for (int i = 0; i < jst__pq.PQntuples(res); i++) {
 		struct jst_aggregate a;
+		memset(&a, 0, sizeof(a));
 		jst__pg_text(res, i, 0, a.key, sizeof(a.key));
 		a.samples = jst__pg_i64(res, i, 1);
 		a.energy_j = jst__pg_f64(res, i, 2);

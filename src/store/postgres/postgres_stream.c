@@ -69,15 +69,15 @@ static PGresult *run_prepared(struct jst_store *s, const char *name, const struc
 static const char *const prepared[][2] = {
 	{"jst_get_run", "SELECT host,\"user\",model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,interval_s,"
 	 "has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,duration_s,samples,energy_j,"
-	 "host_energy_j,co2e_g,water_l,gaps,failed FROM ev_runs WHERE run=$1"},
+	 "host_energy_j,co2e_g,water_l,gaps,failed,series_host FROM ev_runs WHERE run=$1"},
 	{"jst_get_zone", "SELECT last_ts_ns,samples,gaps,energy_j,host_energy_j FROM ev_run_zones"
 	 " WHERE run=$1 AND zone=$2"},
 	{"jst_get_win", "SELECT samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,max_w,sketch FROM ev_windows"
 	 " WHERE run=$1 AND zone=$2 AND win=$3"},
 	{"jst_put_run", "INSERT INTO ev_runs(run,host,\"user\",model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,"
 	 "interval_s,has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,duration_s,samples,energy_j,"
-	 "host_energy_j,co2e_g,water_l,gaps,failed) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
-	 "$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) ON CONFLICT(run) DO UPDATE SET host=excluded.host,"
+	 "host_energy_j,co2e_g,water_l,gaps,failed,series_host) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
+	 "$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28) ON CONFLICT(run) DO UPDATE SET host=excluded.host,"
 	 "\"user\"=excluded.\"user\",model=excluded.model,project=excluded.project,zone=excluded.zone,"
 	 "phase=excluded.phase,ci_g_per_kwh=excluded.ci_g_per_kwh,pue=excluded.pue,wue=excluded.wue,"
 	 "ewif=excluded.ewif,interval_s=excluded.interval_s,has_start=excluded.has_start,"
@@ -85,7 +85,7 @@ static const char *const prepared[][2] = {
 	 "end_ns=excluded.end_ns,last_ns=excluded.last_ns,exit_code=excluded.exit_code,"
 	 "duration_s=excluded.duration_s,samples=excluded.samples,energy_j=excluded.energy_j,"
 	 "host_energy_j=excluded.host_energy_j,co2e_g=excluded.co2e_g,water_l=excluded.water_l,"
-	 "gaps=excluded.gaps,failed=excluded.failed"},
+	 "gaps=excluded.gaps,failed=excluded.failed,series_host=excluded.series_host"},
 	{"jst_put_zone", "INSERT INTO ev_run_zones(run,zone,kind,source,last_ts_ns,samples,gaps,energy_j,"
 	 "host_energy_j) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT(run,zone) DO UPDATE SET kind=excluded.kind,"
 	 "source=excluded.source,last_ts_ns=excluded.last_ts_ns,samples=excluded.samples,gaps=excluded.gaps,"
@@ -160,6 +160,7 @@ static int load_run(void *ud, const char *run, struct jst_agg_run *r)
 	r->water_l = jst__pg_f64(res, 0, 23);
 	r->gaps = jst__pg_i64(res, 0, 24);
 	r->failed = jst__pg_i64(res, 0, 25);
+	r->series_host = jst__pg_i64(res, 0, 26) != 0;
 	jst__pq.PQclear(res);
 	return 1;
 }
@@ -284,6 +285,7 @@ static int put_runs(struct jst_store *s, const struct jst_agg *a)
 			p_f64(&p, e[k]);
 		p_i64(&p, x->gaps);
 		p_i64(&p, x->failed);
+		p_i64(&p, x->series_host);
 		jst__pq.PQclear(run_prepared(s, "jst_put_run", &p, PGRES_COMMAND_OK, &r, "writing a run's totals"));
 	}
 	return r;
@@ -545,7 +547,7 @@ static int drop_phases(struct jst_store *s, const char *run)
 static int pg_clear(struct jst_store *s)
 {
 	return jst__pg_exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
-	                    " DELETE FROM ev_totals; DELETE FROM ev_hosts", "deleting the aggregates");
+	                    " DELETE FROM ev_totals; DELETE FROM ev_hosts; DELETE FROM ev_hier", "deleting the aggregates");
 }
 
 /* Through a cursor, 2000 rows a round trip; it closes with the transaction. */
@@ -621,7 +623,21 @@ static const struct jst_log_ops postgres_log = {
 	.replay = pg_replay,
 	.run_exists = pg_run_exists,
 	.tombstone = pg_tombstone,
+	.hier_claims = jst__pg_hier_claims,
+	.hier_put = jst__pg_hier_put,
+	.run_wins = jst__pg_run_wins,
 };
+
+/* Schema 4 (postgres.c), inside its transaction: every aggregate replayed from the log, so
+ * the host hierarchy's rows exist for the events stored before it. */
+int jst__pg_reaggregate(struct jst_store *s)
+{
+	uint64_t events = 0;
+	int r = session_setup(s);
+	if (r == 0)
+		r = jst__pg_exec(s, PG_INGEST_LOCK, "waiting for the ingest lock");
+	return r < 0 ? r : jst__ingest_reaggregate(s, &postgres_log, &events);
+}
 
 const struct jst_stream_ops jst__stream_postgres = {
 	.log = &postgres_log,

@@ -94,6 +94,9 @@ static const char *const migrations[] = {
 	JST_SQLITE_UPGRADE_SCHEMA,
 	/* 13: the hosts an agent token may speak for (issue 12: bound identities) */
 	"ALTER TABLE api_tokens ADD COLUMN hosts TEXT NOT NULL DEFAULT '';",
+	/* 14: the accounting hierarchy (issue 12: a host counted once); migrate_step replays the
+	 * log into it (every aggregate recomputed), in the step's transaction */
+	JST_SQLITE_HIER_SCHEMA,
 };
 
 static int fail(struct sqlite_store *s, const char *what)
@@ -135,13 +138,17 @@ static int migrate_step(struct sqlite_store *s, int v)
 	bool runs = strcmp(migrations[v], JST_SQLITE_UPGRADE_SCHEMA) == 0;
 	if (exec(s, "BEGIN IMMEDIATE") < 0 || exec(s, migrations[v]) < 0 ||
 	    (strcmp(migrations[v], JST_SQLITE_EVCHAIN_SCHEMA) == 0 && jst__sq_evchain_adopt(&s->base) < 0) ||
+	    (strcmp(migrations[v], JST_SQLITE_HIER_SCHEMA) == 0 &&
+	     (jst__sq_hier_schema(&s->base) < 0 || jst__sq_reaggregate(&s->base) < 0)) ||
 	    (!runs && exec(s, pragma) < 0) || exec(s, "COMMIT") < 0) {
 		exec(s, "ROLLBACK");
 		return -EIO;
 	}
 	if (!runs)
 		return 0;
-	int r = jst__sq_upgrade_runs(s);
+	int r = jst__sq_hier_schema(&s->base);
+	if (r == 0)
+		r = jst__sq_upgrade_runs(s);
 	if (r == 0 && exec(s, pragma) < 0)
 		r = -EIO;
 	return r;
@@ -343,7 +350,7 @@ static int sq_resolve(struct jst_store *base, const char *pattern, char *out, si
 	struct sqlite_store *s = (struct sqlite_store *)base;
 	const char *sql = pattern ? "SELECT run FROM ev_runs WHERE run LIKE ? || '%' ESCAPE '\\' AND has_start=1"
 	                            " AND run NOT IN (SELECT run FROM ev_deleted) ORDER BY run=? DESC, start_ns DESC LIMIT 2"
-	                          : "SELECT run FROM ev_runs WHERE has_start=1 AND run NOT IN (SELECT run FROM ev_deleted)"
+	                          : "SELECT run FROM ev_runs WHERE has_start=1 AND series_host=0 AND run NOT IN (SELECT run FROM ev_deleted)"
 	                            " ORDER BY start_ns DESC LIMIT 1";
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)

@@ -13,7 +13,8 @@
 #include "store/sqlite/sqlite_stream.h"
 
 #define RUN_COLS "run,host,user,model,project,zone,finished,start_ns,end_ns,last_ns,duration_s,interval_s," \
-                 "pue,ci_g_per_kwh,exit_code,samples,gaps,failed,energy_j,host_energy_j,co2e_g,water_l,has_start"
+                 "pue,ci_g_per_kwh,exit_code,samples,gaps,failed,energy_j,host_energy_j,co2e_g,water_l,has_start," \
+                 "series_host"
 
 static void text(sqlite3_stmt *st, int col, char *dst, size_t n)
 {
@@ -47,6 +48,7 @@ static void read_run(sqlite3_stmt *st, struct jst_run_summary *r)
 	r->co2e_g = sqlite3_column_double(st, 20);
 	r->water_l = sqlite3_column_double(st, 21);
 	r->has_start = sqlite3_column_int(st, 22) != 0;
+	r->host_series = sqlite3_column_int(st, 23) != 0;
 }
 
 int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
@@ -55,7 +57,7 @@ int jst__sq_runs(struct jst_store *s, const struct jst_run_query *q,
 	sqlite3 *db = jst__sqlite_db(s);
 	struct jst_jbuf sql;
 	jst__jbuf_init(&sql, 4096);
-	jst__jbuf_str(&sql, "SELECT " RUN_COLS " FROM ev_runs WHERE 1");
+	jst__jbuf_printf(&sql, "SELECT " RUN_COLS " FROM ev_runs WHERE series_host=%d", q->host_series);
 	const char *cols[] = {"user", "model", "host", "zone", "user"};
 	const char *vals[] = {q->user, q->model, q->host, q->zone, q->only_user};
 	for (int i = 0; i < 5; i++)
@@ -186,11 +188,14 @@ int jst__sq_windows(struct jst_store *s, const char *id, int (*fn)(const struct 
 int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to, const char *only_user,
                        int (*fn)(const struct jst_aggregate *, void *), void *ud)
 {
-	char sql[512];
+	char sql[560];
 	int w;
+	if (!only_user && strcmp(by, "phase") != 0) /* the host hierarchy: a host counted once */
+		return jst__sq_hier_aggregates(s, by, from, to, fn, ud);
 	if (only_user) /* a reader: from the windows of its own runs */
 		w = snprintf(sql, sizeof(sql), "SELECT r.%s, sum(w.samples), sum(w.energy_j), sum(w.co2e_g), sum(w.water_l)"
-		             " FROM ev_windows w JOIN ev_runs r ON r.run=w.run WHERE r.user=?3 AND w.win>=?1 AND w.win<?2"
+		             " FROM ev_windows w JOIN ev_runs r ON r.run=w.run WHERE r.user=?3 AND r.series_host=0"
+		             " AND w.win>=?1 AND w.win<?2"
 		             " AND w.zone IN (SELECT zone FROM ev_run_zones z WHERE z.run=w.run AND z.kind NOT IN"
 		             " ('core','uncore','psys')) GROUP BY r.%s ORDER BY 3 DESC", by, by);
 	else
@@ -208,6 +213,7 @@ int jst__sq_aggregates(struct jst_store *s, const char *by, uint64_t from, uint6
 	int n = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct jst_aggregate a;
+		memset(&a, 0, sizeof(a));
 		text(st, 0, a.key, sizeof(a.key));
 		a.samples = sqlite3_column_int64(st, 1);
 		a.energy_j = sqlite3_column_double(st, 2);
@@ -244,6 +250,7 @@ int jst__sq_phases(struct jst_store *s, const char *id, int (*fn)(const struct j
 	int rc, r = 0, k = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct jst_aggregate a;
+		memset(&a, 0, sizeof(a));
 		text(st, 0, a.key, sizeof(a.key));
 		a.samples = sqlite3_column_int64(st, 1);
 		a.energy_j = sqlite3_column_double(st, 2);

@@ -69,6 +69,7 @@ static int load_run(void *s, const char *run, struct jst_agg_run *r)
 	r->water_l = sqlite3_column_double(st, 23);
 	r->gaps = sqlite3_column_int64(st, 24);
 	r->failed = sqlite3_column_int64(st, 25);
+	r->series_host = sqlite3_column_int(st, 26) != 0;
 	return 1;
 }
 
@@ -199,22 +200,29 @@ static void sq_rollback(struct jst_store *s)
 	memcpy(s->errmsg, keep, sizeof(keep));
 }
 
-/* IMMEDIATE: the write lock from the start, and the reads of the aggregator prepared once. */
-static int sq_begin(struct jst_store *s)
+/* The reads of the aggregator, prepared once per transaction. */
+static int prepare_tx(struct jst_store *s)
 {
 	struct sqlite_store *q = tx(s);
-	int r = exec(s, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
+	int r;
 	if ((r = prepare(s, "SELECT host,user,model,project,zone,phase,ci_g_per_kwh,pue,wue,ewif,interval_s,"
 	                    "has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,duration_s,samples,"
-	                    "energy_j,host_energy_j,co2e_g,water_l,gaps,failed FROM ev_runs WHERE run=?",
+	                    "energy_j,host_energy_j,co2e_g,water_l,gaps,failed,series_host FROM ev_runs WHERE run=?",
 	                 &q->get_run)) < 0 ||
 	    (r = prepare(s, "SELECT last_ts_ns,samples,gaps,energy_j,host_energy_j FROM ev_run_zones"
 	                    " WHERE run=? AND zone=?", &q->get_zone)) < 0 ||
 	    (r = prepare(s, "SELECT samples,energy_j,host_energy_j,co2e_g,water_l,dt_s,max_w,sketch FROM ev_windows"
 	                    " WHERE run=? AND zone=? AND win=?", &q->get_win)) < 0 ||
 	    (r = prepare(s, "SELECT 1 FROM ev_deleted WHERE run=?", &q->deleted)) < 0)
+		tx_end(q);
+	return r;
+}
+
+/* IMMEDIATE: the write lock from the start. */
+static int sq_begin(struct jst_store *s)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+	if (r == 0 && (r = prepare_tx(s)) < 0)
 		sq_rollback(s);
 	return r;
 }
@@ -230,8 +238,8 @@ static int put_runs(struct jst_store *s, const struct jst_agg *a)
 	sqlite3_stmt *st;
 	int r = prepare(s, "INSERT OR REPLACE INTO ev_runs(run,host,user,model,project,zone,phase,ci_g_per_kwh,"
 	                   "pue,wue,ewif,interval_s,has_start,scope_host,finished,start_ns,end_ns,last_ns,exit_code,"
-	                   "duration_s,samples,energy_j,host_energy_j,co2e_g,water_l,gaps,failed)"
-	                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st);
+	                   "duration_s,samples,energy_j,host_energy_j,co2e_g,water_l,gaps,failed,series_host)"
+	                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st);
 	for (size_t i = 0; r == 0 && i < a->nruns; i++) {
 		const struct jst_agg_run *x = &a->runs[i];
 		const char *t[] = {x->run, x->host, x->user, x->model, x->project, x->zone, x->phase};
@@ -251,6 +259,7 @@ static int put_runs(struct jst_store *s, const struct jst_agg *a)
 			sqlite3_bind_double(st, 22 + k, e[k]);
 		sqlite3_bind_int64(st, 26, x->gaps);
 		sqlite3_bind_int64(st, 27, x->failed);
+		sqlite3_bind_int(st, 28, x->series_host);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = jst__sqlite_stream_fail(s, "writing a run's totals");
 		sqlite3_reset(st);
@@ -422,7 +431,7 @@ static int sq_insert(struct jst_store *s, const struct jst_event_batch *b, int64
 static int sq_clear(struct jst_store *s)
 {
 	return exec(s, "DELETE FROM ev_runs; DELETE FROM ev_run_zones; DELETE FROM ev_windows;"
-	               " DELETE FROM ev_totals; DELETE FROM ev_hosts;");
+	               " DELETE FROM ev_totals; DELETE FROM ev_hosts; DELETE FROM ev_hier;");
 }
 
 /* In seq order, which is the batches' order too. */
@@ -499,7 +508,22 @@ static const struct jst_log_ops sqlite_log = {
 	.replay = sq_replay,
 	.run_exists = sq_run_exists,
 	.tombstone = sq_tombstone,
+	.hier_claims = jst__sq_hier_claims,
+	.hier_put = jst__sq_hier_put,
+	.run_wins = jst__sq_run_wins,
 };
+
+/* Migration 14 (sqlite.c), inside its transaction: every aggregate replayed from the log, so
+ * the host hierarchy's rows exist for the events stored before it. */
+int jst__sq_reaggregate(struct jst_store *s)
+{
+	uint64_t events = 0;
+	int r = prepare_tx(s);
+	if (r == 0)
+		r = jst__ingest_reaggregate(s, &sqlite_log, &events);
+	tx_end(tx(s));
+	return r;
+}
 
 const struct jst_stream_ops jst__stream_sqlite = {
 	.log = &sqlite_log,

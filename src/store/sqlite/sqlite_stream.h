@@ -43,6 +43,32 @@
 	"CREATE INDEX IF NOT EXISTS ev_log_run_type ON ev_log(run, type) WHERE type<>'sample';"         \
 	"CREATE INDEX IF NOT EXISTS ev_totals_phase ON ev_totals(key) WHERE dim='phase';"
 
+/* The accounting hierarchy (migration 14 of sqlite.c; sqlite_hier.c, agg/hier.h): whether a
+ * run is an agent's host series, the runs of a host by recency (the claims of a host's window
+ * are read through it), and the rows of each (host, window): the host once, each claim by user,
+ * model, project and grid zone, the unattributed rest. */
+#define JST_SQLITE_HIER_SCHEMA                                                                     \
+	"CREATE INDEX IF NOT EXISTS ev_runs_host ON ev_runs(host, last_ns);"                             \
+	"CREATE TABLE IF NOT EXISTS ev_hier(host TEXT NOT NULL, win INTEGER NOT NULL, dim TEXT NOT NULL,"              \
+	" unattr INTEGER NOT NULL, key TEXT NOT NULL, samples INTEGER, energy_j REAL, co2e_g REAL,"      \
+	" water_l REAL, PRIMARY KEY(host, win, dim, unattr, key)) WITHOUT ROWID;"                        \
+	"CREATE INDEX IF NOT EXISTS ev_hier_dim ON ev_hier(dim, win);"
+
+/* sqlite_hier.c: the hierarchy's primitives (ingest.h), its totals, and migration 14's replay
+ * (sqlite_stream.c) */
+struct jst_hier_claim;
+struct jst_hier_rows;
+int jst__sq_hier_claims(struct jst_store *s, const char *host, uint64_t win,
+                        int (*fn)(const struct jst_hier_claim *, void *), void *ud);
+int jst__sq_hier_put(struct jst_store *s, const char *host, uint64_t win, const struct jst_hier_rows *rows);
+int jst__sq_run_wins(struct jst_store *s, const char *run, int (*fn)(uint64_t, void *), void *ud);
+int jst__sq_hier_aggregates(struct jst_store *s, const char *by, uint64_t from, uint64_t to,
+                            int (*fn)(const struct jst_aggregate *, void *), void *ud);
+int jst__sq_reaggregate(struct jst_store *s);
+/* ev_runs.series_host added when missing, then JST_SQLITE_HIER_SCHEMA: migration 14's tables,
+ * which migration 12's ingest of old runs needs already (it ingests with this code). */
+int jst__sq_hier_schema(struct jst_store *s);
+
 /* each host's newest heartbeat (migration 9 of sqlite.c) */
 #define JST_SQLITE_HOSTS_SCHEMA                                                                    \
 	"CREATE TABLE ev_hosts(host TEXT PRIMARY KEY NOT NULL, agent TEXT, last_ns INTEGER NOT NULL,"   \
