@@ -78,9 +78,9 @@ void jst__report_sci_text(FILE *f, const struct jst_run *run)
 	jst_format_grams(run->sci_g, v, sizeof(v));
 	jst_format_grams(run->footprint.co2e_g, op, sizeof(op));
 	jst_format_grams(run->embodied_g, emb, sizeof(emb));
-	if (run->functional_units > 0)
-		fprintf(f, "  %-18s %14s   per %g %s: (operational %s + embodied %s) / %g\n", "SCI", v,
-		        run->functional_units, run->functional_unit, op, emb, run->functional_units);
+	if (run->functional_units > 0) /* sci_g is per one unit: say so, and what it divides */
+		fprintf(f, "  %-18s %14s   per 1 of %g %s: (operational %s + embodied %s) / %g\n", "SCI",
+		        v, run->functional_units, run->functional_unit, op, emb, run->functional_units);
 	else
 		fprintf(f, "  %-18s %14s   per run: operational %s + embodied %s\n", "SCI", v, op, emb);
 	fprintf(f, "  %-18s %14s   %s\n", "", "", run->embodied_source);

@@ -68,7 +68,16 @@ expect_in "UTC: world average, loudly" "WORLD AVERAGE" "$T/err"
 
 # SCI per functional unit, and the reports for sharing
 measure --zone DE --pue 1.5 --functional-unit 1000 samples --project demo --json "$T/r.json" 2>"$T/err"
-expect_in "SCI per unit in the text" "per 1000 samples" "$T/err"
+expect_in "SCI per one unit in the text" "per 1 of 1000 samples: (operational" "$T/err"
+expect_not_in "SCI not labelled per N units" "per 1000 samples" "$T/err"
+expect_py "the text's SCI is the JSON's per-unit value" "
+import json, re; s = json.load(open('$T/r.json'))['sci']
+line = [l for l in open('$T/err') if l.strip().startswith('SCI')][0]
+v, unit = re.search(r'SCI\s+([0-9.e+-]+) (mg|g|kg|t)CO2e', line).groups()
+g = float(v) * {'g': 1, 'kg': 1e3, 'mg': 1e-3, 't': 1e6}[unit]
+assert abs(g - s['sci_g_per_unit']) <= 0.01 * s['sci_g_per_unit'], (line, s)"
+"$J" run --help >"$T/help"
+expect_in "run --help: SCI per one unit" "SCI per one UNIT" "$T/help"
 expect_py "SCI = (operational + embodied) / R" "
 import json; r = json.load(open('$T/r.json')); s = r['sci']; t = r['totals']
 assert s['functional_units'] == 1000 and s['functional_unit'] == 'samples', s
