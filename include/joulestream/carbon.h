@@ -41,6 +41,11 @@ JST_API const struct jst_grid_zone *jst_grid_zone_find(const char *code);
  * data/ without ".csv" (grid_intensity, generation_mix, water_factors, cloud_regions,
  * us_states, embodied, cpu_tdp); NULL for another name. Static storage; thread-safe. */
 JST_API const char *jst_data_sha256(const char *table);
+/* The country of a zone code: its own row for a country ("DE", "DEU"), the row of the code
+ * before the first '-' for a sub-national zone or US state ("US-TX", "US-CAL-CISO": the US);
+ * NULL for the world or an unknown code. *iso3 (when iso3 is not NULL) is its ISO 3166-1
+ * alpha-3 code, "" when it has none. */
+JST_API const struct jst_grid_zone *jst_grid_zone_country(const char *code, const char **iso3);
 /* The world average; only for runs whose zone is unknown, and reports say so. */
 JST_API const struct jst_grid_zone *jst_grid_world(void);
 JST_API size_t jst_grid_zone_count(void);

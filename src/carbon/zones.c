@@ -516,3 +516,25 @@ const struct jst_grid_zone *jst_grid_zone_at(size_t i)
 {
 	return loaded() && i < G.n ? &G.rows[i].z : NULL;
 }
+
+const struct jst_grid_zone *jst_grid_zone_country(const char *code, const char **iso3)
+{
+	const char *dash = code ? strchr(code, '-') : NULL;
+	size_t n = dash ? (size_t)(dash - code) : code ? strlen(code) : 0;
+	if (iso3)
+		*iso3 = "";
+	if (n == 0 || !loaded())
+		return NULL;
+	for (size_t i = 0; i < G.n; i++) {
+		const struct zone_row *r = &G.rows[i];
+		bool hit = strlen(r->z.code) == n && ascii_ncaseeq(r->z.code, code, n);
+		if (!hit && !dash && n == 3 && r->iso3[0])
+			hit = ascii_ncaseeq(r->iso3, code, 3);
+		if (hit && !strchr(r->z.code, '-')) {
+			if (iso3)
+				*iso3 = r->iso3;
+			return &r->z;
+		}
+	}
+	return NULL;
+}

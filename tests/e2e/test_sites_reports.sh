@@ -113,5 +113,22 @@ expect_py "csv row: the reprocessed figure, in kg, in France" "
 import csv, json
 row = list(csv.DictReader(open('$T/row.csv')))[0]; r = json.load(open('$T/r.json'))
 fr = r['totals']['it_kwh'] * 1.5 * 44.18
-assert abs(float(row['emissions']) * 1000 - fr) < 1e-9 * fr + 1e-15 and row['country_iso_code'] == 'FR', row"
+assert abs(float(row['emissions']) * 1000 - fr) < 1e-9 * fr + 1e-15, row
+assert (row['country_name'], row['country_iso_code'], row['region']) == ('France', 'FRA', ''), row
+# energy_consumed is CodeCarbon's: with the PUE (emissions_tracker.py: energy *= pue)
+kwh = r['totals']['it_kwh'] * 1.5
+assert abs(float(row['energy_consumed']) - kwh) <= 1e-8 * kwh, row
+parts = sum(float(row[k]) for k in ('cpu_energy', 'gpu_energy', 'ram_energy'))
+assert abs(parts - kwh) <= 1e-8 * kwh and float(row['pue']) == 1.5, row"
+# the country columns hold the country (alpha-3, like CodeCarbon), region the sub-national one
+measure --zone US-TX --csv "$T/tx.csv" 2>/dev/null
+measure --cloud aws:us-west-2 --csv "$T/aws.csv" 2>/dev/null
+measure --cloud gcp:us-east4 --csv "$T/gcp.csv" 2>/dev/null
+expect_py "csv: country, alpha-3, region" "
+import csv
+tx, aws, gcp = (list(csv.DictReader(open('$T/' + n + '.csv')))[0] for n in ('tx', 'aws', 'gcp'))
+cols = ('country_name', 'country_iso_code', 'region', 'cloud_provider', 'cloud_region', 'on_cloud')
+assert tuple(tx[c] for c in cols) == ('United States', 'USA', 'texas', '', '', 'N'), tx
+assert tuple(aws[c] for c in cols) == ('United States', 'USA', 'Oregon', 'aws', 'us-west-2', 'Y'), aws
+assert tuple(gcp[c] for c in cols) == ('United States', 'USA', 'Virginia', 'gcp', 'us-east4', 'Y'), gcp"
 finish
