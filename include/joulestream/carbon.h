@@ -13,6 +13,14 @@
 #define JST_DEFAULT_PUE 1.56        /* Uptime Institute Global Data Center Survey 2024 */
 #define JST_DEFAULT_WUE_L_PER_KWH 1.8 /* industry average, on-site water per IT kWh */
 
+/* The longest texts of the bundled tables: each is copied whole into every run record (struct
+ * jst_run) and every stored, hashed and attested copy of it, so the loaders refuse a longer one
+ * (a data bug) rather than let a copy cut it. */
+#define JST_ZONE_NAME_MAX 95    /* a zone's name */
+#define JST_CI_SOURCE_MAX 95    /* a zone's ci_source */
+#define JST_EWIF_SOURCE_MAX 159 /* a zone's ewif_source */
+#define JST_SOURCE_MAX 255      /* a cloud region's PUE/WUE source; any pue_source, wue_source */
+
 struct jst_grid_zone {
 	const char *code;        /* "DE", "US-CAL-CISO", "WORLD" */
 	const char *name;        /* "Germany" */

@@ -107,16 +107,16 @@ struct jst_run {
 	/* carbon and water inputs and results */
 	enum jst_zone_origin zone_origin;
 	char zone_code[32];
-	char zone_name[96];
+	char zone_name[JST_ZONE_NAME_MAX + 1];
 	char cloud[64];   /* "aws:eu-central-1" when given */
 	double ci_g_per_kwh;
 	int ci_year;
-	char ci_source[96];
+	char ci_source[JST_CI_SOURCE_MAX + 1];
 	double ewif_l_per_kwh; /* <0 unknown */
-	char ewif_source[160];
+	char ewif_source[JST_EWIF_SOURCE_MAX + 1];
 	double pue, wue_l_per_kwh;
-	char pue_source[96]; /* "given", "default", or the cloud provider's source */
-	char wue_source[96];
+	char pue_source[JST_SOURCE_MAX + 1]; /* "given", "default", a site, or the cloud's source */
+	char wue_source[JST_SOURCE_MAX + 1];
 	struct jst_footprint footprint; /* of the run's IT energy */
 	double host_j;                  /* IT energy of the host (counted zones) */
 	double run_j;                   /* IT energy of the run (counted zones) */

@@ -59,6 +59,11 @@ static int region_row(struct jst__csv *c, const struct jst__csv_field *f, const 
 		jst__csv_fail(c, "provider must be aws, gcp or azure, with a region and a source");
 		return -EINVAL;
 	}
+	if (strlen(r->source) > JST_SOURCE_MAX) { /* a run record keeps it whole */
+		jst__csv_fail(c, "source of %s:%s is %zu bytes, more than %d", r->provider, r->region,
+		              strlen(r->source), JST_SOURCE_MAX);
+		return -EINVAL;
+	}
 	if (jst__csv_double(&f[col[4]], &r->pue) < 0 || r->pue < 1 || r->pue > 3) {
 		jst__csv_fail(c, "pue of %s:%s must be a number in [1, 3]", r->provider, r->region);
 		return -EINVAL;

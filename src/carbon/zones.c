@@ -102,7 +102,7 @@ const char *jst__carbon_strfmt(const char *fmt, ...)
 	va_start(ap, fmt);
 	int w = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (w < 0)
+	if (w < 0 || (size_t)w >= sizeof(buf)) /* never a cut text: the caller fails instead */
 		return NULL;
 	size_t n = strlen(buf) + 1;
 	char *p = pool_alloc(n);
@@ -207,7 +207,14 @@ static int mix_row(struct jst__csv *c, const struct jst__csv_field *f, const siz
 	m->src_sub = jst__carbon_strfmt("country-level figure of %s, derived from Ember %d "
 	                                "generation mix and Macknick et al. 2012 water factors",
 	                                m->code, m->year);
-	return m->src_country && m->src_sub ? 0 : -ENOMEM;
+	if (!m->src_country || !m->src_sub)
+		return -ENOMEM;
+	if (strlen(m->src_sub) > JST_EWIF_SOURCE_MAX) {
+		jst__csv_fail(c, "the EWIF source of %s would be longer than %d bytes", m->code,
+		              JST_EWIF_SOURCE_MAX);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int load_mixes(void)
@@ -323,6 +330,11 @@ static int zone_row(struct jst__csv *c, const struct jst__csv_field *f, const si
 		return -EINVAL;
 	}
 	r->z.year = (int)year;
+	if (strlen(r->z.name) > JST_ZONE_NAME_MAX || strlen(r->z.ci_source) > JST_CI_SOURCE_MAX) {
+		jst__csv_fail(c, "name or source of %s longer than %d bytes (a run record keeps them "
+		              "whole)", r->z.code, JST_CI_SOURCE_MAX);
+		return -EINVAL;
+	}
 	assign_ewif(&r->z);
 	return 0;
 }
@@ -401,6 +413,10 @@ static int state_row(struct jst__csv *c, const struct jst__csv_field *f, const s
 	                                     "main balancing area", base->year, base->code);
 	if (!row.z.ci_source)
 		return -ENOMEM;
+	if (strlen(row.z.name) > JST_ZONE_NAME_MAX || strlen(row.z.ci_source) > JST_CI_SOURCE_MAX) {
+		jst__csv_fail(c, "%s: name or source longer than %d bytes", row.z.code, JST_CI_SOURCE_MAX);
+		return -EINVAL;
+	}
 	assign_ewif(&row.z);
 	G.rows[G.n++] = row;
 	return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/util.h"
 #include "joulestream/intensity.h"
 #include "joulestream/record.h"
 
@@ -215,8 +216,41 @@ static void test_sci(void)
 	CHECK_NEAR(run.sci_g, (100 + 1e6 * 3600 / year / 5) / 1000, 1e-12);
 }
 
+/* Every source text of the bundled tables reaches the run record whole (the GCP PUE source was
+ * once cut at 96 bytes in every stored and attested record); a site path too long for the
+ * field is kept by its end and marked, never cut silently. */
+static void test_sources_whole(void)
+{
+	static struct jst_run run;
+	char msg[256], spec[96];
+	for (size_t i = 0; i < jst_cloud_count(); i++) {
+		const struct jst_cloud_region *cr = jst_cloud_at(i);
+		memset(&run, 0, sizeof(run));
+		snprintf(spec, sizeof(spec), "%s:%s", cr->provider, cr->region);
+		CHECK_INT(jst_run_set_site(&run, NULL, spec, -1, -1, msg, sizeof(msg)), 0);
+		CHECK_STR(run.pue_source, cr->source);
+		if (cr->wue_l_per_kwh >= 0)
+			CHECK_STR(run.wue_source, cr->source);
+	}
+	for (size_t i = 0; i < jst_grid_zone_count(); i++) {
+		const struct jst_grid_zone *z = jst_grid_zone_at(i);
+		memset(&run, 0, sizeof(run));
+		CHECK_INT(jst_run_set_site(&run, z->code, NULL, -1, -1, msg, sizeof(msg)), 0);
+		CHECK_STR(run.zone_name, z->name);
+		CHECK_STR(run.ci_source, z->ci_source);
+		CHECK_STR(run.ewif_source, z->ewif_source);
+	}
+	char out[32];
+	CHECK(jst__fit_text(out, sizeof(out), "site a (", "/etc/x.conf", ")"));
+	CHECK_STR(out, "site a (/etc/x.conf)");
+	CHECK(!jst__fit_text(out, sizeof(out), "site a (", "/very/long/path/to/joulestream.conf", ")"));
+	CHECK_STR(out, "site a (...to/joulestream.conf)");
+	CHECK_INT(strlen(out), sizeof(out) - 1);
+}
+
 int main(void)
 {
+	test_sources_whole();
 	test_hour_boundaries();
 	test_split_invariance();
 	test_golden_zones();
