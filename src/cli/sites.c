@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,9 +371,32 @@ static int use_files(struct sites_state *st, const struct sites_opts *o)
 	return rc;
 }
 
+/* One zone's live series, asked on its own thread. */
+struct live_job {
+	const struct jst_live_opts *lo;
+	const char *code;
+	int64_t from_ns, to_ns;
+	struct jst_ci_file *f;
+	int rc;
+	char why[400];
+};
+
+static void *live_job_run(void *arg)
+{
+	struct live_job *j = arg;
+	j->rc = jst_live_fetch(j->lo, j->code, j->from_ns, j->to_ns, &j->f, j->why, sizeof(j->why));
+	return NULL;
+}
+
+/* Every zone is asked at once, one thread each (sites of one zone share it), so a hanging
+ * service costs the whole ranking one timeout (the [http] timeouts), not one per site. */
 static int use_live(struct sites_state *st, const struct sites_opts *o)
 {
 	struct jst_live_opts lo;
+	static struct live_job jobs[JST_CONFIG_SITES_MAX];
+	pthread_t tid[JST_CONFIG_SITES_MAX];
+	bool started[JST_CONFIG_SITES_MAX] = {false};
+	size_t site_job[JST_CONFIG_SITES_MAX], njobs = 0;
 	const char *prov = o->live_provider[0] ? o->live_provider
 	                   : st->cfg.live[0] && strcmp(st->cfg.live, "off") != 0 ? st->cfg.live
 	                                                                        : "electricitymaps";
@@ -384,19 +408,35 @@ static int use_live(struct sites_state *st, const struct sites_opts *o)
 	}
 	jst_live_opts_init(&lo, prov, NULL, &st->cfg);
 	for (size_t i = 0; i < st->n; i++) {
+		const char *code = jst_zone_series_code(st->sites[i].zone);
+		size_t k = 0;
+		while (k < njobs && strcmp(jobs[k].code, code) != 0)
+			k++;
+		if (k == njobs)
+			jobs[njobs++] = (struct live_job){&lo, code, st->from_ns, st->to_ns, NULL, 0, ""};
+		site_job[i] = k;
+	}
+	for (size_t k = 0; k < njobs; k++)
+		started[k] = pthread_create(&tid[k], NULL, live_job_run, &jobs[k]) == 0;
+	for (size_t k = 0; k < njobs; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			live_job_run(&jobs[k]); /* no thread to be had: asked here */
+	}
+	for (size_t i = 0; i < st->n; i++) {
 		struct jst_sched_site *s = &st->sites[i];
-		struct jst_ci_file *f = NULL;
-		char why[400];
-		const char *code = jst_zone_series_code(s->zone);
-		if (jst_live_fetch(&lo, code, st->from_ns, st->to_ns, &f, why, sizeof(why)) < 0) {
-			snprintf(s->note, sizeof(s->note), "%.220s: yearly average used", why);
+		const struct live_job *j = &jobs[site_job[i]];
+		if (j->rc < 0) {
+			snprintf(s->note, sizeof(s->note), "%.220s: yearly average used", j->why);
 			continue;
 		}
-		const struct jst_series *ser = jst_ci_select(f, code);
+		const struct jst_series *ser = jst_ci_select(j->f, j->code);
 		if (ser)
 			jst_sched_site_use_series(s, ser, st->from_ns, st->to_ns);
-		jst_ci_free(f);
 	}
+	for (size_t k = 0; k < njobs; k++)
+		jst_ci_free(jobs[k].f);
 	return 0;
 }
 

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """A loopback stand-in for the Electricity Maps (v3) and WattTime (v3) APIs, for the end-to-end
 tests of live intensity. It answers in their formats around the current time and misbehaves on
-purpose under a path prefix: /stall answers after 30 s, /garbage answers HTML, /status500 fails.
-Binds 127.0.0.1 on a free port and prints the port on stdout; /_count gives request counts."""
+purpose under a path prefix: /stall answers after 30 s, /garbage answers HTML, /status500 fails,
+/hold answers nothing until the client hangs up and counts the requests held at once.
+Binds 127.0.0.1 on a free port and prints the port on stdout; /_count gives request counts
+(and max_held, the most /hold requests waiting at the same time)."""
 import base64
 import json
+import select
+import socket
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +21,8 @@ WT_USER, WT_PASSWORD, WT_TOKEN = "ada", "wt-pass", "wt-bearer-token"
 EM_CI = 250.0       # gCO2e/kWh, every Electricity Maps value
 WT_LBS = 1000.0     # lbs/MWh, every WattTime value (453.59237 g/kWh)
 counts = {}
+held = {"now": 0, "max_held": 0}
+held_lock = threading.Lock()
 
 
 def iso(t):
@@ -79,12 +86,25 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         u = urlparse(self.path)
         path, q, mode = u.path, parse_qs(u.query), ""
-        for m in ("/stall", "/garbage", "/status500"):
+        for m in ("/stall", "/garbage", "/status500", "/hold"):
             if path.startswith(m + "/"):
                 mode, path = m, path[len(m):]
         counts[path] = counts.get(path, 0) + 1
         if path == "/_count":
-            return self.reply(200, counts)
+            return self.reply(200, dict(counts, max_held=held["max_held"]))
+        if mode == "/hold":
+            with held_lock:
+                held["now"] += 1
+                held["max_held"] = max(held["max_held"], held["now"])
+            try:  # until the client gives up (its end closes), at most 30 s
+                for _ in range(600):
+                    if select.select([self.connection], [], [], 0.05)[0] and \
+                            not self.connection.recv(1, socket.MSG_PEEK):
+                        break
+            finally:
+                with held_lock:
+                    held["now"] -= 1
+            return
         if mode == "/stall":
             time.sleep(30)
             return self.reply(200, {})
