@@ -86,7 +86,7 @@ int cli_run_carbon_option(int c, const char *arg, int argc, char **argv, int *ne
 	switch (c) {
 	case CLI_O_INTENSITY: o->intensity = arg; return 1;
 	case CLI_O_LIVE: o->live = true; return 1;
-	case CLI_O_SITE: o->site = arg; return 1;
+	case CLI_O_SITE: o->site = arg; return cli_nonempty("run", "--site", arg) ? 2 : 1;
 	case CLI_O_CONFIG: o->config = arg; return 1;
 	case CLI_O_FUNIT:
 		return cli_functional_unit(arg, argc, argv, next, &o->functional_units, o->functional_unit,

@@ -255,7 +255,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'd': o->db = optarg; break;
 		case 'i': o->intensity = optarg; break;
 		case 'D': o->data = optarg; break;
-		case 'z': o->zone = optarg; break;
+		case 'z':
+			o->zone = optarg;
+			if (cli_nonempty("reprocess", "--zone", optarg))
+				return 2;
+			break;
 		case 'c': o->config = optarg; break;
 		case 'j': o->json = true; break;
 		case 'u':

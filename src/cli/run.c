@@ -126,8 +126,14 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 	int c;
 	while ((c = getopt_long(argc, argv, "+hq", lo, NULL)) != -1) {
 		switch (c) {
-		case O_ZONE: o->zone = optarg; break;
-		case O_CLOUD: o->cloud = optarg; break;
+		case O_ZONE: o->zone = optarg;
+			if (cli_nonempty("run", "--zone", optarg))
+				return 2;
+			break;
+		case O_CLOUD: o->cloud = optarg;
+			if (cli_nonempty("run", "--cloud", optarg))
+				return 2;
+			break;
 		case O_PUE:
 			if (cli_parse_number(optarg, 1.0, 5.0, &o->pue) < 0)
 				return bad("--pue (a number from 1 to 5)", optarg);

@@ -34,7 +34,11 @@ int cli_show(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'D': data = optarg; break;
-		case 'z': zone = optarg; break;
+		case 'z':
+			zone = optarg;
+			if (cli_nonempty("show", "--zone", optarg))
+				return 2;
+			break;
 		case 'T': training = optarg; break;
 		case 'K': key = optarg; break;
 		case 'S':

@@ -28,7 +28,7 @@ struct sites_opts {
 	const char *config, *files[FILES_MAX], *picks[PICK_MAX], *accel, *nomad_attr, *label_key;
 	size_t nfiles, npicks;
 	char live_provider[32], live_region[64];
-	bool live, ahead;
+	bool live, ahead, weights; /* weights: --weights given */
 	struct jst_rank_opts rank;
 	int64_t window_ns, now_ns;
 	double min_capacity;
@@ -64,7 +64,7 @@ static void usage(FILE *f)
 	        "  carbon   gCO2e per IT kWh = CI x PUE (default)\n"
 	        "  water    litres per IT kWh = WUE + PUE x EWIF\n"
 	        "  both     weighted sum of the two, each normalised min-max across the sites (0 best,\n"
-	        "           1 worst); --weights C,W, default 0.5,0.5\n"
+	        "           1 worst); --weights C,W, default 0.5,0.5 (only with --by both)\n"
 	        "CI is the zone's yearly average, or with --intensity FILE (CSV with a zone column or\n"
 	        "Electricity Maps JSON; repeat for more files) or --live the mean over the window: the\n"
 	        "last --window (default 7d) before --now (default the current time), or the next one\n"
@@ -180,7 +180,7 @@ static int option(int c, const char *arg, struct sites_opts *o)
 	switch (c) {
 	case 'c': o->config = arg; return 0;
 	case 'b': return parse_by(arg, &o->rank.by);
-	case 'w': return parse_weights(arg, &o->rank);
+	case 'w': o->weights = true; return parse_weights(arg, &o->rank);
 	case 'i': return intensity_opt(arg, o);
 	case 'l': o->live = true; return 0;
 	case 'W':
@@ -251,6 +251,12 @@ static int parse(int argc, char **argv, struct sites_opts *o)
 	}
 	if (o->live && o->nfiles) {
 		fprintf(stderr, "joulestream sites rank: give either --intensity FILE or a live source, not both\n");
+		return 2;
+	}
+	if (o->weights && o->rank.by != JST_RANK_BOTH) {
+		fprintf(stderr, "joulestream sites rank: --weights weighs carbon against water and needs "
+		        "--by both (the ranking is by %s alone)\n",
+		        o->rank.by == JST_RANK_WATER ? "water" : "carbon");
 		return 2;
 	}
 	return -1;

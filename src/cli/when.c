@@ -24,7 +24,7 @@
 struct when_opts {
 	const char *zone, *cloud, *site, *config, *forecast, *deadline_arg;
 	char live_provider[32], live_region[64];
-	bool live, json, interruptible;
+	bool live, json, interruptible, chunk_given;
 	double pue, energy_kwh;
 	int64_t now_ns, duration_ns, deadline_ns, chunk_ns;
 	char **cmd; /* --exec -- CMD...: NULL when not asked */
@@ -53,6 +53,7 @@ static void usage(FILE *f)
 	        "gCO2e for --energy KWH of IT energy (per kWh without it; PUE included).\n"
 	        "  --interruptible    split the job into chunks of --chunk (default 1h): the cleanest\n"
 	        "                     before the deadline, greedily, without overlap, in time order\n"
+	        "                     (--chunk without --interruptible is refused)\n"
 	        "  --exec -- CMD      wait for the start (a countdown on stderr; Ctrl-C cancels) and run\n"
 	        "                     CMD under 'joulestream run' with the same zone or site\n"
 	        "Forecasts: CSV datetime,zone,ci_g_per_kwh, Electricity Maps or WattTime forecast JSON.\n"
@@ -70,9 +71,9 @@ static int option(int c, const char *arg, struct when_opts *o)
 {
 	const char *why = NULL;
 	switch (c) {
-	case 'z': o->zone = arg; return 0;
-	case 'C': o->cloud = arg; return 0;
-	case 's': o->site = arg; return 0;
+	case 'z': o->zone = arg; return cli_nonempty("when", "--zone", arg);
+	case 'C': o->cloud = arg; return cli_nonempty("when", "--cloud", arg);
+	case 's': o->site = arg; return cli_nonempty("when", "--site", arg);
 	case 'c': o->config = arg; return 0;
 	case 'f':
 		if (cli_live_spec(arg, o->live_provider, sizeof(o->live_provider), o->live_region,
@@ -89,7 +90,7 @@ static int option(int c, const char *arg, struct when_opts *o)
 		return cli_parse_instant(arg, o->now_ns, &o->now_ns, &why) < 0 ? bad("--now", arg, why) : 0;
 	case 'i': o->interruptible = true; return 0;
 	case 'k':
-		o->interruptible = true;
+		o->chunk_given = true;
 		return cli_parse_span(arg, &o->chunk_ns) < 0 ? bad("--chunk", arg, "a length: 1h, 30m") : 0;
 	case 'e':
 		return cli_parse_number(arg, 0, 1e9, &o->energy_kwh) < 0 || o->energy_kwh <= 0
@@ -167,6 +168,11 @@ static int check(struct when_opts *o)
 	}
 	if (o->forecast && o->live) {
 		fprintf(stderr, "joulestream when: give either --forecast FILE or a live source, not both\n");
+		return 2;
+	}
+	if (o->chunk_given && !o->interruptible) {
+		fprintf(stderr, "joulestream when: --chunk sets the length of the chunks of an "
+		        "--interruptible job: give --interruptible too, or drop --chunk\n");
 		return 2;
 	}
 	if (o->interruptible && o->chunk_ns == 0)

@@ -185,6 +185,9 @@ import json; r = json.load(open('$T/tie.json')); assert [x['name'] for x in r['s
 "$J" sites rank --config "$C" --by speed 2>"$T/err"; expect_eq "bad --by" $? 2
 expect_in "bad --by said" "bad --by 'speed': carbon, water or both" "$T/err"
 "$J" sites rank --config "$C" --by both --weights 0,0 2>"$T/err"; expect_eq "bad weights" $? 2
+"$J" sites rank --config "$C" --by water --weights 0.7,0.3 2>"$T/err"; expect_eq "--weights with --by water refused" $? 2
+expect_in "--weights: why" "--weights weighs carbon against water and needs --by both (the ranking is by water alone)" "$T/err"
+"$J" sites rank --config "$C" --weights 0.7,0.3 2>"$T/err"; expect_eq "--weights with the default --by carbon refused" $? 2
 printf '[default]\n' >"$T/empty.conf"
 "$J" sites rank --config "$T/empty.conf" 2>"$T/err"; expect_eq "no sites" $? 1
 expect_in "no sites said" "the configuration has no [site NAME] sections" "$T/err"

@@ -41,6 +41,15 @@ expect_py "--zone wins over the default site" "
 import json; s = json.load(open('$T/opt.json'))['site']; assert s['zone'] == 'DE' and s['zone_origin'] == 'option' and s['pue_source'] == 'default', s"
 "$J" run --site nope -- touch "$T/ran" 2>"$T/err"; expect_eq "unknown site" $? 2
 expect_in "unknown site lists the sites" "unknown site 'nope' in $CFG (its sites: lab, eu)" "$T/err"
+# an empty --zone, --cloud or --site is refused, never read as "none given" (the world average)
+for opt in --zone --cloud --site; do
+	"$J" run $opt "" --no-store -- touch "$T/ran" 2>"$T/err"; expect_eq "run $opt '' refused" $? 2
+	expect_in "run $opt '': why" "$opt is empty: give a value" "$T/err"
+done
+"$J" when --zone "" --duration 1h --forecast "$T/none.csv" 2>"$T/err"; expect_eq "when --zone '' refused" $? 2
+expect_in "when --zone '': why" "--zone is empty" "$T/err"
+"$J" reprocess --zone "" 2>"$T/err"; expect_eq "reprocess --zone '' refused" $? 2
+"$J" show last --zone "" 2>"$T/err"; expect_eq "show --zone '' refused" $? 2
 printf '[site lab]\nzone = FR\nwue = lots\n' >"$T/bad.conf"
 "$J" run --config "$T/bad.conf" -- touch "$T/ran" 2>"$T/err"; expect_eq "bad configuration" $? 2
 expect_in "bad configuration: file and line" "$T/bad.conf: line 3: 'wue' must be a number" "$T/err"

@@ -72,7 +72,10 @@ import json; r = json.load(open('$T/i.json'))
 assert [c['start'] for c in r['chunks']] == ['2024-03-01T03:00:00Z', '2024-03-01T07:00:00Z', '2024-03-01T08:00:00Z'], r['chunks']
 assert [c['ci_g_per_kwh'] for c in r['chunks']] == [95, 100, 90] and r['chunks_ci_g_per_kwh'] == 95, r
 assert abs(r['saving']['percent'] - 185 / 280 * 100) < 1e-6, r['saving']"
-"$J" when --zone DE --duration 3h --forecast "$F/de-hourly.csv" --now $NOW --chunk 2h 2>"$T/err"
+"$J" when --zone DE --duration 3h --forecast "$F/de-hourly.csv" --now $NOW --chunk 1h 2>"$T/err"
+expect_eq "--chunk without --interruptible refused" $? 2
+expect_in "--chunk: why" "give --interruptible too" "$T/err"
+"$J" when --zone DE --duration 3h --forecast "$F/de-hourly.csv" --now $NOW --interruptible --chunk 2h 2>"$T/err"
 expect_eq "chunk not dividing" $? 2
 expect_in "chunk said" "not a whole number of chunks of 2h" "$T/err"
 
