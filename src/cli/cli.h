@@ -53,6 +53,9 @@ int cli_roots(struct jst_roots *r, const char *who);
  * one is refused (it would silently mean "none given": the world average for a zone) and
  * returns 2, the usage exit status. */
 int cli_nonempty(const char *prog, const char *opt, const char *arg);
+/* Checks a `joulestream run` command line (argv[0] "run") as `run` would parse it, without
+ * running anything: 0 when good, else the exit status `run` would give (its message printed). */
+int cli_run_check(int argc, char **argv);
 /* Replaces a leading $HOME with ~ for printing. */
 const char *cli_tilde(const char *path, char *buf, size_t n);
 

@@ -430,6 +430,17 @@ static void record_digests(struct run_state *st)
 	jst_run_digests(st->run, &in);
 }
 
+int cli_run_check(int argc, char **argv)
+{
+	struct run_opts *o = calloc(1, sizeof(*o));
+	int cmd = 0;
+	if (!o)
+		return 1;
+	int rc = parse(argc, argv, o, &cmd);
+	free(o);
+	return rc < 0 ? 0 : rc == 0 ? 2 : rc;
+}
+
 int cli_run(int argc, char **argv)
 {
 	struct run_state st = {0};
