@@ -35,7 +35,11 @@ void jst__report_location(const struct jst_run *run, char *out, size_t n)
 void jst__report_carbon_text(FILE *f, const struct jst_run *run, const char *co2, const char *est)
 {
 	double it = run->footprint.it_kwh;
-	if (!run->ci_series[0]) {
+	if (run->ci_series[0] && !(it > 0)) { /* no energy: no value of the series was weighed */
+		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s (no energy measured, so no value of %s "
+		        "was used)%s\n", "carbon", co2, run->zone_code, run->ci_g_per_kwh, run->ci_source,
+		        run->ci_series, est);
+	} else if (!run->ci_series[0]) {
 		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s%s\n", "carbon", co2, run->zone_code,
 		        run->ci_g_per_kwh, run->ci_source, est);
 	} else if (run->ci_min_g_per_kwh == run->ci_max_g_per_kwh) {

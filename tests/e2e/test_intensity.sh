@@ -41,6 +41,13 @@ assert c['outside_series_kwh'] == 0 and c['ci_avg_g_per_kwh'] == 250, c
 assert 'file flat.csv, 6 values' in c['series'], c"
 expect_in "text names the series" "DE 250 gCO2e/kWh: file flat.csv" "$T/err"
 
+# no energy at all: the yearly figure shown is said to be the yearly average, not the file's
+"$J" run --sysfs-root "$R" --sensors rapl --scope host --interval 50ms --zone DE \
+	--intensity "$T/flat.csv" --no-store -- sleep 0.2 2>"$T/err"
+expect_eq "zero-energy run" $? 0
+expect_in "zero energy: yearly average named" "DE 342 gCO2e/kWh, Ember 2024 yearly average (no energy measured, so no value of file flat.csv" "$T/err"
+expect_not_in "zero energy: no yearly figure under the file's name" "342 gCO2e/kWh: file flat.csv" "$T/err"
+
 # a series that changes every second: the live figure equals the replay of the samples
 series "$T/steps.csv" DE 1 7200 '100 + (i % 7) * 50'
 measure --zone DE --intensity "$T/steps.csv" --json "$T/live.json" 2>/dev/null
