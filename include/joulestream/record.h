@@ -47,7 +47,7 @@ enum jst_zone_origin {
  * every `joulestream reprocess` (run_results in the store; src/carbon/ and docs/methodology.md). */
 #define JST_RESULTS_MAX 8
 struct jst_run_result {
-	char data_version[160];  /* "bundled-2024.1", "file:ci.csv@sha256:0123456789ab" */
+	char data_version[160];  /* "bundled-2024.2", "file:ci.csv@sha256:0123456789ab" */
 	uint64_t computed_ns;    /* when, UTC */
 	char kind[16];           /* "run" (at run time) or "reprocess" */
 	char zone_code[32];

@@ -200,13 +200,16 @@ static int mix_row(struct jst__csv *c, const struct jst__csv_field *f, const siz
 		              m->code, sum);
 		return -EINVAL;
 	}
+	char src[128];
+	if (jst__csv_copy(&f[col[2 + JST_FUEL_COUNT]], src, sizeof(src)) >= sizeof(src)) {
+		jst__csv_fail(c, "source of %s longer than %zu bytes", m->code, sizeof(src) - 1);
+		return -EINVAL;
+	}
 	m->year = (int)year;
 	m->ewif = water / sum; /* normalised, so rounding of the shares does not bias it */
-	m->src_country = jst__carbon_strfmt("derived from Ember %d generation mix and Macknick et "
-	                                    "al. 2012 water factors", m->year);
-	m->src_sub = jst__carbon_strfmt("country-level figure of %s, derived from Ember %d "
-	                                "generation mix and Macknick et al. 2012 water factors",
-	                                m->code, m->year);
+	m->src_country = jst__carbon_strfmt("%s, with Macknick et al. 2012 water factors", src);
+	m->src_sub = jst__carbon_strfmt("country-level figure of %s: %s, with Macknick et al. 2012 "
+	                                "water factors", m->code, src);
 	if (!m->src_country || !m->src_sub)
 		return -ENOMEM;
 	if (strlen(m->src_sub) > JST_EWIF_SOURCE_MAX) {
@@ -287,7 +290,7 @@ static void assign_ewif(struct jst_grid_zone *z)
 		z->ewif_source = m->src_sub;
 	} else {
 		z->ewif_l_per_kwh = -1;
-		z->ewif_source = "unknown: no generation mix is bundled for this zone's country";
+		z->ewif_source = "unknown: no generation mix is published for this zone's country";
 	}
 }
 

@@ -72,9 +72,9 @@ vs = [x['data_version'].split('@')[0] for x in res]
 assert vs == ['file:low.csv', 'file:steps.csv'], vs
 assert [x['kind'] for x in res] == ['reprocess', 'reprocess'], res
 assert abs(r['totals']['co2e_g'] - 5 / 3.6e6 * 1.5 * 100) < 1e-12 and r['carbon']['data_version'].startswith('file:low.csv')"
-"$J" reprocess "$id" --data bundled-2024.1 >/dev/null 2>&1; expect_eq "reprocess bundled" $? 0
+"$J" reprocess "$id" --data bundled-2024.2 >/dev/null 2>&1; expect_eq "reprocess bundled" $? 0
 "$J" show "$id" >"$T/show.txt"
-expect_in "text: data version shown" "data version                        bundled-2024.1" "$T/show.txt"
+expect_in "text: data version shown" "data version                        bundled-2024.2" "$T/show.txt"
 expect_in "text: results listed" "results kept" "$T/show.txt"
 "$J" show "$id" --data file:steps --format json >"$T/steps-show.json"
 expect_py "show --data picks a version" "
@@ -96,16 +96,16 @@ assert abs(a['co2e_g'] - b['co2e_g']) <= 1e-12 * a['co2e_g'] and abs(a['sci_g'] 
 "$J" show "$id" --format json >"$T/fu-show.json"
 expect_py "show: FR, per 1 of 500 images" "
 import json; r = json.load(open('$T/fu-show.json')); s = r['sci']; t = r['totals']
-assert r['site']['zone'] == 'FR' and r['carbon']['data_version'] == 'bundled-2024.1', r['site']
+assert r['site']['zone'] == 'FR' and r['carbon']['data_version'] == 'bundled-2024.2', r['site']
 assert s['functional_units'] == 500 and s['functional_unit'] == 'images', s
 assert abs(t['co2e_g'] - t['it_kwh'] * 1.5 * r['site']['ci_g_per_kwh']) <= 1e-9 * t['co2e_g'], t
 assert abs(s['sci_g_per_unit'] - (t['co2e_g'] + s['embodied_g']) / 500) <= 1e-9 * s['sci_g_per_unit'], s"
 
 # one data version for two zones: --data alone is ambiguous, --zone picks
-"$J" show "$id" --data bundled-2024.1 2>"$T/err" >/dev/null; expect_eq "one version, two zones: refused" $? 1
-expect_in "ambiguity said" "more than one result of run $id for data version 'bundled-2024.1'" "$T/err"
-expect_in "both results listed" "bundled-2024.1 (DE)" "$T/err"
-"$J" show "$id" --data bundled-2024.1 --zone DE --format json >"$T/de.json"; expect_eq "--zone DE" $? 0
+"$J" show "$id" --data bundled-2024.2 2>"$T/err" >/dev/null; expect_eq "one version, two zones: refused" $? 1
+expect_in "ambiguity said" "more than one result of run $id for data version 'bundled-2024.2'" "$T/err"
+expect_in "both results listed" "bundled-2024.2 (DE)" "$T/err"
+"$J" show "$id" --data bundled-2024.2 --zone DE --format json >"$T/de.json"; expect_eq "--zone DE" $? 0
 "$J" show "$id" --zone fr --format json >"$T/fr.json"; expect_eq "--zone fr" $? 0
 expect_py "each zone's result reachable" "
 import json; de = json.load(open('$T/de.json')); fr = json.load(open('$T/fr.json'))
@@ -142,7 +142,7 @@ measure --zone DE --intensity "$T/old.csv" --json "$T/old.json" 2>"$T/err"
 expect_in "outside energy reported" "100.0 % of the energy fell outside the series" "$T/err"
 expect_py "outside: yearly average, both versions named" "
 import json; r = json.load(open('$T/old.json')); c = r['carbon']; t = r['totals']
-assert abs(c['outside_series_kwh'] - t['it_kwh']) < 1e-15 and c['data_version'].endswith('+bundled-2024.1'), c
+assert abs(c['outside_series_kwh'] - t['it_kwh']) < 1e-15 and c['data_version'].endswith('+bundled-2024.2'), c
 assert abs(t['co2e_g'] - t['it_kwh'] * 1.5 * r['site']['ci_g_per_kwh']) < 1e-12"
 
 # joulestream intensity

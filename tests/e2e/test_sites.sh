@@ -45,8 +45,8 @@ W="--intensity $T/w.csv --window 24h --now 2024-03-02T00:00:00Z"
 
 # the table, yearly data
 "$J" sites rank --config "$C" >"$T/table" 2>"$T/err"; expect_eq "rank exit" $? 0
-expect_in "table says how" "by carbon, gCO2e per IT kWh = CI x PUE; CI: yearly averages (bundled-2024.1)" "$T/table"
-expect_in "table names sources" "a: Ember 2024 yearly average (bundled-2024.1); PUE and WUE site a ($C)" "$T/table"
+expect_in "table says how" "by carbon, gCO2e per IT kWh = CI x PUE; CI: yearly averages (bundled-2024.2)" "$T/table"
+expect_in "table names sources" "a: Ember 2024 yearly average (bundled-2024.2); PUE and WUE site a ($C)" "$T/table"
 expect_py "table rows in rank order" "
 rows = [l.split() for l in open('$T/table') if l[:1].isdigit()]
 assert [r[1] for r in rows] == ['b', 'd', 'a', 'c'] and [r[0] for r in rows] == ['1', '2', '3', '4'], rows"
