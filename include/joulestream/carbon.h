@@ -61,6 +61,10 @@ JST_API const struct jst_grid_zone *jst_grid_zone_at(size_t i);
 
 /* "aws:eu-central-1" style lookup (provider aws|gcp|azure, case-insensitive). NULL if unknown. */
 JST_API const struct jst_cloud_region *jst_cloud_find(const char *provider, const char *region);
+/* For an unknown "provider:region" (or region alone): the up to 3 names of the bundled table
+ * nearest to it by edit distance, "aws:us-east-1, aws:us-east-2, ..." (of that provider when
+ * it is one, else of all), into out (size n). Never fails; "" when the table is empty. */
+JST_API void jst_cloud_nearest(const char *spec, char *out, size_t n);
 JST_API size_t jst_cloud_count(void);
 JST_API const struct jst_cloud_region *jst_cloud_at(size_t i);
 

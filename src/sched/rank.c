@@ -27,8 +27,12 @@ static const struct jst_cloud_region *cloud_of(const char *cloud, char *err, siz
 	memcpy(prov, cloud, pl);
 	prov[pl] = '\0';
 	const struct jst_cloud_region *cr = jst_cloud_find(prov, colon + 1);
-	if (!cr)
-		snprintf(err, errlen, "unknown cloud region '%s' (see 'joulestream zones --cloud')", cloud);
+	if (!cr) {
+		char near[200];
+		jst_cloud_nearest(cloud, near, sizeof(near));
+		snprintf(err, errlen, "unknown cloud region '%s' (nearest: %s; all: 'joulestream zones "
+		         "--cloud')", cloud, near);
+	}
 	return cr;
 }
 

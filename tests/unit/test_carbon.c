@@ -199,10 +199,10 @@ static void test_footprint(void)
 	if (r) {
 		struct jst_footprint_in c = {36e6, r->pue, r->wue_l_per_kwh, jst_grid_zone_find(r->zone)};
 		jst_footprint(&c, &out);
-		CHECK_NEAR(out.facility_kwh, 11.5, 1e-12);
-		CHECK_NEAR(out.co2e_g, 11.5 * 342.06, 1e-9);
+		CHECK_NEAR(out.facility_kwh, 11.4, 1e-12);
+		CHECK_NEAR(out.co2e_g, 11.4 * 342.06, 1e-9);
 		CHECK_NEAR(out.water_site_l, 1.8, 1e-12);
-		CHECK_NEAR(out.water_l, 1.8 + 11.5 * ewif_de(), 1e-9);
+		CHECK_NEAR(out.water_l, 1.8 + 11.4 * ewif_de(), 1e-9);
 	}
 
 	/* unknown zone: the world average; unknown EWIF: no grid water; no energy: nothing */
@@ -240,7 +240,7 @@ static void test_cloud(void)
 	CHECK(jst_cloud_at(n) == NULL);
 
 	const struct jst_cloud_region *r = jst_cloud_find("aws", "us-east-1");
-	CHECK(r && strcmp(r->zone, "US-MIDA-PJM") == 0 && r->pue == 1.15 && r->wue_l_per_kwh == 0.18);
+	CHECK(r && strcmp(r->zone, "US-MIDA-PJM") == 0 && r->pue == 1.14 && r->wue_l_per_kwh == 0.18);
 	CHECK(jst_cloud_find("AWS", "US-EAST-1") == r);
 	CHECK(jst_cloud_find("amazon", "us-east-1") == r);
 	r = jst_cloud_find(NULL, "aws:eu-central-1");
@@ -248,13 +248,33 @@ static void test_cloud(void)
 	r = jst_cloud_find("aws", "us-west-2");
 	CHECK(r && strcmp(r->zone, "US-NW-BPAT") == 0);
 	r = jst_cloud_find("gcp", "europe-west4");
-	CHECK(r && strcmp(r->zone, "NL") == 0 && r->pue == 1.10 && r->wue_l_per_kwh < 0);
+	CHECK(r && strcmp(r->zone, "NL") == 0 && r->pue == 1.09 && r->wue_l_per_kwh < 0);
 	CHECK(jst_cloud_find("google", "europe-west4") == r);
 	r = jst_cloud_find("azure", "westeurope");
 	CHECK(r && strcmp(r->zone, "NL") == 0 && r->wue_l_per_kwh == 0.30);
 	CHECK(jst_cloud_find("aws", "nowhere-1") == NULL);
 	CHECK(jst_cloud_find("ibm", "us-south") == NULL);
 	CHECK(jst_cloud_find(NULL, "us-east-1") == NULL);
+
+	/* the regions the 2024 table missed (issue 16), and the nearest names of an unknown one */
+	static const char *const added[] = {
+		"gcp:europe-west10", "gcp:europe-west12", "gcp:me-central2", "gcp:northamerica-south1",
+		"aws:ap-southeast-7", "aws:mx-central-1", "aws:us-gov-west-1", "aws:cn-north-1",
+		"azure:germanynorth", "azure:mexicocentral", "azure:newzealandnorth"};
+	for (size_t i = 0; i < JST_ARRAY_LEN(added); i++) {
+		r = jst_cloud_find(NULL, added[i]);
+		CHECK(r != NULL);
+		if (!r)
+			fprintf(stderr, "missing cloud region %s\n", added[i]);
+	}
+	CHECK(aws >= 38 && gcp >= 42 && azure >= 65);
+	char near[200];
+	jst_cloud_nearest("aws:us-est-1", near, sizeof(near));
+	CHECK_STR(near, "aws:us-east-1, aws:us-west-1, aws:us-east-2"); /* 1, 1, 2 edits */
+	jst_cloud_nearest("azure:germanywest", near, sizeof(near));
+	CHECK_HAS(near, "azure:germanywestcentral");
+	jst_cloud_nearest("europe-west10", near, sizeof(near)); /* no provider: all of them */
+	CHECK_HAS(near, "gcp:europe-west10");
 	CHECK(jst_cloud_find(NULL, "averyveryverylongprovider:x") == NULL);
 	CHECK(jst_cloud_find("aws", NULL) == NULL);
 }
