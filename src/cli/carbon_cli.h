@@ -39,8 +39,9 @@ struct run_carbon_opts {
 };
 
 /* Puts the newest result kept for the run into it, or the newest one whose data version is
- * version (or starts with it) and whose zone is zone (either may be NULL). The match must name
- * one (data version, zone) pair: 0, or 1 with the results listed on stderr. */
+ * version (or starts with it) and whose zone is zone (either may be NULL). With a version the
+ * match must name one (data version, zone) pair; a zone alone takes that zone's newest result.
+ * 0, or 1 with the results listed on stderr. */
 int cli_pick_result(struct jst_run *run, const char *version, const char *zone);
 /* `joulestream show` usage. */
 void cli_show_usage(FILE *f);

@@ -173,7 +173,7 @@ int cli_pick_result(struct jst_run *run, const char *version, const char *zone)
 		return 0;
 	}
 	const struct jst_run_result *hit = find_result(run, version, zone, &distinct);
-	if (hit && distinct == 1) {
+	if (hit && (distinct == 1 || !version)) { /* --zone alone: that zone's newest result */
 		jst_run_apply_result(run, hit);
 		return 0;
 	}
@@ -203,7 +203,7 @@ void cli_show_usage(FILE *f)
 	           "  model-card   the Hugging Face model card co2_eq_emissions block (YAML)\n"
 	           "  boamps       a BoAmps (Boavizta) energy report (JSON)\n"
 	           "  --data V     carbon and water of data version V (default: the newest result)\n"
-	           "  --zone CODE  the result for that zone (reprocess --zone keeps one per zone); with\n"
+	           "  --zone CODE  that zone's newest result (reprocess --zone adds one per zone); with\n"
 	           "               one data version for two zones, --data alone is refused as ambiguous\n"
 	           "  attestation  an in-toto statement in a DSSE envelope, signed with --key FILE (default:\n"
 	           "               joulestream key create's); --subject NAME=sha256:HEX attests a model\n"

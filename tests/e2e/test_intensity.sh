@@ -113,6 +113,10 @@ assert de['site']['zone'] == 'DE' and fr['site']['zone'] == 'FR', (de['site'], f
 for r in (de, fr):
     t = r['totals']; assert abs(t['co2e_g'] - t['it_kwh'] * 1.5 * r['site']['ci_g_per_kwh']) <= 1e-9 * t['co2e_g'], t
 assert de['totals']['co2e_g'] > fr['totals']['co2e_g']"
+"$J" show "$id" --zone DE --format json >"$T/de-newest.json"; expect_eq "--zone alone: DE has 3 versions" $? 0
+expect_py "--zone alone: that zone's newest result" "
+import json; r = json.load(open('$T/de-newest.json'))
+assert r['site']['zone'] == 'DE' and r['carbon']['data_version'] == 'bundled-2024.2', r['carbon']"
 "$J" show "$id" --zone PL 2>"$T/err" >/dev/null; expect_eq "--zone without a result" $? 1
 expect_in "no result said" "no result of run $id for zone PL" "$T/err"
 
