@@ -126,13 +126,11 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 	int c;
 	while ((c = getopt_long(argc, argv, "+hq", lo, NULL)) != -1) {
 		switch (c) {
-		case O_ZONE: o->zone = optarg;
-			if (cli_nonempty("run", "--zone", optarg))
+		case O_ZONE:
+		case O_CLOUD:
+			if (cli_nonempty("run", c == O_ZONE ? "--zone" : "--cloud", optarg))
 				return 2;
-			break;
-		case O_CLOUD: o->cloud = optarg;
-			if (cli_nonempty("run", "--cloud", optarg))
-				return 2;
+			*(c == O_ZONE ? &o->zone : &o->cloud) = optarg;
 			break;
 		case O_PUE:
 			if (cli_parse_number(optarg, 1.0, 5.0, &o->pue) < 0)
