@@ -13,6 +13,14 @@
 #define JST_DEFAULT_PUE 1.56        /* Uptime Institute Global Data Center Survey 2024 */
 #define JST_DEFAULT_WUE_L_PER_KWH 1.8 /* industry average, on-site water per IT kWh */
 
+/* The longest texts of the bundled tables: each is copied whole into every run record (struct
+ * jst_run) and every stored, hashed and attested copy of it, so the loaders refuse a longer one
+ * (a data bug) rather than let a copy cut it. */
+#define JST_ZONE_NAME_MAX 95    /* a zone's name */
+#define JST_CI_SOURCE_MAX 95    /* a zone's ci_source */
+#define JST_EWIF_SOURCE_MAX 159 /* a zone's ewif_source */
+#define JST_SOURCE_MAX 255      /* a cloud region's PUE/WUE source; any pue_source, wue_source */
+
 struct jst_grid_zone {
 	const char *code;        /* "DE", "US-CAL-CISO", "WORLD" */
 	const char *name;        /* "Germany" */
@@ -41,6 +49,11 @@ JST_API const struct jst_grid_zone *jst_grid_zone_find(const char *code);
  * data/ without ".csv" (grid_intensity, generation_mix, water_factors, cloud_regions,
  * us_states, embodied, cpu_tdp); NULL for another name. Static storage; thread-safe. */
 JST_API const char *jst_data_sha256(const char *table);
+/* The country of a zone code: its own row for a country ("DE", "DEU"), the row of the code
+ * before the first '-' for a sub-national zone or US state ("US-TX", "US-CAL-CISO": the US);
+ * NULL for the world or an unknown code. *iso3 (when iso3 is not NULL) is its ISO 3166-1
+ * alpha-3 code, "" when it has none. */
+JST_API const struct jst_grid_zone *jst_grid_zone_country(const char *code, const char **iso3);
 /* The world average; only for runs whose zone is unknown, and reports say so. */
 JST_API const struct jst_grid_zone *jst_grid_world(void);
 JST_API size_t jst_grid_zone_count(void);
@@ -48,6 +61,10 @@ JST_API const struct jst_grid_zone *jst_grid_zone_at(size_t i);
 
 /* "aws:eu-central-1" style lookup (provider aws|gcp|azure, case-insensitive). NULL if unknown. */
 JST_API const struct jst_cloud_region *jst_cloud_find(const char *provider, const char *region);
+/* For an unknown "provider:region" (or region alone): the up to 3 names of the bundled table
+ * nearest to it by edit distance, "aws:us-east-1, aws:us-east-2, ..." (of that provider when
+ * it is one, else of all), into out (size n). Never fails; "" when the table is empty. */
+JST_API void jst_cloud_nearest(const char *spec, char *out, size_t n);
 JST_API size_t jst_cloud_count(void);
 JST_API const struct jst_cloud_region *jst_cloud_at(size_t i);
 

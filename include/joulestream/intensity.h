@@ -18,7 +18,7 @@
 
 /* The version of the bundled data (the CSV files in data/): every figure computed with it
  * names it. */
-#define JST_DATA_VERSION "bundled-2024.1"
+#define JST_DATA_VERSION "bundled-2024.2"
 
 /* ---- intensity series ------------------------------------------------------------------ */
 

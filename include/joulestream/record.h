@@ -51,16 +51,16 @@ enum jst_zone_origin {
 struct jst_run_site {
 	enum jst_zone_origin zone_origin;
 	char zone_code[32];
-	char zone_name[96];
+	char zone_name[JST_ZONE_NAME_MAX + 1];
 	char cloud[64]; /* "aws:eu-central-1" when given */
 	double ci_g_per_kwh;
 	int ci_year;
-	char ci_source[96];
+	char ci_source[JST_CI_SOURCE_MAX + 1];
 	double ewif_l_per_kwh; /* <0 unknown */
-	char ewif_source[160];
+	char ewif_source[JST_EWIF_SOURCE_MAX + 1];
 	double pue, wue_l_per_kwh;
-	char pue_source[96]; /* "given", "default", or the cloud provider's source */
-	char wue_source[96];
+	char pue_source[JST_SOURCE_MAX + 1]; /* "given", "default", a site, or the cloud's source */
+	char wue_source[JST_SOURCE_MAX + 1];
 	char tz_guess[64];         /* the time zone a guessed zone came from */
 	char name[64];             /* the configuration site used, or "" */
 	double embodied_kg_opt;    /* --embodied KG for the machine, 0 = from data/embodied.csv */
@@ -74,7 +74,7 @@ struct jst_run_site {
  * docs/methodology.md). */
 #define JST_RESULTS_MAX 8
 struct jst_run_result {
-	char data_version[160];  /* "bundled-2024.1", "file:ci.csv@sha256:0123456789ab" */
+	char data_version[160];  /* "bundled-2024.2", "file:ci.csv@sha256:0123456789ab" */
 	uint64_t computed_ns;    /* when, UTC (stored rows) */
 	char kind[16];           /* "run" (at run time) or "reprocess" (stored rows) */
 	char zone_code[32];

@@ -40,7 +40,7 @@ struct jst_sched_site {
 	char accelerators[128];    /* "h100,a100", "" unknown */
 	double capacity;           /* < 0 unknown */
 	double pue, wue;
-	char pue_source[128], wue_source[128];
+	char pue_source[JST_SOURCE_MAX + 1], wue_source[JST_SOURCE_MAX + 1];
 	double ci;                 /* gCO2e/kWh used: the yearly average or the window's mean */
 	char ci_source[192];       /* "Ember 2024 yearly average", "file ci.csv", ... */
 	char data_version[192];

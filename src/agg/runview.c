@@ -61,8 +61,10 @@ static void read_fields(struct jst_run *run, const cJSON *rec, const struct jst_
 			continue;
 		switch (f[i].type) {
 		case JST_REC_TEXT:
-			if (cJSON_IsString(it))
-				jst__strlcpy(p, it->valuestring, f[i].size);
+			if (cJSON_IsString(it) && !jst__strlcpy(p, it->valuestring, f[i].size))
+				jst_run_note(run, "the record's %s is %zu bytes, more than this joulestream "
+				             "keeps (%zu): it was cut", f[i].name, strlen(it->valuestring),
+				             f[i].size - 1);
 			break;
 		case JST_REC_DOUBLE:
 			if (cJSON_IsNumber(it))

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "carbon/carbon_data.h"
 #include "core/csv.h"
@@ -57,6 +59,11 @@ static int region_row(struct jst__csv *c, const struct jst__csv_field *f, const 
 		return -ENOMEM;
 	if (!r->provider || strcmp(prov, r->provider) != 0 || !*r->region || !*r->source) {
 		jst__csv_fail(c, "provider must be aws, gcp or azure, with a region and a source");
+		return -EINVAL;
+	}
+	if (strlen(r->source) > JST_SOURCE_MAX) { /* a run record keeps it whole */
+		jst__csv_fail(c, "source of %s:%s is %zu bytes, more than %d", r->provider, r->region,
+		              strlen(r->source), JST_SOURCE_MAX);
 		return -EINVAL;
 	}
 	if (jst__csv_double(&f[col[4]], &r->pue) < 0 || r->pue < 1 || r->pue > 3) {
@@ -163,6 +170,76 @@ const struct jst_cloud_region *jst_cloud_find(const char *provider, const char *
 		    jst__strcasecmp(C.rows[i].region, region) == 0)
 			return &C.rows[i];
 	return NULL;
+}
+
+/* Levenshtein distance, case-insensitive, of two short names (longer ones are cut at 63); a
+ * name that starts with the query counts as distance 0. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+	la = la > 63 ? 63 : la;
+	lb = lb > 63 ? 63 : lb;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			char x = a[i - 1], y = b[j - 1];
+			x = (char)(x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x);
+			y = (char)(y >= 'A' && y <= 'Z' ? y - 'A' + 'a' : y);
+			size_t best = diag + (x != y);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = row[j];
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+void jst_cloud_nearest(const char *spec, char *out, size_t n)
+{
+	char prov[16] = "";
+	const char *region = spec ? spec : "", *colon = strchr(region, ':');
+	const struct jst_cloud_region *best[3] = {NULL, NULL, NULL};
+	size_t dist[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+	if (n)
+		out[0] = '\0';
+	if (colon && (size_t)(colon - region) < sizeof(prov)) {
+		memcpy(prov, region, (size_t)(colon - region));
+		prov[colon - region] = '\0';
+		region = colon + 1;
+	}
+	const char *name = provider_name(prov);
+	if (!loaded() || n == 0)
+		return;
+	for (size_t i = 0; i < C.n; i++) {
+		if (name && strcmp(C.rows[i].provider, name) != 0)
+			continue;
+		size_t d = distance(region, C.rows[i].region), l = strlen(region);
+		if (l && strncasecmp(C.rows[i].region, region, l) == 0)
+			d = 0; /* the start of a name ("germanywest"): as near as can be */
+		for (size_t k = 0; k < 3; k++) {
+			if (d < dist[k]) { /* insert at k, shifting the rest down */
+				for (size_t m = 2; m > k; m--) {
+					dist[m] = dist[m - 1];
+					best[m] = best[m - 1];
+				}
+				dist[k] = d;
+				best[k] = &C.rows[i];
+				break;
+			}
+		}
+	}
+	size_t off = 0;
+	for (size_t k = 0; k < 3 && best[k] && off < n; k++) {
+		int w = snprintf(out + off, n - off, "%s%s:%s", k ? ", " : "", best[k]->provider,
+		                 best[k]->region);
+		off += w > 0 ? (size_t)w : 0;
+	}
 }
 
 size_t jst_cloud_count(void)

@@ -102,7 +102,7 @@ const char *jst__carbon_strfmt(const char *fmt, ...)
 	va_start(ap, fmt);
 	int w = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (w < 0)
+	if (w < 0 || (size_t)w >= sizeof(buf)) /* never a cut text: the caller fails instead */
 		return NULL;
 	size_t n = strlen(buf) + 1;
 	char *p = pool_alloc(n);
@@ -200,14 +200,24 @@ static int mix_row(struct jst__csv *c, const struct jst__csv_field *f, const siz
 		              m->code, sum);
 		return -EINVAL;
 	}
+	char src[128];
+	if (jst__csv_copy(&f[col[2 + JST_FUEL_COUNT]], src, sizeof(src)) >= sizeof(src)) {
+		jst__csv_fail(c, "source of %s longer than %zu bytes", m->code, sizeof(src) - 1);
+		return -EINVAL;
+	}
 	m->year = (int)year;
 	m->ewif = water / sum; /* normalised, so rounding of the shares does not bias it */
-	m->src_country = jst__carbon_strfmt("derived from Ember %d generation mix and Macknick et "
-	                                    "al. 2012 water factors", m->year);
-	m->src_sub = jst__carbon_strfmt("country-level figure of %s, derived from Ember %d "
-	                                "generation mix and Macknick et al. 2012 water factors",
-	                                m->code, m->year);
-	return m->src_country && m->src_sub ? 0 : -ENOMEM;
+	m->src_country = jst__carbon_strfmt("%s, with Macknick et al. 2012 water factors", src);
+	m->src_sub = jst__carbon_strfmt("country-level figure of %s: %s, with Macknick et al. 2012 "
+	                                "water factors", m->code, src);
+	if (!m->src_country || !m->src_sub)
+		return -ENOMEM;
+	if (strlen(m->src_sub) > JST_EWIF_SOURCE_MAX) {
+		jst__csv_fail(c, "the EWIF source of %s would be longer than %d bytes", m->code,
+		              JST_EWIF_SOURCE_MAX);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int load_mixes(void)
@@ -280,7 +290,7 @@ static void assign_ewif(struct jst_grid_zone *z)
 		z->ewif_source = m->src_sub;
 	} else {
 		z->ewif_l_per_kwh = -1;
-		z->ewif_source = "unknown: no generation mix is bundled for this zone's country";
+		z->ewif_source = "unknown: no generation mix is published for this zone's country";
 	}
 }
 
@@ -323,6 +333,11 @@ static int zone_row(struct jst__csv *c, const struct jst__csv_field *f, const si
 		return -EINVAL;
 	}
 	r->z.year = (int)year;
+	if (strlen(r->z.name) > JST_ZONE_NAME_MAX || strlen(r->z.ci_source) > JST_CI_SOURCE_MAX) {
+		jst__csv_fail(c, "name or source of %s longer than %d bytes (a run record keeps them "
+		              "whole)", r->z.code, JST_CI_SOURCE_MAX);
+		return -EINVAL;
+	}
 	assign_ewif(&r->z);
 	return 0;
 }
@@ -401,6 +416,10 @@ static int state_row(struct jst__csv *c, const struct jst__csv_field *f, const s
 	                                     "main balancing area", base->year, base->code);
 	if (!row.z.ci_source)
 		return -ENOMEM;
+	if (strlen(row.z.name) > JST_ZONE_NAME_MAX || strlen(row.z.ci_source) > JST_CI_SOURCE_MAX) {
+		jst__csv_fail(c, "%s: name or source longer than %d bytes", row.z.code, JST_CI_SOURCE_MAX);
+		return -EINVAL;
+	}
 	assign_ewif(&row.z);
 	G.rows[G.n++] = row;
 	return 0;
@@ -515,4 +534,26 @@ size_t jst_grid_zone_count(void)
 const struct jst_grid_zone *jst_grid_zone_at(size_t i)
 {
 	return loaded() && i < G.n ? &G.rows[i].z : NULL;
+}
+
+const struct jst_grid_zone *jst_grid_zone_country(const char *code, const char **iso3)
+{
+	const char *dash = code ? strchr(code, '-') : NULL;
+	size_t n = dash ? (size_t)(dash - code) : code ? strlen(code) : 0;
+	if (iso3)
+		*iso3 = "";
+	if (n == 0 || !loaded())
+		return NULL;
+	for (size_t i = 0; i < G.n; i++) {
+		const struct zone_row *r = &G.rows[i];
+		bool hit = strlen(r->z.code) == n && ascii_ncaseeq(r->z.code, code, n);
+		if (!hit && !dash && n == 3 && r->iso3[0])
+			hit = ascii_ncaseeq(r->iso3, code, 3);
+		if (hit && !strchr(r->z.code, '-')) {
+			if (iso3)
+				*iso3 = r->iso3;
+			return &r->z;
+		}
+	}
+	return NULL;
 }

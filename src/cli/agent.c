@@ -68,7 +68,11 @@ int cli_agent(int argc, char **argv)
 			break;
 		case O_SINK: o.sink = optarg; break;
 		case O_SPOOL: o.spool = optarg; break;
-		case O_ZONE: o.zone = optarg; break;
+		case O_ZONE:
+			o.zone = optarg;
+			if (cli_nonempty("agent", "--zone", optarg))
+				return 2;
+			break;
 		case O_TOP:
 			if (cli_parse_number(optarg, 1, 1000, &top) < 0) {
 				fprintf(stderr, "joulestream agent: bad --top '%s' (1 to 1000)\n", optarg);

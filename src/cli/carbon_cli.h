@@ -38,9 +38,11 @@ struct run_carbon_opts {
 	double embodied_kg, lifetime_years; /* 0 when not given */
 };
 
-/* Puts the newest result kept for the run into it, or the one whose data version is version
- * (or starts with it, when that is unique). 0, or 1 with the versions listed on stderr. */
-int cli_pick_result(struct jst_run *run, const char *version);
+/* Puts the newest result kept for the run into it, or the newest one whose data version is
+ * version (or starts with it) and whose zone is zone (either may be NULL). With a version the
+ * match must name one (data version, zone) pair; a zone alone takes that zone's newest result.
+ * 0, or 1 with the results listed on stderr. */
+int cli_pick_result(struct jst_run *run, const char *version, const char *zone);
 /* `joulestream show` usage. */
 void cli_show_usage(FILE *f);
 

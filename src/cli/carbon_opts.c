@@ -86,7 +86,7 @@ int cli_run_carbon_option(int c, const char *arg, int argc, char **argv, int *ne
 	switch (c) {
 	case CLI_O_INTENSITY: o->intensity = arg; return 1;
 	case CLI_O_LIVE: o->live = true; return 1;
-	case CLI_O_SITE: o->site = arg; return 1;
+	case CLI_O_SITE: o->site = arg; return cli_nonempty("run", "--site", arg) ? 2 : 1;
 	case CLI_O_CONFIG: o->config = arg; return 1;
 	case CLI_O_FUNIT:
 		return cli_functional_unit(arg, argc, argv, next, &o->functional_units, o->functional_unit,
@@ -119,40 +119,74 @@ void cli_run_carbon_usage(FILE *f)
 	        "                       fetch the run's hours after the command ends (timeouts, cache);\n"
 	        "                       the yearly average, said so, when the service fails\n"
 	        "  --live               the configured live source ([default] live), else Electricity Maps\n"
-	        "  --functional-unit N UNIT   SCI per N UNIT (e.g. 1000 samples) instead of per run\n"
+	        "  --functional-unit N UNIT   the run did N UNIT (e.g. 1000 samples): SCI per one UNIT,\n"
+	        "                       (operational + embodied) / N, instead of per run\n"
 	        "  --embodied KG        embodied kgCO2e of the machine for SCI (default: data/embodied.csv)\n"
 	        "  --lifetime YEARS     its lifetime (default: per device, data/embodied.csv)\n"
 	        "With no --zone, --cloud or --site, the configuration's default site is used, else a zone\n"
 	        "guessed from the time zone (the report says so), else the world average (said loudly).\n");
 }
 
-int cli_pick_result(struct jst_run *run, const char *version)
+static bool result_matches(const struct jst_run_result *r, const char *version, const char *zone,
+                           bool exact)
 {
-	const struct jst_run_result *hit = NULL;
-	size_t nhit = 0;
-	if (!version) {
+	if (zone && jst__strcasecmp(r->zone_code, zone) != 0)
+		return false;
+	if (!version)
+		return true;
+	return exact ? strcmp(r->data_version, version) == 0
+	             : strncmp(r->data_version, version, strlen(version)) == 0;
+}
+
+/* The results matching --data (exactly, else as a prefix) and --zone, newest first; *distinct
+ * counts the different (data version, zone) pairs among them. */
+static const struct jst_run_result *find_result(const struct jst_run *run, const char *version,
+                                                const char *zone, size_t *distinct)
+{
+	for (int exact = 1; exact >= 0; exact--) {
+		const struct jst_run_result *hit = NULL;
+		*distinct = 0;
+		for (size_t i = 0; i < run->nresults; i++) {
+			const struct jst_run_result *r = &run->results[i];
+			if (!result_matches(r, version, zone, exact))
+				continue;
+			bool seen = false;
+			for (size_t k = 0; k < i && !seen; k++)
+				seen = result_matches(&run->results[k], version, zone, exact) &&
+				       strcmp(run->results[k].data_version, r->data_version) == 0 &&
+				       strcmp(run->results[k].zone_code, r->zone_code) == 0;
+			*distinct += !seen;
+			hit = hit ? hit : r;
+		}
+		if (hit || !version)
+			return hit;
+	}
+	return NULL;
+}
+
+int cli_pick_result(struct jst_run *run, const char *version, const char *zone)
+{
+	size_t distinct = 0;
+	if (!version && !zone) {
 		if (run->nresults)
 			jst_run_apply_result(run, &run->results[0]);
 		return 0;
 	}
-	for (size_t i = 0; i < run->nresults; i++) {
-		const struct jst_run_result *r = &run->results[i];
-		if (strcmp(r->data_version, version) == 0) { /* exact: the newest of that version */
-			hit = r;
-			nhit = 1;
-			break;
-		}
-		if (strncmp(r->data_version, version, strlen(version)) == 0) {
-			nhit += !hit || strcmp(hit->data_version, r->data_version) != 0;
-			hit = hit ? hit : r;
-		}
-	}
-	if (hit && nhit == 1) {
+	const struct jst_run_result *hit = find_result(run, version, zone, &distinct);
+	if (hit && (distinct == 1 || !version)) { /* --zone alone: that zone's newest result */
 		jst_run_apply_result(run, hit);
 		return 0;
 	}
-	fprintf(stderr, "joulestream show: %s data version '%s' for run %s; its versions:\n",
-	        nhit > 1 ? "more than one" : "no", version, run->id);
+	char what[256];
+	snprintf(what, sizeof(what), "%s%s%s%s%s", version ? "data version '" : "", version ? version : "",
+	         version ? "'" : "", version && zone ? " and " : "", zone ? "zone " : "");
+	if (hit) /* one version for two zones, or a prefix of two versions */
+		fprintf(stderr, "joulestream show: more than one result of run %s for %s%s: give %s; its "
+		        "results:\n", run->id, what, zone ? zone : "",
+		        zone ? "the whole data version" : "--zone CODE, or the whole --data VERSION");
+	else
+		fprintf(stderr, "joulestream show: no result of run %s for %s%s; its results:\n", run->id,
+		        what, zone ? zone : "");
 	for (size_t i = 0; i < run->nresults; i++)
 		fprintf(stderr, "  %s (%s)\n", run->results[i].data_version, run->results[i].zone_code);
 	return 1;
@@ -161,13 +195,16 @@ int cli_pick_result(struct jst_run *run, const char *version)
 void cli_show_usage(FILE *f)
 {
 	fprintf(f, "usage: joulestream show RUN|last [--format text|json|html|csv|model-card|boamps|attestation]\n"
-	           "                        [--data VERSION] [--training-type pre-training|fine-tuning]\n"
+	           "                        [--data VERSION] [--zone CODE]\n"
+	           "                        [--training-type pre-training|fine-tuning]\n"
 	           "                        [--db PATH]\n"
 	           "  html         one self-contained page with SVG charts (no network): > report.html\n"
 	           "  csv          a CodeCarbon emissions.csv row (with its header)\n"
 	           "  model-card   the Hugging Face model card co2_eq_emissions block (YAML)\n"
 	           "  boamps       a BoAmps (Boavizta) energy report (JSON)\n"
 	           "  --data V     carbon and water of data version V (default: the newest result)\n"
+	           "  --zone CODE  that zone's newest result (reprocess --zone adds one per zone); with\n"
+	           "               one data version for two zones, --data alone is refused as ambiguous\n"
 	           "  attestation  an in-toto statement in a DSSE envelope, signed with --key FILE (default:\n"
 	           "               joulestream key create's); --subject NAME=sha256:HEX attests a model\n"
 	           "               artefact instead of the run (repeatable); check with joulestream verify\n");

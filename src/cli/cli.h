@@ -50,6 +50,13 @@ struct jst_store *cli_open_store(const char *db, bool create, char *path_out, si
  * it (then its parent becomes the root). A folder holding neither, or a mount of another name,
  * is an error printed after who: -EINVAL. */
 int cli_roots(struct jst_roots *r, const char *who);
+/* 0 when arg (the value of option opt of command prog) is non-empty, else prints why an empty
+ * one is refused (it would silently mean "none given": the world average for a zone) and
+ * returns 2, the usage exit status. */
+int cli_nonempty(const char *prog, const char *opt, const char *arg);
+/* Checks a `joulestream run` command line (argv[0] "run") as `run` would parse it, without
+ * running anything: 0 when good, else the exit status `run` would give (its message printed). */
+int cli_run_check(int argc, char **argv);
 /* Replaces a leading $HOME with ~ for printing. */
 const char *cli_tilde(const char *path, char *buf, size_t n);
 

@@ -145,3 +145,12 @@ int cli_roots(struct jst_roots *r, const char *who)
 		return -EINVAL;
 	return 0;
 }
+
+int cli_nonempty(const char *prog, const char *opt, const char *arg)
+{
+	if (arg && *arg)
+		return 0;
+	fprintf(stderr, "joulestream %s: %s is empty: give a value (an empty one is refused, not taken "
+	        "as none given; leave the option out for the default)\n", prog, opt);
+	return 2;
+}

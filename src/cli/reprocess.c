@@ -35,7 +35,9 @@ static void usage(FILE *f)
 	           "Computes stored runs' carbon and water again from their samples (every run when no\n"
 	           "RUN is given) and keeps the result next to its data version; 'joulestream show'\n"
 	           "reports the newest. --data %s (or bundled) uses the bundled yearly averages.\n"
-	           "Each run reprocessed is a row of the store's audit log (joulestream audit).\n",
+	           "A zone or functional unit given once stays: a later reprocess without --zone or\n"
+           "--functional-unit uses those of the run's newest result.\n"
+           "Each run reprocessed is a row of the store's audit log (joulestream audit).\n",
 	           JST_DATA_VERSION);
 }
 
@@ -107,11 +109,36 @@ static void report(const struct opts *o, const struct jst_run *run, double befor
 		       100 * run->result.outside_kwh / run->result.footprint.it_kwh);
 }
 
+/* What the run was last corrected to: the zone and functional unit of its newest result (a
+ * reprocess --zone or --functional-unit), unless this reprocess gives them again. */
+static const char *last_zone(const struct opts *o, const struct jst_run *run)
+{
+	if (o->zone)
+		return o->zone;
+	if (run->nresults && run->results[0].zone_code[0] &&
+	    strcmp(run->results[0].zone_code, run->site.zone_code) != 0)
+		return run->results[0].zone_code;
+	return NULL;
+}
+
+static void last_unit(const struct opts *o, struct jst_run *run)
+{
+	if (o->fu_n > 0) {
+		run->result.functional_units = o->fu_n;
+		jst__strlcpy(run->result.functional_unit, o->fu_unit, sizeof(run->result.functional_unit));
+	} else if (run->nresults && run->results[0].functional_units > 0) {
+		run->result.functional_units = run->results[0].functional_units;
+		jst__strlcpy(run->result.functional_unit, run->results[0].functional_unit,
+		             sizeof(run->result.functional_unit));
+	}
+}
+
 static int one(struct opts *o, struct jst_store *st, struct jst_run *run, bool first)
 {
 	char msg[256];
 	double before = run->result.footprint.co2e_g;
-	if (o->zone && move_zone(run, o->zone, msg, sizeof(msg)) < 0) {
+	const char *zone = last_zone(o, run);
+	if (zone && move_zone(run, zone, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "joulestream reprocess: %s\n", msg);
 		return -1;
 	}
@@ -134,11 +161,7 @@ static int one(struct opts *o, struct jst_store *st, struct jst_run *run, bool f
 		jst_carbon_acc_result(&acc, &run->result);
 	}
 	jst_ci_free(live);
-	if (o->fu_n > 0) {
-		run->result.functional_units = o->fu_n;
-		jst__strlcpy(run->result.functional_unit, o->fu_unit,
-			     sizeof(run->result.functional_unit));
-	}
+	last_unit(o, run);
 	jst_run_sci(run, &run->result);
 	struct jst_run_result res;
 	jst_run_result_from_run(run, "reprocess", &res);
@@ -236,7 +259,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'd': o->db = optarg; break;
 		case 'i': o->intensity = optarg; break;
 		case 'D': o->data = optarg; break;
-		case 'z': o->zone = optarg; break;
+		case 'z':
+			o->zone = optarg;
+			if (cli_nonempty("reprocess", "--zone", optarg))
+				return 2;
+			break;
 		case 'c': o->config = optarg; break;
 		case 'j': o->json = true; break;
 		case 'u':

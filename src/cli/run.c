@@ -168,8 +168,12 @@ static int parse(int argc, char **argv, struct run_opts *o, int *cmd)
 	int c;
 	while ((c = getopt_long(argc, argv, "+hq", lo, NULL)) != -1) {
 		switch (c) {
-		case O_ZONE: o->zone = optarg; break;
-		case O_CLOUD: o->cloud = optarg; break;
+		case O_ZONE:
+		case O_CLOUD:
+			if (cli_nonempty("run", c == O_ZONE ? "--zone" : "--cloud", optarg))
+				return 2;
+			*(c == O_ZONE ? &o->zone : &o->cloud) = optarg;
+			break;
 		case O_PUE:
 			if (cli_parse_number(optarg, 1.0, 5.0, &o->pue) < 0)
 				return bad("--pue (a number from 1 to 5)", optarg);
@@ -578,6 +582,17 @@ static void record_digests(struct run_state *st)
 		st->o.carbon.site, st->o.pue,         st->o.wue,
 		st->o.sensors,     st->o.no_estimate, intensity[0] ? intensity : NULL};
 	jst_run_digests(st->run, &in);
+}
+
+int cli_run_check(int argc, char **argv)
+{
+	struct run_opts *o = calloc(1, sizeof(*o));
+	int cmd = 0;
+	if (!o)
+		return 1;
+	int rc = parse(argc, argv, o, &cmd);
+	free(o);
+	return rc < 0 ? 0 : rc == 0 ? 2 : rc;
 }
 
 /* Before the command: limits a killed run left behind go back (any run; one stat when there

@@ -19,11 +19,13 @@ int cli_show(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"db", required_argument, 0, 'd'}, {"format", required_argument, 0, 'f'},
-		{"data", required_argument, 0, 'D'}, {"training-type", required_argument, 0, 'T'},
+		{"data", required_argument, 0, 'D'}, {"zone", required_argument, 0, 'z'},
+		{"training-type", required_argument, 0, 'T'},
 		{"key", required_argument, 0, 'K'}, {"subject", required_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *db = NULL, *format = "text", *data = NULL, *training = NULL, *key = NULL;
+	const char *zone = NULL;
 	struct jst_subject subjects[8]; /* --subject: attested artefacts (attest_cli.c) */
 	size_t nsubjects = 0;
 	int c;
@@ -33,6 +35,11 @@ int cli_show(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'f': format = optarg; break;
 		case 'D': data = optarg; break;
+		case 'z':
+			zone = optarg;
+			if (cli_nonempty("show", "--zone", optarg))
+				return 2;
+			break;
 		case 'T': training = optarg; break;
 		case 'K': key = optarg; break;
 		case 'S':
@@ -77,7 +84,7 @@ int cli_show(int argc, char **argv)
 		fprintf(stderr, "joulestream show: %s\n", jst_store_errmsg(s));
 		goto out;
 	}
-	if ((rc = cli_pick_result(run, data)) != 0)
+	if ((rc = cli_pick_result(run, data, zone)) != 0)
 		goto out;
 	train = jst_train_new(); /* phases, epochs, metrics: when the run marked them */
 	if (train && jst_store_load_train(s, run, train) == 0)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ struct sites_opts {
 	const char *config, *files[FILES_MAX], *picks[PICK_MAX], *accel, *nomad_attr, *label_key;
 	size_t nfiles, npicks;
 	char live_provider[32], live_region[64];
-	bool live, ahead;
+	bool live, ahead, weights; /* weights: --weights given */
 	struct jst_rank_opts rank;
 	int64_t window_ns, now_ns;
 	double min_capacity;
@@ -63,7 +64,7 @@ static void usage(FILE *f)
 	        "  carbon   gCO2e per IT kWh = CI x PUE (default)\n"
 	        "  water    litres per IT kWh = WUE + PUE x EWIF\n"
 	        "  both     weighted sum of the two, each normalised min-max across the sites (0 best,\n"
-	        "           1 worst); --weights C,W, default 0.5,0.5\n"
+	        "           1 worst); --weights C,W, default 0.5,0.5 (only with --by both)\n"
 	        "CI is the zone's yearly average, or with --intensity FILE (CSV with a zone column or\n"
 	        "Electricity Maps JSON; repeat for more files) or --live the mean over the window: the\n"
 	        "last --window (default 7d) before --now (default the current time), or the next one\n"
@@ -179,7 +180,7 @@ static int option(int c, const char *arg, struct sites_opts *o)
 	switch (c) {
 	case 'c': o->config = arg; return 0;
 	case 'b': return parse_by(arg, &o->rank.by);
-	case 'w': return parse_weights(arg, &o->rank);
+	case 'w': o->weights = true; return parse_weights(arg, &o->rank);
 	case 'i': return intensity_opt(arg, o);
 	case 'l': o->live = true; return 0;
 	case 'W':
@@ -250,6 +251,12 @@ static int parse(int argc, char **argv, struct sites_opts *o)
 	}
 	if (o->live && o->nfiles) {
 		fprintf(stderr, "joulestream sites rank: give either --intensity FILE or a live source, not both\n");
+		return 2;
+	}
+	if (o->weights && o->rank.by != JST_RANK_BOTH) {
+		fprintf(stderr, "joulestream sites rank: --weights weighs carbon against water and needs "
+		        "--by both (the ranking is by %s alone)\n",
+		        o->rank.by == JST_RANK_WATER ? "water" : "carbon");
 		return 2;
 	}
 	return -1;
@@ -370,9 +377,32 @@ static int use_files(struct sites_state *st, const struct sites_opts *o)
 	return rc;
 }
 
+/* One zone's live series, asked on its own thread. */
+struct live_job {
+	const struct jst_live_opts *lo;
+	const char *code;
+	int64_t from_ns, to_ns;
+	struct jst_ci_file *f;
+	int rc;
+	char why[400];
+};
+
+static void *live_job_run(void *arg)
+{
+	struct live_job *j = arg;
+	j->rc = jst_live_fetch(j->lo, j->code, j->from_ns, j->to_ns, &j->f, j->why, sizeof(j->why));
+	return NULL;
+}
+
+/* Every zone is asked at once, one thread each (sites of one zone share it), so a hanging
+ * service costs the whole ranking one timeout (the [http] timeouts), not one per site. */
 static int use_live(struct sites_state *st, const struct sites_opts *o)
 {
 	struct jst_live_opts lo;
+	static struct live_job jobs[JST_CONFIG_SITES_MAX];
+	pthread_t tid[JST_CONFIG_SITES_MAX];
+	bool started[JST_CONFIG_SITES_MAX] = {false};
+	size_t site_job[JST_CONFIG_SITES_MAX], njobs = 0;
 	const char *prov = o->live_provider[0] ? o->live_provider
 	                   : st->cfg.live[0] && strcmp(st->cfg.live, "off") != 0 ? st->cfg.live
 	                                                                        : "electricitymaps";
@@ -384,19 +414,35 @@ static int use_live(struct sites_state *st, const struct sites_opts *o)
 	}
 	jst_live_opts_init(&lo, prov, NULL, &st->cfg);
 	for (size_t i = 0; i < st->n; i++) {
+		const char *code = jst_zone_series_code(st->sites[i].zone);
+		size_t k = 0;
+		while (k < njobs && strcmp(jobs[k].code, code) != 0)
+			k++;
+		if (k == njobs)
+			jobs[njobs++] = (struct live_job){&lo, code, st->from_ns, st->to_ns, NULL, 0, ""};
+		site_job[i] = k;
+	}
+	for (size_t k = 0; k < njobs; k++)
+		started[k] = pthread_create(&tid[k], NULL, live_job_run, &jobs[k]) == 0;
+	for (size_t k = 0; k < njobs; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			live_job_run(&jobs[k]); /* no thread to be had: asked here */
+	}
+	for (size_t i = 0; i < st->n; i++) {
 		struct jst_sched_site *s = &st->sites[i];
-		struct jst_ci_file *f = NULL;
-		char why[400];
-		const char *code = jst_zone_series_code(s->zone);
-		if (jst_live_fetch(&lo, code, st->from_ns, st->to_ns, &f, why, sizeof(why)) < 0) {
-			snprintf(s->note, sizeof(s->note), "%.220s: yearly average used", why);
+		const struct live_job *j = &jobs[site_job[i]];
+		if (j->rc < 0) {
+			snprintf(s->note, sizeof(s->note), "%.220s: yearly average used", j->why);
 			continue;
 		}
-		const struct jst_series *ser = jst_ci_select(f, code);
+		const struct jst_series *ser = jst_ci_select(j->f, j->code);
 		if (ser)
 			jst_sched_site_use_series(s, ser, st->from_ns, st->to_ns);
-		jst_ci_free(f);
 	}
+	for (size_t k = 0; k < njobs; k++)
+		jst_ci_free(jobs[k].f);
 	return 0;
 }
 

@@ -24,10 +24,12 @@
 struct when_opts {
 	const char *zone, *cloud, *site, *config, *forecast, *deadline_arg;
 	char live_provider[32], live_region[64];
-	bool live, json, interruptible;
+	bool live, json, interruptible, chunk_given;
 	double pue, energy_kwh;
 	int64_t now_ns, duration_ns, deadline_ns, chunk_ns;
 	char **cmd; /* --exec -- CMD...: NULL when not asked */
+	char **run_opts; /* --exec RUN-OPTIONS -- CMD: options for `joulestream run` */
+	size_t nrun_opts;
 };
 
 struct when_state {
@@ -45,7 +47,8 @@ static void usage(FILE *f)
 	        "usage: joulestream when --duration DUR (--zone Z | --cloud P:R | --site NAME)\n"
 	        "         (--forecast FILE | --forecast live[:electricitymaps|:watttime[:REGION]] | --live)\n"
 	        "         [--deadline TIME] [--now TIME] [--energy KWH] [--pue X] [--config FILE]\n"
-	        "         [--interruptible [--chunk DUR]] [--json] [--exec -- CMD [ARGS...]]\n\n"
+	        "         [--interruptible [--chunk DUR]] [--json]\n"
+	        "         [--exec [RUN-OPTIONS] -- CMD [ARGS...]]\n\n"
 	        "The start time that minimises the job's emissions: the lowest average intensity over a\n"
 	        "window of --duration in the forecast, windows starting now and then one forecast step\n"
 	        "apart (the Carbon Aware SDK's rule), ending by --deadline (default: the forecast's end);\n"
@@ -53,8 +56,12 @@ static void usage(FILE *f)
 	        "gCO2e for --energy KWH of IT energy (per kWh without it; PUE included).\n"
 	        "  --interruptible    split the job into chunks of --chunk (default 1h): the cleanest\n"
 	        "                     before the deadline, greedily, without overlap, in time order\n"
-	        "  --exec -- CMD      wait for the start (a countdown on stderr; Ctrl-C cancels) and run\n"
-	        "                     CMD under 'joulestream run' with the same zone or site\n"
+	        "                     (--chunk without --interruptible is refused)\n"
+	        "  --exec [RUN-OPTIONS] -- CMD\n"
+	        "                     wait for the start (a countdown on stderr; Ctrl-C cancels) and run\n"
+	        "                     CMD under 'joulestream run' with the same zone or site, and the\n"
+	        "                     run options given (--db PATH --json FILE --csv FILE ...; checked\n"
+	        "                     before the wait; where and the intensity are when's own options)\n"
 	        "Forecasts: CSV datetime,zone,ci_g_per_kwh, Electricity Maps or WattTime forecast JSON.\n"
 	        "Times: ISO 8601 with Z or an offset, 'now', or +DUR from now (--deadline +12h). A\n"
 	        "forecast with missing points says so: no window may overlap a gap. docs/scheduling.md.\n");
@@ -70,9 +77,9 @@ static int option(int c, const char *arg, struct when_opts *o)
 {
 	const char *why = NULL;
 	switch (c) {
-	case 'z': o->zone = arg; return 0;
-	case 'C': o->cloud = arg; return 0;
-	case 's': o->site = arg; return 0;
+	case 'z': o->zone = arg; return cli_nonempty("when", "--zone", arg);
+	case 'C': o->cloud = arg; return cli_nonempty("when", "--cloud", arg);
+	case 's': o->site = arg; return cli_nonempty("when", "--site", arg);
 	case 'c': o->config = arg; return 0;
 	case 'f':
 		if (cli_live_spec(arg, o->live_provider, sizeof(o->live_provider), o->live_region,
@@ -89,7 +96,7 @@ static int option(int c, const char *arg, struct when_opts *o)
 		return cli_parse_instant(arg, o->now_ns, &o->now_ns, &why) < 0 ? bad("--now", arg, why) : 0;
 	case 'i': o->interruptible = true; return 0;
 	case 'k':
-		o->interruptible = true;
+		o->chunk_given = true;
 		return cli_parse_span(arg, &o->chunk_ns) < 0 ? bad("--chunk", arg, "a length: 1h, 30m") : 0;
 	case 'e':
 		return cli_parse_number(arg, 0, 1e9, &o->energy_kwh) < 0 || o->energy_kwh <= 0
@@ -136,6 +143,21 @@ static int parse(int argc, char **argv, struct when_opts *o)
 		}
 	}
 	if (exec) {
+		/* `--exec --db x.db --json r.json -- CMD`: options for run up to "--"; a first word
+		 * that is no option starts the command (`--exec CMD`, as before) */
+		if (optind < argc && argv[optind][0] == '-' && strcmp(argv[optind], "--") != 0) {
+			int dd = optind;
+			while (dd < argc && strcmp(argv[dd], "--") != 0)
+				dd++;
+			if (dd == argc) {
+				fprintf(stderr, "joulestream when: options for run after --exec end with --: "
+				        "--exec --db PATH --json FILE -- CMD [ARGS...]\n");
+				return 2;
+			}
+			o->run_opts = argv + optind;
+			o->nrun_opts = (size_t)(dd - optind);
+			optind = dd;
+		}
 		if (optind < argc && strcmp(argv[optind], "--") == 0)
 			optind++;
 		if (optind >= argc) {
@@ -169,8 +191,26 @@ static int check(struct when_opts *o)
 		fprintf(stderr, "joulestream when: give either --forecast FILE or a live source, not both\n");
 		return 2;
 	}
+	if (o->chunk_given && !o->interruptible) {
+		fprintf(stderr, "joulestream when: --chunk sets the length of the chunks of an "
+		        "--interruptible job: give --interruptible too, or drop --chunk\n");
+		return 2;
+	}
 	if (o->interruptible && o->chunk_ns == 0)
 		o->chunk_ns = 3600 * NS;
+	for (size_t i = 0; i < o->nrun_opts; i++) {
+		static const char *const own[] = {"--zone", "--cloud", "--site", "--config", "--pue",
+		                                  "--live", "--intensity"};
+		const char *a = o->run_opts[i];
+		for (size_t k = 0; k < JST_ARRAY_LEN(own); k++) {
+			size_t l = strlen(own[k]);
+			if (strncmp(a, own[k], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
+				fprintf(stderr, "joulestream when: give %s to when, before --exec: the run takes "
+				        "the place and intensity the plan was made for\n", own[k]);
+				return 2;
+			}
+		}
+	}
 	if (o->interruptible && o->cmd) {
 		fprintf(stderr, "joulestream when: --exec runs the job in one piece and cannot follow "
 		        "--interruptible chunks: hand the chunks to your scheduler, or drop --interruptible\n");
@@ -508,7 +548,7 @@ static char **run_argv(const struct when_state *st, const struct when_opts *o, s
 	int r = 0;
 	while (o->cmd[ncmd])
 		ncmd++;
-	char **v = calloc(ncmd + 16, sizeof(*v));
+	char **v = calloc(ncmd + o->nrun_opts + 16, sizeof(*v));
 	if (!v)
 		return NULL;
 	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -534,6 +574,8 @@ static char **run_argv(const struct when_state *st, const struct when_opts *o, s
 	}
 	if (o->live)
 		r |= push(v, &k, "--live");
+	for (size_t i = 0; i < o->nrun_opts; i++)
+		r |= push(v, &k, o->run_opts[i]);
 	r |= push(v, &k, "--");
 	*nfixed = k;
 	if (r < 0) {
@@ -548,11 +590,22 @@ static char **run_argv(const struct when_state *st, const struct when_opts *o, s
 
 static int exec_plan(const struct when_state *st, const struct when_opts *o)
 {
-	size_t nfixed = 0;
+	size_t nfixed = 0, n = 0;
 	char **argv = run_argv(st, o, &nfixed);
 	if (!argv) {
 		fprintf(stderr, "joulestream when: out of memory\n");
 		return 1;
+	}
+	while (argv[n])
+		n++;
+	int bad_opts = o->nrun_opts ? cli_run_check((int)n - 1, argv + 1) : 0; /* before the wait */
+	if (bad_opts) {
+		fprintf(stderr, "joulestream when: the options after --exec are not good options of run; "
+		        "nothing started\n");
+		for (size_t i = 0; i < nfixed; i++)
+			free(argv[i]);
+		free(argv);
+		return bad_opts;
 	}
 	fflush(stdout);
 	struct when_exec x = {st->plan.best.start_ns - o->now_ns, st->plan.best.start_ns, argv};

@@ -226,7 +226,9 @@ static int list_cloud(const char *q, bool json)
 		shown++;
 	}
 	if (shown == 0) {
-		fprintf(stderr, "joulestream: no cloud region matches '%s'\n", q);
+		char near[200];
+		jst_cloud_nearest(q, near, sizeof(near));
+		fprintf(stderr, "joulestream: no cloud region matches '%s' (nearest: %s)\n", q, near);
 		return 1;
 	}
 	if (json)

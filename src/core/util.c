@@ -192,6 +192,24 @@ uint64_t jst__wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+bool jst__fit_text(char *dst, size_t n, const char *head, const char *text, const char *tail)
+{
+	size_t h = strlen(head), t = strlen(text), l = strlen(tail);
+	if (n == 0)
+		return false;
+	if (h + t + l < n) {
+		snprintf(dst, n, "%s%s%s", head, text, tail);
+		return true;
+	}
+	if (h + 3 + l >= n) { /* not even the marks fit */
+		snprintf(dst, n, "%.*s", (int)(n - 1), "...");
+		return false;
+	}
+	size_t keep = n - 1 - h - 3 - l;
+	snprintf(dst, n, "%s...%s%s", head, text + t - keep, tail);
+	return false;
+}
+
 bool jst__strlcpy(char *dst, const char *src, size_t n)
 {
 	if (n == 0)

@@ -41,6 +41,9 @@ uint64_t jst__wall_ns(void);
 
 /* Copies src into dst (size n), always NUL-terminated; returns true if it fitted. */
 bool jst__strlcpy(char *dst, const char *src, size_t n);
+/* Writes "<head><text><tail>" into dst (size n). When it does not fit, text is shortened from
+ * its start and marked "..." (a path keeps its file name), never cut silently; false then. */
+bool jst__fit_text(char *dst, size_t n, const char *head, const char *text, const char *tail);
 /* True when name is one of the comma-separated items of list ("rapl,nvml"); false for "". */
 bool jst__list_has(const char *list, const char *name);
 

@@ -82,7 +82,10 @@ int jst_run_set_site(struct jst_run *run, const char *zone, const char *cloud, d
 		prov[pl] = '\0';
 		cr = jst_cloud_find(prov, colon + 1);
 		if (!cr) {
-			snprintf(msg, msglen, "unknown cloud region '%s' (see 'joulestream zones --cloud')", cloud);
+			char near[200];
+			jst_cloud_nearest(cloud, near, sizeof(near));
+			snprintf(msg, msglen, "unknown cloud region '%s' (nearest: %s; all: 'joulestream zones "
+			         "--cloud')", cloud, near);
 			return -ENOENT;
 		}
 		jst__strlcpy(run->site.cloud, cloud, sizeof(run->site.cloud));

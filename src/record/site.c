@@ -38,12 +38,12 @@ static int unknown_site(const struct jst_site_opts *o, const char *name, char *m
 static void site_sources(struct jst_run *run, const struct jst_site_cfg *s, const struct jst_site_opts *o,
                          const char *path)
 {
-	if (o->pue < 0 && s->pue >= 0)
-		snprintf(run->site.pue_source, sizeof(run->site.pue_source), "site %.40s (%.40s)",
-			 s->name, path);
+	char head[96];
+	snprintf(head, sizeof(head), "site %s (", s->name); /* a site's name is < 64 bytes */
+	if (o->pue < 0 && s->pue >= 0) /* a path too long is kept by its end, marked "..." */
+		jst__fit_text(run->site.pue_source, sizeof(run->site.pue_source), head, path, ")");
 	if (o->wue < 0 && s->wue >= 0)
-		snprintf(run->site.wue_source, sizeof(run->site.wue_source), "site %.40s (%.40s)",
-			 s->name, path);
+		jst__fit_text(run->site.wue_source, sizeof(run->site.wue_source), head, path, ")");
 	if (s->embodied_kg >= 0 && run->site.embodied_kg_opt <= 0)
 		run->site.embodied_kg_opt = s->embodied_kg;
 	if (s->lifetime_years > 0 && run->site.lifetime_years_opt <= 0)

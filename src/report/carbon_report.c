@@ -37,13 +37,16 @@ void jst__report_location(const struct jst_run *run, char *out, size_t n)
 void jst__report_carbon_text(FILE *f, const struct jst_run *run, const char *co2, const char *est)
 {
 	double it = run->result.footprint.it_kwh;
-	if (!run->result.ci_series[0]) {
-		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s%s\n", "carbon", co2,
-			run->site.zone_code, run->site.ci_g_per_kwh, run->site.ci_source, est);
+	if (run->result.ci_series[0] && !(it > 0)) { /* no energy: no value of the series was weighed */
+		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s (no energy measured, so no value of %s "
+		        "was used)%s\n", "carbon", co2, run->site.zone_code, run->site.ci_g_per_kwh, run->site.ci_source,
+		        run->result.ci_series, est);
+	} else if (!run->result.ci_series[0]) {
+		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh, %s%s\n", "carbon", co2, run->site.zone_code,
+		        run->site.ci_g_per_kwh, run->site.ci_source, est);
 	} else if (run->result.ci_min_g_per_kwh == run->result.ci_max_g_per_kwh) {
-		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh: %s%s\n", "carbon", co2,
-			run->site.zone_code, run->result.ci_avg_g_per_kwh, run->result.ci_series,
-			est);
+		fprintf(f, "  %-18s %14s   %s %.0f gCO2e/kWh: %s%s\n", "carbon", co2, run->site.zone_code,
+		        run->result.ci_avg_g_per_kwh, run->result.ci_series, est);
 	} else {
 		fprintf(f, "  %-18s %14s   %s %.0f-%.0f gCO2e/kWh (average %.0f): %s%s\n", "carbon",
 			co2, run->site.zone_code, run->result.ci_min_g_per_kwh,
@@ -87,10 +90,9 @@ void jst__report_sci_text(FILE *f, const struct jst_run *run)
 	jst_format_grams(run->result.sci_g, v, sizeof(v));
 	jst_format_grams(run->result.footprint.co2e_g, op, sizeof(op));
 	jst_format_grams(run->result.embodied_g, emb, sizeof(emb));
-	if (run->result.functional_units > 0)
-		fprintf(f, "  %-18s %14s   per %g %s: (operational %s + embodied %s) / %g\n", "SCI",
-			v, run->result.functional_units, run->result.functional_unit, op, emb,
-			run->result.functional_units);
+	if (run->result.functional_units > 0) /* sci_g is per one unit: say so, and what it divides */
+		fprintf(f, "  %-18s %14s   per 1 of %g %s: (operational %s + embodied %s) / %g\n", "SCI",
+		        v, run->result.functional_units, run->result.functional_unit, op, emb, run->result.functional_units);
 	else
 		fprintf(f, "  %-18s %14s   per run: operational %s + embodied %s\n", "SCI", v, op, emb);
 	fprintf(f, "  %-18s %14s   %s\n", "", "", run->result.embodied_source);

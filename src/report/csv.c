@@ -1,11 +1,14 @@
 /* The CodeCarbon-compatible row: exactly the columns of CodeCarbon's emissions.csv, in its
  * order and units (duration s, emissions kg, power W, energy kWh, water L), so notebooks that
- * read CodeCarbon's file read ours. Fields CodeCarbon fills from Python (python_version) or
- * from geolocation (longitude) stay empty rather than invented. */
+ * read CodeCarbon's file read ours. As CodeCarbon does (emissions_tracker.py), the energy
+ * columns include the PUE, country_iso_code is ISO 3166-1 alpha-3 and region the sub-national
+ * region; where we differ is in docs/methodology.md. Fields CodeCarbon fills from Python
+ * (python_version) or from geolocation (longitude) stay empty rather than invented. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "joulestream/carbon.h"
 #include "joulestream/report.h"
 
 static const char header[] =
@@ -68,9 +71,40 @@ static unsigned gpu_count(const struct jst_run *run)
 	return n;
 }
 
+/* CodeCarbon's region: for a cloud region the state (else the city) of its location, as in
+ * its cloud table ("Ashburn, Virginia, US" -> "Virginia"); else the sub-national zone's name in
+ * lower case, as its geolocation gives it ("US-TX" -> "texas"); "" for a whole country. */
+static void region_of(const struct jst_run *run, const char *provider, const char *cloud_region,
+                      char *out, size_t n)
+{
+	const struct jst_cloud_region *cr = provider[0] ? jst_cloud_find(provider, cloud_region) : NULL;
+	out[0] = '\0';
+	if (cr && cr->location) {
+		const char *end = strrchr(cr->location, ','); /* the country after it */
+		if (!end)
+			return;
+		const char *start = cr->location;
+		for (const char *p = start; p < end; p++)
+			if (*p == ',')
+				start = p + 1;
+		while (*start == ' ')
+			start++;
+		snprintf(out, n, "%.*s", (int)(end - start), start);
+		return;
+	}
+	if (!strchr(run->site.zone_code, '-'))
+		return;
+	snprintf(out, n, "%s", run->site.zone_name);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
 int jst_report_csv_row(FILE *f, const struct jst_run *run)
 {
-	char t[40], buf[64];
+	char prov[16], region[128];
+	const char *iso3 = "";
+	char t[40];
 	const struct jst_footprint *fp = &run->result.footprint;
 	double d = run->duration_s > 0 ? run->duration_s : 1;
 	double cpu = part_j(run, 0), gpu = part_j(run, 1), ram = part_j(run, 2);
@@ -85,18 +119,20 @@ int jst_report_csv_row(FILE *f, const struct jst_run *run)
 	num(f, cpu / d);
 	num(f, gpu / d);
 	num(f, ram / d);
-	num(f, cpu / 3.6e6);
-	num(f, gpu / 3.6e6);
-	num(f, ram / 3.6e6);
-	num(f, fp->it_kwh);
+	double pue = run->site.pue >= 1 ? run->site.pue : 1; /* CodeCarbon's energies are facility energies */
+	num(f, cpu / 3.6e6 * pue);
+	num(f, gpu / 3.6e6 * pue);
+	num(f, ram / 3.6e6 * pue);
+	num(f, fp->facility_kwh);
 	num(f, fp->water_l);
-	field(f, run->site.zone_name, 1);
-	field(f, run->site.zone_code, 1);
-	field(f, strchr(run->site.zone_code, '-') ? run->site.zone_code : "", 1);
+	const struct jst_grid_zone *country = jst_grid_zone_country(run->site.zone_code, &iso3);
 	const char *colon = strchr(run->site.cloud, ':');
-	snprintf(buf, sizeof(buf), "%.*s", colon ? (int)(colon - run->site.cloud) : 0,
-		 run->site.cloud);
-	field(f, buf, 1);
+	snprintf(prov, sizeof(prov), "%.*s", colon ? (int)(colon - run->site.cloud) : 0, run->site.cloud);
+	region_of(run, prov, colon ? colon + 1 : "", region, sizeof(region));
+	field(f, country ? country->name : "", 1);
+	field(f, iso3, 1);
+	field(f, region, 1);
+	field(f, prov, 1);
 	field(f, colon ? colon + 1 : "", 1);
 	field(f, run->meta.kernel, 1);
 	field(f, "", 1); /* python_version */

@@ -149,7 +149,7 @@ static void card(FILE *f, const char *title, const char *v, const char *src)
 static void totals(FILE *f, const struct jst_run *run)
 {
 	const struct jst_footprint *fp = &run->result.footprint;
-	char v[96], j[48], src[400];
+	char v[96], j[48], src[1100];
 	jst_format_kwh(fp->it_kwh, v, sizeof(v));
 	jst_format_joules(run->run_j, j, sizeof(j));
 	snprintf(v + strlen(v), sizeof(v) - strlen(v), " (%s)", j);

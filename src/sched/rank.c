@@ -27,30 +27,36 @@ static const struct jst_cloud_region *cloud_of(const char *cloud, char *err, siz
 	memcpy(prov, cloud, pl);
 	prov[pl] = '\0';
 	const struct jst_cloud_region *cr = jst_cloud_find(prov, colon + 1);
-	if (!cr)
-		snprintf(err, errlen, "unknown cloud region '%s' (see 'joulestream zones --cloud')", cloud);
+	if (!cr) {
+		char near[200];
+		jst_cloud_nearest(cloud, near, sizeof(near));
+		snprintf(err, errlen, "unknown cloud region '%s' (nearest: %s; all: 'joulestream zones "
+		         "--cloud')", cloud, near);
+	}
 	return cr;
 }
 
 static void set_factors(struct jst_sched_site *s, const struct jst_site_cfg *site,
                         const struct jst_cloud_region *cr, const char *path)
 {
+	char head[96];
+	snprintf(head, sizeof(head), "site %s (", site->name); /* names are < 64 bytes */
 	if (site->pue >= 1) {
 		s->pue = site->pue;
-		snprintf(s->pue_source, sizeof(s->pue_source), "site %.40s (%.76s)", site->name, path);
+		jst__fit_text(s->pue_source, sizeof(s->pue_source), head, path, ")");
 	} else if (cr && cr->pue > 0) {
 		s->pue = cr->pue;
-		snprintf(s->pue_source, sizeof(s->pue_source), "%.120s", cr->source);
+		jst__strlcpy(s->pue_source, cr->source, sizeof(s->pue_source)); /* fits: JST_SOURCE_MAX */
 	} else {
 		s->pue = JST_DEFAULT_PUE;
 		snprintf(s->pue_source, sizeof(s->pue_source), "default");
 	}
 	if (site->wue >= 0) {
 		s->wue = site->wue;
-		snprintf(s->wue_source, sizeof(s->wue_source), "site %.40s (%.76s)", site->name, path);
+		jst__fit_text(s->wue_source, sizeof(s->wue_source), head, path, ")");
 	} else if (cr && cr->wue_l_per_kwh >= 0) {
 		s->wue = cr->wue_l_per_kwh;
-		snprintf(s->wue_source, sizeof(s->wue_source), "%.120s", cr->source);
+		jst__strlcpy(s->wue_source, cr->source, sizeof(s->wue_source));
 	} else {
 		s->wue = JST_DEFAULT_WUE_L_PER_KWH;
 		snprintf(s->wue_source, sizeof(s->wue_source), "default");

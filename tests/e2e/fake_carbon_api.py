@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """A loopback stand-in for the Electricity Maps (v3) and WattTime (v3) APIs, for the end-to-end
 tests of live intensity. It answers in their formats around the current time and misbehaves on
-purpose under a path prefix: /stall answers after 30 s, /garbage answers HTML, /status500 fails.
-Binds 127.0.0.1 on a free port and prints the port on stdout; /_count gives request counts.
+purpose under a path prefix: /stall answers after 30 s, /garbage answers HTML, /status500 fails,
+/hold answers nothing until the client hangs up and counts the requests held at once.
+Binds 127.0.0.1 on a free port and prints the port on stdout; /_count gives request counts
+(and max_held, the most /hold requests waiting at the same time).
 With FAKE_EM_STEP_S=N in its environment, Electricity Maps' history is a series of one value
 every N seconds over the last 30 minutes, cycling 40, 900, 300 g/kWh (hours made short, so
 that a run of seconds spans several values)."""
 import base64
 import json
 import os
+import select
+import socket
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +27,8 @@ EM_STEP = int(os.environ.get("FAKE_EM_STEP_S", "0"))
 EM_CYCLE = (40.0, 900.0, 300.0)
 WT_LBS = 1000.0     # lbs/MWh, every WattTime value (453.59237 g/kWh)
 counts = {}
+held = {"now": 0, "max_held": 0}
+held_lock = threading.Lock()
 
 
 def iso(t):
@@ -93,12 +100,25 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         u = urlparse(self.path)
         path, q, mode = u.path, parse_qs(u.query), ""
-        for m in ("/stall", "/garbage", "/status500"):
+        for m in ("/stall", "/garbage", "/status500", "/hold"):
             if path.startswith(m + "/"):
                 mode, path = m, path[len(m):]
         counts[path] = counts.get(path, 0) + 1
         if path == "/_count":
-            return self.reply(200, counts)
+            return self.reply(200, dict(counts, max_held=held["max_held"]))
+        if mode == "/hold":
+            with held_lock:
+                held["now"] += 1
+                held["max_held"] = max(held["max_held"], held["now"])
+            try:  # until the client gives up (its end closes), at most 30 s
+                for _ in range(600):
+                    if select.select([self.connection], [], [], 0.05)[0] and \
+                            not self.connection.recv(1, socket.MSG_PEEK):
+                        break
+            finally:
+                with held_lock:
+                    held["now"] -= 1
+            return
         if mode == "/stall":
             time.sleep(30)
             return self.reply(200, {})

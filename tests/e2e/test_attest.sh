@@ -49,7 +49,7 @@ p = s['predicate']
 assert p['run']['id'] == '$id' and p['run']['sealed'] is True and len(p['run']['store_chain_head']) == 64
 assert p['run']['content_hash_of'] == 'joulestream.run-events/1'
 assert abs(p['energy']['energy_j'] - 4.0) < 1e-9 and p['energy']['sensors'] == 'rapl', p['energy']
-assert p['carbon']['data_version'] == 'bundled-2024.1' and p['carbon']['zone'] == 'DE', p['carbon']
+assert p['carbon']['data_version'] == 'bundled-2024.2' and p['carbon']['zone'] == 'DE', p['carbon']
 assert 'water_l' in p['water'] and p['integrity']['flagged'] is False and p['metadata']['host']
 "
 expect_py "the subject digest is the run's event digest" "

@@ -41,6 +41,13 @@ assert c['outside_series_kwh'] == 0 and c['ci_avg_g_per_kwh'] == 250, c
 assert 'file flat.csv, 6 values' in c['series'], c"
 expect_in "text names the series" "DE 250 gCO2e/kWh: file flat.csv" "$T/err"
 
+# no energy at all: the yearly figure shown is said to be the yearly average, not the file's
+"$J" run --sysfs-root "$R" --sensors rapl --scope host --interval 50ms --zone DE \
+	--intensity "$T/flat.csv" --no-store -- sleep 0.2 2>"$T/err"
+expect_eq "zero-energy run" $? 0
+expect_in "zero energy: yearly average named" "DE 342 gCO2e/kWh, Ember 2024 yearly average (no energy measured, so no value of file flat.csv" "$T/err"
+expect_not_in "zero energy: no yearly figure under the file's name" "342 gCO2e/kWh: file flat.csv" "$T/err"
+
 # a series that changes every second: the live figure equals the replay of the samples
 series "$T/steps.csv" DE 1 7200 '100 + (i % 7) * 50'
 measure --zone DE --intensity "$T/steps.csv" --json "$T/live.json" 2>/dev/null
@@ -65,17 +72,53 @@ vs = [x['data_version'].split('@')[0] for x in res]
 assert vs == ['file:low.csv', 'file:steps.csv'], vs
 assert [x['kind'] for x in res] == ['reprocess', 'reprocess'], res
 assert abs(r['totals']['co2e_g'] - 5 / 3.6e6 * 1.5 * 100) < 1e-12 and r['carbon']['data_version'].startswith('file:low.csv')"
-"$J" reprocess "$id" --data bundled-2024.1 >/dev/null 2>&1; expect_eq "reprocess bundled" $? 0
+"$J" reprocess "$id" --data bundled-2024.2 >/dev/null 2>&1; expect_eq "reprocess bundled" $? 0
 "$J" show "$id" >"$T/show.txt"
-expect_in "text: data version shown" "data version                        bundled-2024.1" "$T/show.txt"
+expect_in "text: data version shown" "data version                        bundled-2024.2" "$T/show.txt"
 expect_in "text: results listed" "results kept" "$T/show.txt"
 "$J" show "$id" --data file:steps --format json >"$T/steps-show.json"
 expect_py "show --data picks a version" "
 import json; a = json.load(open('$T/steps-show.json')); b = json.load(open('$T/live.json'))
 assert a['carbon']['data_version'] == b['carbon']['data_version'] and abs(a['totals']['co2e_g'] - b['totals']['co2e_g']) < 1e-15"
 "$J" show "$id" --data file:nope 2>"$T/err"; expect_eq "unknown version" $? 1
-expect_in "unknown version lists them" "no data version 'file:nope'" "$T/err"
+expect_in "unknown version lists them" "no result of run $id for data version 'file:nope'" "$T/err"
 "$J" reprocess "$id" --data bundled-1999 2>"$T/err"; expect_eq "unknown bundled version" $? 2
+
+# a zone correction stays: a later reprocess without --zone keeps FR (and the unit given)
+"$J" reprocess "$id" --zone FR >/dev/null 2>&1; expect_eq "reprocess --zone FR" $? 0
+"$J" reprocess "$id" --functional-unit 500 images --json >"$T/fu.json" 2>/dev/null
+expect_eq "reprocess --functional-unit" $? 0
+"$J" reprocess "$id" --data bundled --json >"$T/fu2.json" 2>/dev/null
+expect_py "zone and unit kept by later reprocessing" "
+import json; a = json.load(open('$T/fu.json'))[0]; b = json.load(open('$T/fu2.json'))[0]
+assert a['zone'] == 'FR' and b['zone'] == 'FR', (a, b)
+assert abs(a['co2e_g'] - b['co2e_g']) <= 1e-12 * a['co2e_g'] and abs(a['sci_g'] - b['sci_g']) <= 1e-12 * a['sci_g'], (a, b)"
+"$J" show "$id" --format json >"$T/fu-show.json"
+expect_py "show: FR, per 1 of 500 images" "
+import json; r = json.load(open('$T/fu-show.json')); s = r['sci']; t = r['totals']
+assert r['site']['zone'] == 'FR' and r['carbon']['data_version'] == 'bundled-2024.2', r['site']
+assert s['functional_units'] == 500 and s['functional_unit'] == 'images', s
+assert abs(t['co2e_g'] - t['it_kwh'] * 1.5 * r['site']['ci_g_per_kwh']) <= 1e-9 * t['co2e_g'], t
+assert abs(s['sci_g_per_unit'] - (t['co2e_g'] + s['embodied_g']) / 500) <= 1e-9 * s['sci_g_per_unit'], s"
+
+# one data version for two zones: --data alone is ambiguous, --zone picks
+"$J" show "$id" --data bundled-2024.2 2>"$T/err" >/dev/null; expect_eq "one version, two zones: refused" $? 1
+expect_in "ambiguity said" "more than one result of run $id for data version 'bundled-2024.2'" "$T/err"
+expect_in "both results listed" "bundled-2024.2 (DE)" "$T/err"
+"$J" show "$id" --data bundled-2024.2 --zone DE --format json >"$T/de.json"; expect_eq "--zone DE" $? 0
+"$J" show "$id" --zone fr --format json >"$T/fr.json"; expect_eq "--zone fr" $? 0
+expect_py "each zone's result reachable" "
+import json; de = json.load(open('$T/de.json')); fr = json.load(open('$T/fr.json'))
+assert de['site']['zone'] == 'DE' and fr['site']['zone'] == 'FR', (de['site'], fr['site'])
+for r in (de, fr):
+    t = r['totals']; assert abs(t['co2e_g'] - t['it_kwh'] * 1.5 * r['site']['ci_g_per_kwh']) <= 1e-9 * t['co2e_g'], t
+assert de['totals']['co2e_g'] > fr['totals']['co2e_g']"
+"$J" show "$id" --zone DE --format json >"$T/de-newest.json"; expect_eq "--zone alone: DE has 3 versions" $? 0
+expect_py "--zone alone: that zone's newest result" "
+import json; r = json.load(open('$T/de-newest.json'))
+assert r['site']['zone'] == 'DE' and r['carbon']['data_version'] == 'bundled-2024.2', r['carbon']"
+"$J" show "$id" --zone PL 2>"$T/err" >/dev/null; expect_eq "--zone without a result" $? 1
+expect_in "no result said" "no result of run $id for zone PL" "$T/err"
 
 # a bad line: nothing runs, the file and the line are named
 printf 'datetime,zone,ci_g_per_kwh\n2024-03-01T00:00:00Z,DE,100\n2024-03-01 01:00,DE,200\n' >"$T/bad.csv"
@@ -103,7 +146,7 @@ measure --zone DE --intensity "$T/old.csv" --json "$T/old.json" 2>"$T/err"
 expect_in "outside energy reported" "100.0 % of the energy fell outside the series" "$T/err"
 expect_py "outside: yearly average, both versions named" "
 import json; r = json.load(open('$T/old.json')); c = r['carbon']; t = r['totals']
-assert abs(c['outside_series_kwh'] - t['it_kwh']) < 1e-15 and c['data_version'].endswith('+bundled-2024.1'), c
+assert abs(c['outside_series_kwh'] - t['it_kwh']) < 1e-15 and c['data_version'].endswith('+bundled-2024.2'), c
 assert abs(t['co2e_g'] - t['it_kwh'] * 1.5 * r['site']['ci_g_per_kwh']) < 1e-12"
 
 # joulestream intensity

@@ -41,6 +41,15 @@ expect_py "--zone wins over the default site" "
 import json; s = json.load(open('$T/opt.json'))['site']; assert s['zone'] == 'DE' and s['zone_origin'] == 'option' and s['pue_source'] == 'default', s"
 "$J" run --site nope -- touch "$T/ran" 2>"$T/err"; expect_eq "unknown site" $? 2
 expect_in "unknown site lists the sites" "unknown site 'nope' in $CFG (its sites: lab, eu)" "$T/err"
+# an empty --zone, --cloud or --site is refused, never read as "none given" (the world average)
+for opt in --zone --cloud --site; do
+	"$J" run $opt "" --no-store -- touch "$T/ran" 2>"$T/err"; expect_eq "run $opt '' refused" $? 2
+	expect_in "run $opt '': why" "$opt is empty: give a value" "$T/err"
+done
+"$J" when --zone "" --duration 1h --forecast "$T/none.csv" 2>"$T/err"; expect_eq "when --zone '' refused" $? 2
+expect_in "when --zone '': why" "--zone is empty" "$T/err"
+"$J" reprocess --zone "" 2>"$T/err"; expect_eq "reprocess --zone '' refused" $? 2
+"$J" show last --zone "" 2>"$T/err"; expect_eq "show --zone '' refused" $? 2
 printf '[site lab]\nzone = FR\nwue = lots\n' >"$T/bad.conf"
 "$J" run --config "$T/bad.conf" -- touch "$T/ran" 2>"$T/err"; expect_eq "bad configuration" $? 2
 expect_in "bad configuration: file and line" "$T/bad.conf: line 3: 'wue' must be a number" "$T/err"
@@ -68,7 +77,16 @@ expect_in "UTC: world average, loudly" "WORLD AVERAGE" "$T/err"
 
 # SCI per functional unit, and the reports for sharing
 measure --zone DE --pue 1.5 --functional-unit 1000 samples --project demo --json "$T/r.json" 2>"$T/err"
-expect_in "SCI per unit in the text" "per 1000 samples" "$T/err"
+expect_in "SCI per one unit in the text" "per 1 of 1000 samples: (operational" "$T/err"
+expect_not_in "SCI not labelled per N units" "per 1000 samples" "$T/err"
+expect_py "the text's SCI is the JSON's per-unit value" "
+import json, re; s = json.load(open('$T/r.json'))['sci']
+line = [l for l in open('$T/err') if l.strip().startswith('SCI')][0]
+v, unit = re.search(r'SCI\s+([0-9.e+-]+) (mg|g|kg|t)CO2e', line).groups()
+g = float(v) * {'g': 1, 'kg': 1e3, 'mg': 1e-3, 't': 1e6}[unit]
+assert abs(g - s['sci_g_per_unit']) <= 0.01 * s['sci_g_per_unit'], (line, s)"
+"$J" run --help >"$T/help"
+expect_in "run --help: SCI per one unit" "SCI per one UNIT" "$T/help"
 expect_py "SCI = (operational + embodied) / R" "
 import json; r = json.load(open('$T/r.json')); s = r['sci']; t = r['totals']
 assert s['functional_units'] == 1000 and s['functional_unit'] == 'samples', s
@@ -104,5 +122,22 @@ expect_py "csv row: the reprocessed figure, in kg, in France" "
 import csv, json
 row = list(csv.DictReader(open('$T/row.csv')))[0]; r = json.load(open('$T/r.json'))
 fr = r['totals']['it_kwh'] * 1.5 * 44.18
-assert abs(float(row['emissions']) * 1000 - fr) < 1e-9 * fr + 1e-15 and row['country_iso_code'] == 'FR', row"
+assert abs(float(row['emissions']) * 1000 - fr) < 1e-9 * fr + 1e-15, row
+assert (row['country_name'], row['country_iso_code'], row['region']) == ('France', 'FRA', ''), row
+# energy_consumed is CodeCarbon's: with the PUE (emissions_tracker.py: energy *= pue)
+kwh = r['totals']['it_kwh'] * 1.5
+assert abs(float(row['energy_consumed']) - kwh) <= 1e-8 * kwh, row
+parts = sum(float(row[k]) for k in ('cpu_energy', 'gpu_energy', 'ram_energy'))
+assert abs(parts - kwh) <= 1e-8 * kwh and float(row['pue']) == 1.5, row"
+# the country columns hold the country (alpha-3, like CodeCarbon), region the sub-national one
+measure --zone US-TX --csv "$T/tx.csv" 2>/dev/null
+measure --cloud aws:us-west-2 --csv "$T/aws.csv" 2>/dev/null
+measure --cloud gcp:us-east4 --csv "$T/gcp.csv" 2>/dev/null
+expect_py "csv: country, alpha-3, region" "
+import csv
+tx, aws, gcp = (list(csv.DictReader(open('$T/' + n + '.csv')))[0] for n in ('tx', 'aws', 'gcp'))
+cols = ('country_name', 'country_iso_code', 'region', 'cloud_provider', 'cloud_region', 'on_cloud')
+assert tuple(tx[c] for c in cols) == ('United States', 'USA', 'texas', '', '', 'N'), tx
+assert tuple(aws[c] for c in cols) == ('United States', 'USA', 'Oregon', 'aws', 'us-west-2', 'Y'), aws
+assert tuple(gcp[c] for c in cols) == ('United States', 'USA', 'Virginia', 'gcp', 'us-east4', 'Y'), gcp"
 finish

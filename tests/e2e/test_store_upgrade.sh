@@ -29,6 +29,12 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 def close(x, y):
     return abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y))
 def same(x, y, path):
+    if path in ("/site/ewif_l_per_kwh", "/site/ewif_source") and a["site"].get("zone_origin") == "option" \
+            and a.get("results") and a["results"][0].get("kind") == "reprocess":
+        # the zone a reprocess moved the run to is shown with today's bundled grid water factor
+        # (a result row keeps its figures, not the factors that made them); the run's water
+        # figures themselves are the stored result's, compared with the rest
+        return
     if isinstance(x, dict):
         for k in x:  # what this release adds is allowed, nothing may go
             assert isinstance(y, dict) and k in y, (path, k)

@@ -72,7 +72,10 @@ import json; r = json.load(open('$T/i.json'))
 assert [c['start'] for c in r['chunks']] == ['2024-03-01T03:00:00Z', '2024-03-01T07:00:00Z', '2024-03-01T08:00:00Z'], r['chunks']
 assert [c['ci_g_per_kwh'] for c in r['chunks']] == [95, 100, 90] and r['chunks_ci_g_per_kwh'] == 95, r
 assert abs(r['saving']['percent'] - 185 / 280 * 100) < 1e-6, r['saving']"
-"$J" when --zone DE --duration 3h --forecast "$F/de-hourly.csv" --now $NOW --chunk 2h 2>"$T/err"
+"$J" when --zone DE --duration 3h --forecast "$F/de-hourly.csv" --now $NOW --chunk 1h 2>"$T/err"
+expect_eq "--chunk without --interruptible refused" $? 2
+expect_in "--chunk: why" "give --interruptible too" "$T/err"
+"$J" when --zone DE --duration 3h --forecast "$F/de-hourly.csv" --now $NOW --interruptible --chunk 2h 2>"$T/err"
 expect_eq "chunk not dividing" $? 2
 expect_in "chunk said" "not a whole number of chunks of 2h" "$T/err"
 
@@ -84,6 +87,27 @@ expect_eq "exec exit status passed through" $? 3
 expect_in "final line" "joulestream when: starting now (2024-03-01T00:00:00Z): joulestream run --zone DE -- sh -c" "$T/err"
 expect_not_in "no countdown when now is best" "starting in" "$T/err"
 expect_in "run's report" "exit 3" "$T/err"
+
+# --exec RUN-OPTIONS -- CMD: run's own options (--db, --json, ...) pass through, checked before
+"$J" when --zone DE --duration 2s --forecast "$F/now-best.csv" --now $NOW \
+	--exec --db "$T/exec.db" --json "$T/exec.json" --project exec-test -- true >"$T/out" 2>"$T/err"
+expect_eq "exec with run options" $? 0
+expect_in "run options on the final line" "joulestream run --zone DE --db $T/exec.db --json $T/exec.json --project exec-test -- true" "$T/err"
+expect_py "run wrote its JSON, in the zone of the plan" "
+import json; r = json.load(open('$T/exec.json'))
+assert r['site']['zone'] == 'DE' and r['meta']['project'] == 'exec-test', (r['site'], r['meta'])"
+"$J" runs --db "$T/exec.db" >"$T/runs"
+expect_in "run stored in --db" "$(python3 -c "import json; print(json.load(open('$T/exec.json'))['id'])")" "$T/runs"
+"$J" when --zone DE --duration 2s --forecast "$F/now-best.csv" --now $NOW \
+	--exec --interval nonsense -- touch "$T/bad-ran" >"$T/out" 2>"$T/err"
+expect_eq "bad run option refused" $? 2
+[ ! -e "$T/bad-ran" ]; expect_eq "bad run option: nothing ran" $? 0
+expect_in "bad run option: run's message" "bad --interval" "$T/err"
+"$J" when --zone DE --duration 2s --forecast "$F/now-best.csv" --now $NOW --exec --zone FR -- true 2>"$T/err"
+expect_eq "where is when's own option" $? 2
+expect_in "where: why" "give --zone to when, before --exec" "$T/err"
+"$J" when --zone DE --duration 2s --forecast "$F/now-best.csv" --now $NOW --exec --db "$T/x.db" true 2>"$T/err"
+expect_eq "run options need --" $? 2
 
 # --exec 2 s ahead (seconds.csv: 500 500 100 ...): a countdown line, then the start, then the command
 "$J" when --zone DE --duration 2s --forecast "$F/seconds.csv" --now $NOW \

@@ -73,6 +73,24 @@ XDG_CACHE_HOME=$T/nocache ELECTRICITYMAPS_TOKEN=wrong "$J" sites rank --config "
 expect_eq "refused: still ranked" $? 0
 expect_in "refused: yearly average, why" "HTTP 401" "$T/t"
 expect_in "refused: yearly average used" "yearly average used" "$T/t"
+# a service that never answers: every zone is asked at once, not one after another
+sed "s|^url = $URL\$|url = $URL/hold|" "$C" >"$T/hold.conf"
+cat >>"$T/hold.conf" <<CFG
+[site pl]
+zone = PL
+[site es]
+zone = ES
+[site de2]
+zone = DE
+CFG
+XDG_CACHE_HOME=$T/holdcache "$J" sites rank --config "$T/hold.conf" --live --window 12h >"$T/t" 2>"$T/err"
+expect_eq "hanging service: still ranked" $? 0
+expect_in "hanging service: yearly average used" "yearly average used" "$T/t"
+python3 -c "import urllib.request; print(urllib.request.urlopen('$URL/_count').read().decode())" >"$T/count.json"
+expect_py "the 4 zones of 5 sites asked at the same time, each once" "
+import json; c = json.load(open('$T/count.json'))
+assert c['max_held'] == 4, c
+assert sum(v for k, v in c.items() if k.startswith('/v3/carbon-intensity/')) >= 4, c"
 "$J" sites rank --config "$C" --intensity live:watttime 2>"$T/err"; expect_eq "WattTime refused for ranking" $? 2
 expect_in "WattTime: why" "WattTime regions are not grid zones" "$T/err"
 finish

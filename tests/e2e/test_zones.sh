@@ -20,7 +20,7 @@ expect_eq "cloud run exit" $? 0
 expect_py "cloud run takes zone, PUE and WUE from the region" "
 import json; s=json.load(open('$T/r.json'))['site']
 assert s['zone']=='DE' and s['zone_origin']=='cloud region' and s['cloud']=='aws:eu-central-1', s
-assert s['pue']==1.15 and s['wue_l_per_kwh']==0.18 and 'AWS' in s['pue_source'] and s['wue_source']==s['pue_source'], s"
+assert s['pue']==1.14 and s['wue_l_per_kwh']==0.18 and 'AWS' in s['pue_source'] and s['wue_source']==s['pue_source'], s"
 expect_not_in "no world-average warning with a cloud region" "WORLD AVERAGE" "$T/err"
 "$J" run --no-store --cloud aws:eu-central-1 --zone FR --pue 1.3 --wue 0 --json "$T/r2.json" -- true 2>/dev/null
 expect_py "options override the region" "
@@ -29,5 +29,7 @@ assert s['zone']=='FR' and s['pue']==1.3 and s['wue_l_per_kwh']==0 and s['pue_so
 "$J" run --cloud aws:nowhere-1 -- touch "$T/ran" 2>"$T/err"; expect_eq "unknown region" $? 2
 [ ! -e "$T/ran" ]; expect_eq "command not started" $? 0
 expect_in "unknown region message" "unknown cloud region" "$T/err"
+"$J" run --cloud gcp:europe-west13 -- true 2>"$T/err"; expect_eq "unknown region: nearest" $? 2
+expect_in "unknown region: the nearest names" "unknown cloud region 'gcp:europe-west13' (nearest: gcp:europe-west1, gcp:europe-west3, gcp:europe-west10" "$T/err"
 "$J" run --cloud awseu -- true 2>"$T/err"; expect_eq "malformed --cloud" $? 2
 finish

@@ -114,13 +114,13 @@ static void test_lookups(void)
 	}
 }
 
-/* EWIF of Germany by hand from data/generation_mix.csv (Ember 2023 shares, %) and the
+/* EWIF of Germany by hand from data/generation_mix.csv (OWID 2023 shares, %) and the
  * Macknick et al. 2012 medians (gal/MWh) in data/water_factors.csv; shares add up to 100. */
 static double ewif_de(void)
 {
-	double gal = 26.6 * 479 + 15.5 * 198 + 4.0 * 826 + 1.4 * 672 + 3.8 * 4491 + 27.2 * 0 +
-	             11.9 * 1 + 9.5 * 553 + 0.1 * 10;
-	return gal / 100 * GAL; /* 423.874 gal/MWh = 1.6045 L/kWh */
+	double gal = 26.813 * 479 + 15.056 * 198 + 3.988 * 826 + 1.733 * 672 + 3.859 * 4491 +
+	             27.197 * 0 + 12.195 * 1 + 9.117 * 553 + 0.042 * 10;
+	return gal / 100 * GAL; /* 426.68264 gal/MWh = 1.6152 L/kWh */
 }
 
 static void test_ewif(void)
@@ -135,19 +135,34 @@ static void test_ewif(void)
 		CHECK(z != NULL);
 		if (z && z->ewif_l_per_kwh >= 0) {
 			covered++;
-			CHECK_HAS(z->ewif_source, "derived from Ember");
+			CHECK_HAS(z->ewif_source, " generation mix (Ember, Energy Institute), with ");
 			CHECK_HAS(z->ewif_source, "Macknick et al. 2012");
 		}
 	}
 	CHECK(covered >= 30);
 	CHECK_INT(covered, JST_ARRAY_LEN(top));
+	/* every country with a published mix has its grid water: all but Kosovo (no OWID row) */
+	size_t countries = 0, unknown = 0;
+	for (size_t i = 0; i < jst_grid_zone_count(); i++) {
+		const struct jst_grid_zone *z = jst_grid_zone_at(i);
+		if (strchr(z->code, '-'))
+			continue;
+		countries++;
+		if (z->ewif_l_per_kwh < 0) {
+			unknown++;
+			CHECK_STR(z->code, "XK");
+		}
+	}
+	CHECK_INT(countries, 209);
+	CHECK_INT(unknown, 1);
 
 	const struct jst_grid_zone *de = jst_grid_zone_find("DE");
 	CHECK_NEAR(de ? de->ewif_l_per_kwh : -1, ewif_de(), 1e-12);
-	CHECK_NEAR(ewif_de(), 1.6045376, 1e-6);
-	/* Norway, nearly all hydro: 88.3 % at 4491 gal/MWh dominates */
+	CHECK_NEAR(ewif_de(), 1.6151695, 1e-6);
+	/* Norway, nearly all hydro: 88.521 % at 4491 gal/MWh dominates (shares sum to 99.999) */
 	const struct jst_grid_zone *no = jst_grid_zone_find("NO");
-	double gal_no = (1.0 * 198 + 0.1 * 826 + 88.3 * 4491 + 0.1 * 1 + 0.1 * 553) / 100.0;
+	double gal_no = (0.026 * 479 + 0.898 * 198 + 0.534 * 826 + 88.521 * 4491 + 0.111 * 1 +
+	                 0.156 * 553 + 0.013 * 10) / 99.999;
 	CHECK_NEAR(no ? no->ewif_l_per_kwh : -1, gal_no * GAL, 1e-12);
 	CHECK_NEAR(jst__fuel_water_l_per_kwh(JST_FUEL_HYDRO), 4491 * GAL, 1e-12);
 
@@ -155,10 +170,12 @@ static void test_ewif(void)
 	const struct jst_grid_zone *us = jst_grid_zone_find("US"), *pjm = jst_grid_zone_find("US-MIDA-PJM");
 	CHECK(us && pjm && pjm->ewif_l_per_kwh == us->ewif_l_per_kwh);
 	CHECK_HAS(pjm ? pjm->ewif_source : NULL, "country-level figure of US");
-	/* a zone whose country has no bundled mix: unknown, and said so */
-	const struct jst_grid_zone *pt = jst_grid_zone_find("PT-MA");
-	CHECK(pt && pt->ewif_l_per_kwh < 0);
-	CHECK_HAS(pt ? pt->ewif_source : NULL, "unknown");
+	/* a zone whose country has no published mix: unknown, and said so */
+	const struct jst_grid_zone *xk = jst_grid_zone_find("XK");
+	CHECK(xk && xk->ewif_l_per_kwh < 0);
+	CHECK_HAS(xk ? xk->ewif_source : NULL, "unknown");
+	const struct jst_grid_zone *pt = jst_grid_zone_find("PT-MA"); /* Madeira: Portugal's */
+	CHECK_HAS(pt ? pt->ewif_source : NULL, "country-level figure of PT");
 }
 
 static void test_footprint(void)
@@ -172,7 +189,7 @@ static void test_footprint(void)
 	CHECK_NEAR(out.facility_kwh, 1.5, 1e-12);
 	CHECK_NEAR(out.co2e_g, 513.09, 1e-9);              /* 1.5 kWh × 342.06 g/kWh */
 	CHECK_NEAR(out.water_site_l, 0.5, 1e-12);          /* 1 kWh × 0.5 L/kWh, IT energy */
-	CHECK_NEAR(out.water_grid_l, 2.40680645, 1e-8);    /* 1.5 kWh × 1.6045376 L/kWh */
+	CHECK_NEAR(out.water_grid_l, 2.42275424, 1e-8);    /* 1.5 kWh × 1.6151695 L/kWh */
 	CHECK_NEAR(out.water_grid_l, 1.5 * ewif_de(), 1e-12);
 	CHECK_NEAR(out.water_l, 0.5 + 1.5 * ewif_de(), 1e-12);
 
@@ -182,19 +199,19 @@ static void test_footprint(void)
 	if (r) {
 		struct jst_footprint_in c = {36e6, r->pue, r->wue_l_per_kwh, jst_grid_zone_find(r->zone)};
 		jst_footprint(&c, &out);
-		CHECK_NEAR(out.facility_kwh, 11.5, 1e-12);
-		CHECK_NEAR(out.co2e_g, 11.5 * 342.06, 1e-9);
+		CHECK_NEAR(out.facility_kwh, 11.4, 1e-12);
+		CHECK_NEAR(out.co2e_g, 11.4 * 342.06, 1e-9);
 		CHECK_NEAR(out.water_site_l, 1.8, 1e-12);
-		CHECK_NEAR(out.water_l, 1.8 + 11.5 * ewif_de(), 1e-9);
+		CHECK_NEAR(out.water_l, 1.8 + 11.4 * ewif_de(), 1e-9);
 	}
 
 	/* unknown zone: the world average; unknown EWIF: no grid water; no energy: nothing */
 	struct jst_footprint_in u = {3.6e6, 1.0, 0.0, NULL};
 	jst_footprint(&u, &out);
 	CHECK_NEAR(out.co2e_g, 472.94, 1e-9);
-	struct jst_footprint_in pt = {3.6e6, 1.2, 1.8, jst_grid_zone_find("PT-MA")};
-	jst_footprint(&pt, &out);
-	CHECK_NEAR(out.co2e_g, 1.2 * 675, 1e-9);
+	struct jst_footprint_in xk = {3.6e6, 1.2, 1.8, jst_grid_zone_find("XK")};
+	jst_footprint(&xk, &out);
+	CHECK_NEAR(out.co2e_g, 1.2 * 958.72, 1e-9);
 	CHECK_NEAR(out.water_grid_l, 0, 0);
 	CHECK_NEAR(out.water_l, 1.8, 1e-12);
 	struct jst_footprint_in z = {0, JST_DEFAULT_PUE, JST_DEFAULT_WUE_L_PER_KWH, de};
@@ -223,7 +240,7 @@ static void test_cloud(void)
 	CHECK(jst_cloud_at(n) == NULL);
 
 	const struct jst_cloud_region *r = jst_cloud_find("aws", "us-east-1");
-	CHECK(r && strcmp(r->zone, "US-MIDA-PJM") == 0 && r->pue == 1.15 && r->wue_l_per_kwh == 0.18);
+	CHECK(r && strcmp(r->zone, "US-MIDA-PJM") == 0 && r->pue == 1.14 && r->wue_l_per_kwh == 0.18);
 	CHECK(jst_cloud_find("AWS", "US-EAST-1") == r);
 	CHECK(jst_cloud_find("amazon", "us-east-1") == r);
 	r = jst_cloud_find(NULL, "aws:eu-central-1");
@@ -231,13 +248,33 @@ static void test_cloud(void)
 	r = jst_cloud_find("aws", "us-west-2");
 	CHECK(r && strcmp(r->zone, "US-NW-BPAT") == 0);
 	r = jst_cloud_find("gcp", "europe-west4");
-	CHECK(r && strcmp(r->zone, "NL") == 0 && r->pue == 1.10 && r->wue_l_per_kwh < 0);
+	CHECK(r && strcmp(r->zone, "NL") == 0 && r->pue == 1.09 && r->wue_l_per_kwh < 0);
 	CHECK(jst_cloud_find("google", "europe-west4") == r);
 	r = jst_cloud_find("azure", "westeurope");
 	CHECK(r && strcmp(r->zone, "NL") == 0 && r->wue_l_per_kwh == 0.30);
 	CHECK(jst_cloud_find("aws", "nowhere-1") == NULL);
 	CHECK(jst_cloud_find("ibm", "us-south") == NULL);
 	CHECK(jst_cloud_find(NULL, "us-east-1") == NULL);
+
+	/* the regions the 2024 table missed (issue 16), and the nearest names of an unknown one */
+	static const char *const added[] = {
+		"gcp:europe-west10", "gcp:europe-west12", "gcp:me-central2", "gcp:northamerica-south1",
+		"aws:ap-southeast-7", "aws:mx-central-1", "aws:us-gov-west-1", "aws:cn-north-1",
+		"azure:germanynorth", "azure:mexicocentral", "azure:newzealandnorth"};
+	for (size_t i = 0; i < JST_ARRAY_LEN(added); i++) {
+		r = jst_cloud_find(NULL, added[i]);
+		CHECK(r != NULL);
+		if (!r)
+			fprintf(stderr, "missing cloud region %s\n", added[i]);
+	}
+	CHECK(aws >= 38 && gcp >= 42 && azure >= 65);
+	char near[200];
+	jst_cloud_nearest("aws:us-est-1", near, sizeof(near));
+	CHECK_STR(near, "aws:us-east-1, aws:us-west-1, aws:us-east-2"); /* 1, 1, 2 edits */
+	jst_cloud_nearest("azure:germanywest", near, sizeof(near));
+	CHECK_HAS(near, "azure:germanywestcentral");
+	jst_cloud_nearest("europe-west10", near, sizeof(near)); /* no provider: all of them */
+	CHECK_HAS(near, "gcp:europe-west10");
 	CHECK(jst_cloud_find(NULL, "averyveryverylongprovider:x") == NULL);
 	CHECK(jst_cloud_find("aws", NULL) == NULL);
 }
