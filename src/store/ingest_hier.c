@@ -101,6 +101,8 @@ static int take_claim(const struct jst_hier_claim *c, void *ud)
 /* Every touched (host, window) once, in order: its claims read, split and written back. */
 static int recount(struct jst_store *s, const struct jst_log_ops *o, struct jst__hier_batch *b)
 {
+	if (b->n == 0) /* nothing touched (qsort may not be given a null array) */
+		return 0;
 	qsort(b->keys, b->n, sizeof(*b->keys), cmp_key);
 	struct claims l = {0};
 	struct jst_hier_rows rows = {0};
