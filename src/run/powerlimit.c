@@ -460,7 +460,7 @@ int jst__plim_new(struct jst__plim **out, const struct jst__plim_opts *o, const 
 	p->o = *o;
 	p->rec = rec;
 	p->phase = PH_OFF;
-	char why[JST_WHY_MAX] = "";
+	char why[sizeof(rec->why) - sizeof("no GPU power limits: ") + 1] = ""; /* fits rec->why whole */
 	int r = jst_gpu_ctl_open(&p->ctl, why, sizeof(why));
 	if (r < 0) {
 		snprintf(rec->why, sizeof(rec->why), "no GPU power limits: %s", why);
