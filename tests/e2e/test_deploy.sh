@@ -93,7 +93,9 @@ libs=$(
 ldconfig -p >"$T/ldconfig.txt"
 files=()
 for l in $(printf '%s\n' $libs | sort -u); do
-	case $l in libc.so.* | libm.so.* | libnvidia-ml.so.* | ld-linux*) continue ;; esac
+	# the C library, the host's NVML, and the compiler's runtimes a sanitizer build links
+	case $l in libc.so.* | libm.so.* | libnvidia-ml.so.* | ld-linux* | libasan.* | libubsan.* | libtsan.* | \
+		libstdc++.* | libgcc_s.*) continue ;; esac
 	f=$(awk -v l="$l" '$1 == l { print $NF; exit }' "$T/ldconfig.txt")
 	[ -n "$f" ] || { ko "library $l is not installed here (scripts/install-deps)"; continue; }
 	files+=("$(readlink -f "$f")")

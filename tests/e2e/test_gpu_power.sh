@@ -12,6 +12,11 @@ J=$JST_BIN
 JOB=$(cd "$(dirname "$0")" && pwd)/gpu_job.py
 export JOULESTREAM_NVML_LIB=$JST_FAKE_NVML FAKE_NVML_CONFIG=$T/nvml.conf FAKE_NVML_STATE=$T/nvml.state
 export XDG_STATE_HOME=$T/xdg-state GPU_JOB_LAST=$T/last
+# In the ASan build the job's python loads the ASan-built fake NVML through ctypes, which needs
+# libasan loaded first (as tests/CMakeLists.txt does for the python tests); its leaks unchecked
+PYJOB=python3
+asan=$(ldd "$JST_FAKE_NVML" 2>/dev/null | awk '/libasan/ { print $3 }')
+[ -z "$asan" ] || PYJOB="env LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 python3"
 NOTE=$XDG_STATE_HOME/joulestream/gpu-limits
 OPTS="--sensors nvml --zone FR --interval 1h --gpu-warmup 2 --gpu-window 2"
 # one GPU: demand 300 W, static 100 W, alpha 0.5, 20 ms steps; limits 150..400 W, 350 W set now
@@ -85,7 +90,7 @@ conf "$gpu0"
 for goal in energy time cost:0.9 slowdown:1.1; do
 	want=$(expected "$goal")
 	rm -f "$T/last"
-	"$J" run $OPTS --gpu-power-limit "auto:$goal" --json "$T/$goal.json" -- python3 "$JOB" 40 2>"$T/err"
+	"$J" run $OPTS --gpu-power-limit "auto:$goal" --json "$T/$goal.json" -- $PYJOB "$JOB" 40 2>"$T/err"
 	expect_eq "$goal: exit" $? 0
 	expect_eq "$goal: chosen limit" "$(chosen "$T/$goal.json")" "$want"
 	expect_eq "$goal: limit at the job's last step" "$(limit_now "$T/last")" "$want"
@@ -123,14 +128,14 @@ assert a==b, (a, b)
 sed -i 's/step_us=20000/step_us=100000/' "$FAKE_NVML_CONFIG"
 rm -f "$T/last"
 "$J" run $OPTS --gpu-power-limit auto --step-regex '^step [0-9]+$' --json "$T/re.json" -- \
-	python3 "$JOB" 40 --print >"$T/out" 2>"$T/err"
+	$PYJOB "$JOB" 40 --print >"$T/out" 2>"$T/err"
 expect_eq "step-regex: exit" $? 0
 expect_eq "step-regex: chosen" "$(chosen "$T/re.json")" "$(expected energy)"
 expect_eq "step-regex: output passed through" "$(grep -c "^step " "$T/out")" 40
 
 # ---- two GPUs trained together (DDP): profiled together, each set and restored
 conf "$gpu0" "$gpu1"
-"$J" run $OPTS --gpu-power-limit auto:energy --json "$T/ddp.json" -- python3 "$JOB" 40 2>"$T/err"
+"$J" run $OPTS --gpu-power-limit auto:energy --json "$T/ddp.json" -- $PYJOB "$JOB" 40 2>"$T/err"
 expect_eq "ddp: chosen" "$(chosen "$T/ddp.json")" "$(expected energy)"
 expect_eq "ddp: gpu1 at its last step" "$(limit_now "$T/last" 1)" "$(expected energy | cut -d, -f2)"
 expect_eq "ddp: gpu0 restored" "$(limit_now "$FAKE_NVML_STATE" 0)" 350
@@ -139,7 +144,7 @@ expect_eq "ddp: gpu1 restored" "$(limit_now "$FAKE_NVML_STATE" 1)" 300
 # ---- gpu profile: the table, the job stopped once profiled, limits restored
 conf "$gpu0"
 rm -f "$T/last.done"
-"$J" gpu profile $OPTS -- python3 "$JOB" 100000 >"$T/table" 2>"$T/err"
+"$J" gpu profile $OPTS -- $PYJOB "$JOB" 100000 >"$T/table" 2>"$T/err"
 expect_eq "profile: exit" $? 0
 expect_in "profile: the energy optimum marked" "$(expected energy)  " "$T/table"
 expect_in "profile: its row is the chosen one" "<- energy" "$T/table"
@@ -151,7 +156,7 @@ wait_limit_changed() { for _ in $(seq 200); do
 	[ "$(limit_now "$FAKE_NVML_STATE")" != 350 ] && [ "$(limit_now "$FAKE_NVML_STATE")" != none ] && return 0
 	sleep 0.05; done; return 1; }
 conf "$gpu0"
-"$J" run $OPTS --gpu-power-limit auto -- python3 "$JOB" 100000 2>"$T/err" &
+"$J" run $OPTS --gpu-power-limit auto -- $PYJOB "$JOB" 100000 2>"$T/err" &
 pid=$!
 wait_limit_changed; expect_eq "signal: a limit was set" $? 0
 kill -TERM $pid
@@ -162,7 +167,7 @@ expect_eq "signal: note emptied" "$(cat "$NOTE")" ""
 
 # ---- kill -9 of joulestream: the limit stays, the note says so, the next run restores it
 conf "$gpu0"
-GPU_JOB_PIDFILE=$T/job.pid "$J" run $OPTS --gpu-power-limit auto -- python3 "$JOB" 100000 2>"$T/err" &
+GPU_JOB_PIDFILE=$T/job.pid "$J" run $OPTS --gpu-power-limit auto -- $PYJOB "$JOB" 100000 2>"$T/err" &
 pid=$!
 wait_limit_changed; expect_eq "kill -9: a limit was set" $? 0
 kill -KILL $pid
@@ -178,11 +183,11 @@ expect_eq "next run: note emptied" "$(cat "$NOTE")" ""
 
 # ---- refused privileges: advice only, from the profile saved for the same command
 conf "$gpu0"
-"$J" gpu profile $OPTS -- python3 "$JOB" 40 >/dev/null 2>&1
+"$J" gpu profile $OPTS -- $PYJOB "$JOB" 40 >/dev/null 2>&1
 expect_eq "saved profile: exit" $? 0
 sed -i 's/^gpu 0 /gpu 0 set_limit=refused /' "$FAKE_NVML_CONFIG"
 rm -f "$FAKE_NVML_STATE"
-"$J" run $OPTS --gpu-power-limit auto --json "$T/adv.json" -- python3 "$JOB" 40 2>"$T/err"
+"$J" run $OPTS --gpu-power-limit auto --json "$T/adv.json" -- $PYJOB "$JOB" 40 2>"$T/err"
 expect_eq "advice: exit" $? 0
 expect_in "advice: says why" "needs root" "$T/err"
 expect_in "advice: says what it does" "running with advice only" "$T/err"
@@ -197,6 +202,6 @@ assert b['limit_w']==$(expected energy), b
 assert abs(g['saved_energy_j']-40*(r['energy_j']-b['energy_j']))<1e-6 and g['saved_energy_j']>0, g
 "
 # no profile for another command: advice says how to get one
-"$J" run $OPTS --gpu-power-limit auto -- python3 "$JOB" 41 2>"$T/err"
+"$J" run $OPTS --gpu-power-limit auto -- $PYJOB "$JOB" 41 2>"$T/err"
 expect_in "advice without a profile" "joulestream gpu profile" "$T/err"
 finish
